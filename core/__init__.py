@@ -1,0 +1,49 @@
+"""Library Engage core: users, points, plugins and the app factory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+from htmx_flask import Htmx
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None, *, plugins: tuple = (), instance_path: str | None = None) -> Flask:
+    """Build the app: defaults → instance/config.py → ENGAGE_* environment → ``test_config``.
+
+    ``plugins`` adds plugin objects beside the built-in and installed ones, and
+    ``instance_path`` moves the instance folder (both used by tests).
+    """
+    from core import admin, auth, config, db, errors, i18n, security, views
+    from core import plugins as plugin_host
+
+    app = Flask(__name__, instance_relative_config=True, template_folder=str(ROOT / "templates"),
+                instance_path=instance_path or os.environ.get("ENGAGE_INSTANCE_PATH") or str(ROOT / "instance"))
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    config.load_config(app, test_config)
+    db.init_app(app)
+    host = plugin_host.init_app(app, extra_plugins=plugins)
+    i18n.init_app(app, host.translation_dirs())
+    security.init_app(app)
+    Htmx(app)
+    errors.init_app(app)
+    for blueprint in (views.bp, auth.bp, admin.bp):
+        app.register_blueprint(blueprint)
+    security.rate_limit(app, "auth.login", app.config["LOGIN_RATE_LIMIT"])
+    security.rate_limit(app, "auth.register", app.config["REGISTER_RATE_LIMIT"])
+    if app.config.get("CREATE_TABLES", True):
+        _create_tables(app)
+    return app
+
+
+def _create_tables(app: Flask) -> None:
+    """Create missing tables at start-up; tolerate another worker doing the same at once."""
+    database = app.extensions["engage.db"]
+    try:
+        database.create_all()
+    except (OperationalError, ProgrammingError):
+        database.create_all()

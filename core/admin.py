@@ -1,0 +1,207 @@
+"""Administration: plugin switches, users and their points and roles, terms, the audit trail."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+
+from core.accounts import AccountError, set_role
+from core.db import get_session
+from core.forms import AdjustForm, ConfirmForm, RoleForm, TermForm, UserSearchForm
+from core.models import AuditEntry, Role, User
+from core.periods import TermSpan
+from core.plugins import get_host, set_enabled
+from core.points import PointsError, adjust, period_totals, user_total
+from core.security import role_required
+from core.terms import TermError, delete_term, list_terms, save_term
+from core.ui import Panel, collect, render
+from core.views import history
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+USERS_PAGE = 25
+AUDIT_PAGE = 50
+
+
+@bp.context_processor
+def _names():
+    return {
+        "role_names": {"student": _("Student"), "librarian": _("Librarian"), "admin": _("Administrator")},
+        "audit_actions": {"points.adjust": _("Points adjusted"), "points.reverse": _("Points reversed"),
+                          "role.change": _("Role changed"), "plugin.enable": _("Plugin switched on"),
+                          "plugin.disable": _("Plugin switched off"), "term.save": _("Term saved"),
+                          "term.delete": _("Term deleted")},
+    }
+
+
+@bp.route("/")
+@role_required(Role.librarian)
+def index():
+    """Plugins with their switches, load failures and the panels plugins add."""
+    host = get_host()
+    panels = collect(host.hooks.engage_admin_panels(user=current_user), Panel)
+    return render("admin/index.html", host=host, panels=panels, form=ConfirmForm())
+
+
+@bp.route("/plugins/<name>", methods=["POST"])
+@role_required(Role.admin)
+def toggle_plugin(name: str):
+    """Switch a plugin on or off for every worker; answers htmx with the updated row."""
+    host = get_host()
+    if name not in host.infos:
+        abort(404)
+    enabled = request.form.get("enabled") == "1"
+    db = get_session()
+    set_enabled(db, name=name, enabled=enabled, actor_id=current_user.id, host=host)
+    db.commit()
+    host.refresh(current_app.extensions["engage.db"], force=True)
+    info = host.infos[name]
+    if request.headers.get("HX-Request"):
+        return render("admin/index.html", block="plugin_row", info=info, host=host, form=ConfirmForm(),
+                      trigger="pluginsChanged")
+    flash(_("Plugin switched on.") if enabled else _("Plugin switched off."), "success")
+    return redirect(url_for("admin.index"))
+
+
+@bp.route("/users")
+@role_required(Role.librarian)
+def users():
+    """Find a user by name, email or number."""
+    form = UserSearchForm(request.args)
+    query = select(User)
+    q = (form.q.data or "").strip() if form.validate() else ""
+    if q:
+        like = f"%{q.lower()}%"
+        query = query.where(or_(func.lower(User.display_name).like(like), func.lower(User.email).like(like),
+                                func.lower(User.member_number).like(like)))
+    page = max(request.args.get("page", 1, type=int), 1)
+    db = get_session()
+    count = db.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    rows = db.execute(query.order_by(User.display_name).offset((page - 1) * USERS_PAGE).limit(USERS_PAGE)).scalars()
+    return render("admin/users.html", block="results", form=form, users=list(rows), page=page,
+                  pages=max(1, -(-count // USERS_PAGE)), q=q, count=count)
+
+
+def _user_or_404(user_id: int) -> User:
+    user = get_session().get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+def _user_page(user: User, adjust_form: AdjustForm | None = None, role_form: RoleForm | None = None,
+               status: int = 200):
+    db = get_session()
+    adjust_form = adjust_form or AdjustForm(nonce=secrets.token_hex(16))
+    role_form = role_form or RoleForm(role=user.role)
+    return render("admin/user.html", user=user, total=user_total(db, user.id), periods=period_totals(db, user.id),
+                  entries=history(db, user.id, None), adjust_form=adjust_form, role_form=role_form,
+                  status=status)
+
+
+@bp.route("/users/<int:user_id>")
+@role_required(Role.librarian)
+def user(user_id: int):
+    """A user's points, history, and the forms to adjust points or change the role."""
+    return _user_page(_user_or_404(user_id))
+
+
+@bp.route("/users/<int:user_id>/adjust", methods=["POST"])
+@role_required(Role.librarian)
+def adjust_points(user_id: int):
+    """Add or deduct points by hand, with a reason; the same form cannot pay twice."""
+    user = _user_or_404(user_id)
+    form = AdjustForm()
+    if form.validate_on_submit():
+        db = get_session()
+        try:
+            result = adjust(db, user_id=user.id, amount=form.amount.data, actor_id=current_user.id,
+                            reason=form.reason.data, idempotency_key=f"adjust:{form.nonce.data}",
+                            max_amount=current_app.config["MAX_ADJUSTMENT"])
+        except PointsError as exc:
+            db.rollback()
+            form.amount.errors.append(str(exc))
+        else:
+            db.commit()
+            if result.paid:
+                flash(_("%(amount)+d points recorded for %(name)s.", amount=result.amount, name=user.display_name),
+                      "success")
+            else:
+                flash(_("This adjustment was already recorded."), "info")
+            return redirect(url_for("admin.user", user_id=user.id))
+    return _user_page(user, adjust_form=form, status=400)
+
+
+@bp.route("/users/<int:user_id>/role", methods=["POST"])
+@role_required(Role.admin)
+def change_role(user_id: int):
+    """Make a user a student, librarian or administrator, with a reason."""
+    user = _user_or_404(user_id)
+    form = RoleForm()
+    if form.validate_on_submit():
+        if user.id == current_user.id and form.role.data != Role.admin.value:
+            form.role.errors.append(_("You cannot take away your own administrator role."))
+        else:
+            db = get_session()
+            try:
+                set_role(db, user=user, role=Role(form.role.data), actor_id=current_user.id, reason=form.reason.data)
+            except AccountError as exc:
+                db.rollback()
+                form.reason.errors.append(str(exc))
+            else:
+                db.commit()
+                flash(_("The role is saved."), "success")
+                return redirect(url_for("admin.user", user_id=user.id))
+    return _user_page(user, role_form=form, status=400)
+
+
+@bp.route("/terms", methods=["GET", "POST"])
+@role_required(Role.admin)
+def terms():
+    """The academic terms that decide what "this term" means."""
+    db = get_session()
+    form = TermForm()
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            term = TermSpan(form.key.data, form.name_en.data, form.name_zh.data, form.starts_on.data, form.ends_on.data)
+            try:
+                save_term(db, term=term, actor_id=current_user.id)
+            except TermError as exc:
+                db.rollback()
+                form.ends_on.errors.append(str(exc))
+            else:
+                db.commit()
+                flash(_("The term is saved. Run “engage rebuild-totals” if points were already earned in it."),
+                      "success")
+                return redirect(url_for("admin.terms"))
+        status = 400
+    return render("admin/terms.html", form=form, terms=list_terms(db), delete_form=ConfirmForm(), status=status)
+
+
+@bp.route("/terms/<key>/delete", methods=["POST"])
+@role_required(Role.admin)
+def remove_term(key: str):
+    """Delete a term."""
+    db = get_session()
+    try:
+        delete_term(db, key=key, actor_id=current_user.id)
+    except TermError:
+        abort(404)
+    db.commit()
+    flash(_("The term is deleted."), "success")
+    return redirect(url_for("admin.terms"))
+
+
+@bp.route("/audit")
+@role_required(Role.librarian)
+def audit():
+    """Every manual change of points, roles, plugin switches and terms, newest first."""
+    db = get_session()
+    page = max(request.args.get("page", 1, type=int), 1)
+    rows = db.execute(select(AuditEntry, User.display_name).outerjoin(User, User.id == AuditEntry.actor_id)
+                      .order_by(AuditEntry.id.desc()).offset((page - 1) * AUDIT_PAGE).limit(AUDIT_PAGE + 1)).all()
+    return render("admin/audit.html", rows=rows[:AUDIT_PAGE], page=page, more=len(rows) > AUDIT_PAGE)

@@ -1,0 +1,187 @@
+"""The ``engage`` command: Flask's CLI conventions plus the library's own commands."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from core.models import Role
+
+
+def _create_app():
+    from core import create_app
+
+    app = create_app()
+    # Plugins add their own commands; a switched-off plugin's commands are left out.
+    host = app.extensions["engage.plugins"]
+    try:
+        host.refresh(app.extensions["engage.db"], force=True)
+    except Exception:  # noqa: BLE001 - before init-db there is no state yet: everything is on
+        pass
+    host.hooks.engage_cli_commands(cli=app.cli)
+    return app
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False,
+             help="Library Engage: run the site and look after its data.")
+def main():
+    """The ``engage`` command group."""
+
+
+def _db():
+    return current_app.extensions["engage.db"]
+
+
+@main.command("init-db")
+@click.option("--drop", is_flag=True, help="Drop every table first (all data is lost).")
+@with_appcontext
+def init_db(drop: bool):
+    """Create the tables (core's and every plugin's)."""
+    if drop:
+        click.confirm("Drop every table and lose all data?", abort=True)
+        _db().drop_all()
+    _db().create_all()
+    click.echo(f"Database ready: {_db().engine.url.render_as_string(hide_password=True)}")
+
+
+@main.command("create-admin")
+@click.option("--email", prompt=True, help="The administrator's email, used to sign in.")
+@click.option("--name", "display_name", prompt="Display name", help="Name shown in the site.")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="At least 8 characters.")
+@with_appcontext
+def create_admin(email: str, display_name: str, password: str):
+    """Create an administrator account."""
+    from core.accounts import AccountError, create_user
+
+    if len(password) < 8:
+        raise click.BadParameter("use at least 8 characters", param_hint="--password")
+    if "@" not in email:
+        raise click.BadParameter("this is not an email address", param_hint="--email")
+    try:
+        with _db().write_session() as session:
+            create_user(session, email=email, password=password, display_name=display_name, role=Role.admin)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Administrator {email} created.")
+
+
+@main.group("plugins")
+def plugins_group():
+    """List plugins and switch them on or off."""
+
+
+@plugins_group.command("list")
+@with_appcontext
+def plugins_list():
+    """Show every installed plugin, whether it is on, and plugins that failed to load."""
+    host = current_app.extensions["engage.plugins"]
+    host.refresh(_db(), force=True)
+    for info in host.infos.values():
+        state = "on " if host.is_enabled(info.name) else "off"
+        click.echo(f"{state}  {info.name:<16} {info.version:<8} {info.title['en']}")
+    for failure in host.failures:
+        click.echo(f"FAILED {failure.source}: {failure.error}", err=True)
+
+
+def _switch(name: str, enabled: bool) -> None:
+    from core.plugins import UnknownPlugin, set_enabled
+
+    host = current_app.extensions["engage.plugins"]
+    try:
+        with _db().write_session() as session:
+            changed = set_enabled(session, name=name, enabled=enabled, actor_id=None, host=host)
+    except UnknownPlugin:
+        known = ", ".join(host.infos) or "none"
+        raise click.BadParameter(f"no plugin is called {name!r} (installed: {known})", param_hint="NAME") from None
+    word = "on" if enabled else "off"
+    click.echo(f"{name} switched {word}." if changed else f"{name} was already {word}.")
+
+
+@plugins_group.command("enable")
+@click.argument("name")
+@with_appcontext
+def plugins_enable(name: str):
+    """Switch plugin NAME on for every running worker."""
+    _switch(name, True)
+
+
+@plugins_group.command("disable")
+@click.argument("name")
+@with_appcontext
+def plugins_disable(name: str):
+    """Switch plugin NAME off for every running worker (its data is kept)."""
+    _switch(name, False)
+
+
+def _progress_run(label: str, work):
+    from core.points import ledger_size
+
+    with _db().session() as session:
+        size = ledger_size(session)
+    with click.progressbar(length=max(size, 1), label=label) as bar:
+        return work(bar.update)
+
+
+@main.command("check")
+@with_appcontext
+def check():
+    """Prove that every maintained total equals the sum of the ledger."""
+    from core.points import check_totals
+
+    def work(progress):
+        with _db().session() as session:
+            return check_totals(session, progress=progress)
+
+    problems = _progress_run("Checking totals against the ledger", work)
+    if problems:
+        for line in problems[:50]:
+            click.echo(line, err=True)
+        click.echo(f"{len(problems)} totals differ from the ledger; run `engage rebuild-totals`.", err=True)
+        sys.exit(1)
+    click.echo("All totals equal the ledger.")
+
+
+@main.command("rebuild-totals")
+@with_appcontext
+def rebuild_totals_command():
+    """Rebuild all-time and period totals from the ledger (after changing term dates, say)."""
+    from core.points import rebuild_totals
+
+    def work(progress):
+        with _db().write_session() as session:
+            return rebuild_totals(session, progress=progress)
+
+    users = _progress_run("Rebuilding totals", work)
+    click.echo(f"Totals rebuilt for {users} users.")
+
+
+@main.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--reset", is_flag=True, help="Throw away the demo data and make it anew.")
+@click.option("--no-serve", is_flag=True, help="Populate only; do not start the server.")
+@click.option("--students", default=200, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--seed", default=2024, show_default=True, type=int)
+@with_appcontext
+def demo(host: str, port: int, reset: bool, no_serve: bool, students: int, seed: int):
+    """Populate a demo library (students, librarians, an admin, a term of points), then serve it."""
+    from core.demo import DEMO_PASSWORD, populate
+
+    db = _db()
+    if reset:
+        db.drop_all()
+    db.create_all()
+    made = populate(db, students=students, seed=seed, progress_label="Making demo points")
+    if not made:
+        click.echo("The demo data is already there (use --reset to make it anew).")
+    url = f"http://{host}:{port}/"
+    click.echo(f"\nLibrary Engage demo: {url}")
+    click.echo(f"  admin       admin@demo.library     {DEMO_PASSWORD}")
+    click.echo(f"  librarian   librarian1@demo.library {DEMO_PASSWORD}")
+    click.echo(f"  student     student1@demo.library   {DEMO_PASSWORD}\n")
+    if not no_serve:
+        current_app.run(host=host, port=port, debug=False, use_reloader=False)

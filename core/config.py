@@ -1,0 +1,58 @@
+"""Configuration: defaults, then instance/config.py, then ENGAGE_* environment, then test overrides."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+
+class Defaults:
+    """Settings every deployment starts from; each can be overridden later in the chain."""
+
+    # Filled from the instance folder when left empty (see ensure_secret_key).
+    SECRET_KEY = None
+    # Left empty, the database is a SQLite file in the instance folder.
+    DATABASE_URL = None
+    # How old a cached view of the plugin switches may be before a worker re-reads it.
+    PLUGIN_REFRESH_SECONDS = 1.0
+    # Local time decides what "today", "this week" and "this term" mean.
+    TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = ("en", "zh_Hans")
+    BABEL_DEFAULT_LOCALE = "en"
+    # Largest single manual adjustment a librarian may make, either sign.
+    MAX_ADJUSTMENT = 10_000
+    # Shared store for rate limits; use redis://127.0.0.1:6379 behind several workers.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = "10 per minute"
+    REGISTER_RATE_LIMIT = "20 per hour"
+    WTF_CSRF_TIME_LIMIT = None
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_HTTPONLY = True
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+
+
+def load_config(app: Flask, test_config: dict | None) -> None:
+    """Apply the configuration chain to ``app`` in its documented order."""
+    app.config.from_object(Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("ENGAGE")
+    if test_config:
+        app.config.update(test_config)
+    ensure_secret_key(app)
+    if not app.config["DATABASE_URL"]:
+        app.config["DATABASE_URL"] = "sqlite:///" + str(Path(app.instance_path) / "engage.sqlite")
+
+
+def ensure_secret_key(app: Flask) -> None:
+    """Generate a secret key into the instance folder on first run so sessions survive restarts."""
+    if app.config.get("SECRET_KEY"):
+        return
+    key_file = Path(app.instance_path) / "secret_key"
+    if not key_file.exists():
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    app.config["SECRET_KEY"] = key_file.read_text().strip()

@@ -1,0 +1,75 @@
+"""A populated demo library: students across faculties, librarians, an admin and a term of points."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta, timezone
+
+import click
+from sqlalchemy import select
+
+from core.accounts import create_user, hash_password
+from core.models import Role, User
+from core.plugins import get_host
+from core.points import adjust, award, current_calendar
+
+DEMO_PASSWORD = "demo-pass-2024"
+COHORTS = ["文学院 Liberal Arts", "历史学院 History", "物理学院 Physics", "化学化工学院 Chemistry",
+           "计算机学院 Computer Science", "商学院 Business", "法学院 Law", "医学院 Medicine",
+           "外国语学院 Foreign Studies", "天文与空间科学学院 Astronomy"]
+FIRST = ["Quiet", "Curious", "Bright", "Gentle", "Swift", "Patient", "Bold", "Clever", "Kind", "Lucky",
+         "Sunny", "Misty", "Brave", "Calm", "Merry"]
+SECOND = ["Heron", "Reader", "Panda", "Crane", "Scholar", "Owl", "Fox", "Sparrow", "Lotus", "Willow",
+          "Maple", "Koi", "Swallow", "Tiger", "Bamboo"]
+ZH_NAMES = ["书虫小林", "读书的猫", "南园晨读", "图书馆常客", "夜读人", "小满", "青柠", "北窗", "竹影", "云舒"]
+ACTIVITY_RULES = [("demo-activity", 10), ("demo-activity", 20), ("demo-activity", 5), ("demo-activity", 30)]
+
+
+def populate(db, *, students: int = 200, seed: int = 2024, progress_label: str | None = None) -> bool:
+    """Fill an empty database with the demo library; returns False if it was already there."""
+    rng = random.Random(seed)
+    with db.write_session() as session:
+        if session.execute(select(User.id).where(User.email == "admin@demo.library")).first():
+            return False
+        shared_hash = hash_password(DEMO_PASSWORD)  # one hash: argon2 is slow on purpose
+
+        def person(email, name, role, **kw):
+            return create_user(session, email=email, password="", password_hash=shared_hash,
+                               display_name=name, role=role, **kw)
+
+        person("admin@demo.library", "Admin 管理员", Role.admin, locale="en")
+        librarians = [person(f"librarian{i}@demo.library", name, Role.librarian, cohort="图书馆 Library")
+                      for i, name in enumerate(["Wang Lin 王琳", "Chen Yu 陈宇", "Zhao Min 赵敏"], 1)]
+        people = []
+        for i in range(1, students + 1):
+            name = rng.choice(ZH_NAMES) + str(i) if i % 3 == 0 else f"{rng.choice(FIRST)} {rng.choice(SECOND)} {i}"
+            people.append(person(f"student{i}@demo.library", name, Role.student,
+                                 member_number=f"DEMO{i:05d}", cohort=COHORTS[i % len(COHORTS)],
+                                 locale="zh_Hans" if i % 2 else "en", hide_from_boards=(i % 17 == 0)))
+    _point_history(db, people, librarians, rng, progress_label)
+    with db.write_session() as session:
+        get_host().hooks.engage_demo_data(session=session, rng=rng, students=people, librarians=librarians)
+    return True
+
+
+def _point_history(db, people, librarians, rng, progress_label) -> None:
+    """About a term of weekly activity: keen readers earn often, others now and then."""
+    calendar = current_calendar()
+    now = datetime.now(timezone.utc)
+    term = calendar.term_of(calendar.local_date(now))
+    start = datetime.combine(term.starts_on, datetime.min.time(), tzinfo=calendar.tz) if term else now - timedelta(weeks=12)
+    weeks = max(1, (now - start).days // 7 + 1)
+    keenness = {p.id: rng.random() ** 2 for p in people}
+    with click.progressbar(people, label=progress_label or "Demo points") as bar:
+        for person in bar:
+            with db.write_session() as session:
+                for week in range(weeks):
+                    for n in range(rng.randint(0, round(6 * keenness[person.id]))):
+                        at = min(now, start + timedelta(weeks=week, hours=rng.randint(8, 24 * 7 - 8)))
+                        rule, amount = rng.choice(ACTIVITY_RULES)
+                        award(session, user_id=person.id, amount=amount, rule=rule, plugin="core",
+                              idempotency_key=f"demo:{person.id}:{week}:{n}", at=at, calendar=calendar)
+    with db.write_session() as session:
+        for person in rng.sample(people, k=min(8, len(people))):
+            adjust(session, user_id=person.id, amount=rng.choice([15, 25, 50]), actor_id=librarians[0].id,
+                   reason="Helped at the reading-week book fair", idempotency_key=f"demo-adjust:{person.id}")

@@ -1,0 +1,65 @@
+"""Core's forms. Labels and messages are lazy so they follow the reader's language."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, HiddenField, IntegerField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, Optional, Regexp
+
+LANGUAGE_CHOICES = [("en", "English"), ("zh_Hans", "简体中文")]
+
+class LoginForm(FlaskForm):
+    email = StringField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+
+class ProfileFields:
+    """Fields a user sets at registration and can change later."""
+
+    display_name = StringField(_l("Display name"), description=_l("Shown on boards; a pseudonym is fine."),
+                               validators=[DataRequired(), Length(min=2, max=60)])
+    cohort = StringField(_l("Faculty or college"), validators=[Optional(), Length(max=80)])
+    locale = SelectField(_l("Language"), choices=LANGUAGE_CHOICES, default="en")
+    hide_from_boards = BooleanField(_l("Keep me off public leaderboards"),
+                                    description=_l("You will still see your own rank."))
+
+class RegisterForm(ProfileFields, FlaskForm):
+    email = StringField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
+    member_number = StringField(_l("Student or staff number"),
+                                validators=[Optional(), Length(max=32),
+                                            Regexp(r"^[A-Za-z0-9-]+$", message=_l("Use letters, digits and hyphens only."))])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=8, max=200)])
+    confirm = PasswordField(_l("Repeat password"),
+                            validators=[DataRequired(), EqualTo("password", message=_l("The passwords do not match."))])
+
+class ProfileForm(ProfileFields, FlaskForm):
+    pass
+
+class AdjustForm(FlaskForm):
+    amount = IntegerField(_l("Points (negative to deduct)"), validators=[InputRequired()])
+    reason = StringField(_l("Reason"), validators=[DataRequired(message=_l("A reason is required.")), Length(min=3, max=500)])
+    # Sent back unchanged, so a double-submitted form cannot pay twice.
+    nonce = HiddenField(validators=[DataRequired(), Length(max=64)])
+
+class RoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=[("student", _l("Student")), ("librarian", _l("Librarian")),
+                                            ("admin", _l("Administrator"))])
+    reason = StringField(_l("Reason"), validators=[DataRequired(message=_l("A reason is required.")), Length(min=3, max=500)])
+
+class TermForm(FlaskForm):
+    key = StringField(_l("Key"), description=_l("For example 2026-autumn"),
+                      validators=[DataRequired(), Length(max=24),
+                                  Regexp(r"^[A-Za-z0-9_-]+$", message=_l("Use letters, digits, hyphens and underscores only."))])
+    name_en = StringField(_l("Name in English"), validators=[DataRequired(), Length(max=80)])
+    name_zh = StringField(_l("Name in Chinese"), validators=[DataRequired(), Length(max=80)])
+    starts_on = DateField(_l("First day"), validators=[DataRequired(message=_l("Enter a date as YYYY-MM-DD."))])
+    ends_on = DateField(_l("Last day"), validators=[DataRequired(message=_l("Enter a date as YYYY-MM-DD."))])
+
+class ConfirmForm(FlaskForm):
+    """A form with only the CSRF token, for buttons that change state."""
+
+class UserSearchForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Search by name, email or number"), validators=[Optional(), Length(max=100)])

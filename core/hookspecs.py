@@ -1,0 +1,64 @@
+"""Every extension point a plugin can use. Reading this file tells you what a plugin can do.
+
+Start-up hooks run once per app for every installed plugin (Flask needs all blueprints before
+the first request). Per-request and event hooks go through a caller that leaves out the
+plugins switched off, so a disabled plugin's menu items, panels and listeners are gone at once.
+"""
+
+from __future__ import annotations
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("engage")
+hookimpl = pluggy.HookimplMarker("engage")
+
+
+# --- start-up ---------------------------------------------------------------------------
+
+@hookspec
+def engage_blueprints():
+    """Return a Flask blueprint, or a list of them, whose name is the plugin's name or starts with ``<name>_``."""
+
+
+@hookspec
+def engage_cli_commands(cli):
+    """Add click commands to the ``engage`` command group ``cli``."""
+
+
+@hookspec
+def engage_demo_data(session, rng, students, librarians):
+    """Populate demo data in ``session`` for these ``students`` and ``librarians``, using ``rng`` (random.Random)."""
+
+
+# --- per request ------------------------------------------------------------------------
+
+@hookspec
+def engage_menu_items(user):
+    """Return MenuItem objects (or a list) for the main menu as seen by ``user`` (may be anonymous)."""
+
+
+@hookspec
+def engage_home_panels(user):
+    """Return Panel objects (or a list) to show on the home page for ``user`` (may be anonymous)."""
+
+
+@hookspec
+def engage_profile_panels(user, subject):
+    """Return Panel objects for ``subject``'s profile page as seen by ``user``."""
+
+
+@hookspec
+def engage_admin_panels(user):
+    """Return Panel objects for the administration page, seen by a librarian or admin ``user``."""
+
+
+# --- events -----------------------------------------------------------------------------
+
+@hookspec
+def engage_points_awarded(session, entry):
+    """React to a new ledger ``entry`` (a PointEntry), inside the transaction that wrote it."""
+
+
+@hookspec
+def engage_activity_recorded(session, activity):
+    """React to a recorded ``activity`` (an ActivityEntry), inside the transaction that wrote it."""

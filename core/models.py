@@ -1,0 +1,171 @@
+"""Core tables. Every name starts with ``core_``; plugin tables start with their plugin's name."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, timezone
+
+from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware, in UTC."""
+    return datetime.now(timezone.utc)
+
+
+# SQLite only auto-numbers a column declared exactly INTEGER PRIMARY KEY.
+LedgerId = BigInteger().with_variant(Integer, "sqlite")
+
+
+def _ts(**kwargs) -> Column:
+    return Column(DateTime(timezone=True), **kwargs)
+
+
+class Role(str, enum.Enum):
+    """What a person may do; each role includes the ones before it."""
+
+    student = "student"
+    librarian = "librarian"
+    admin = "admin"
+
+    @property
+    def rank(self) -> int:
+        return list(Role).index(self)
+
+
+class User(SQLModel, table=True):
+    """A library user or staff member."""
+
+    __tablename__ = "core_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True, index=True)
+    password_hash: str = Field(max_length=255)
+    display_name: str = Field(max_length=60)
+    member_number: str | None = Field(default=None, max_length=32, unique=True)
+    cohort: str | None = Field(default=None, max_length=80, index=True)
+    role: str = Field(default=Role.student.value, max_length=16)
+    locale: str | None = Field(default=None, max_length=10)
+    hide_from_boards: bool = Field(default=False)
+    is_active: bool = Field(default=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+    # Flask-Login's interface.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    def has_role(self, role: Role | str) -> bool:
+        """True when this user's role is ``role`` or above it."""
+        return Role(self.role).rank >= Role(role).rank
+
+
+class PointEntry(SQLModel, table=True):
+    """One row of the append-only points ledger. Corrections are new rows, never edits."""
+
+    __tablename__ = "core_point_entry"
+    __table_args__ = (Index("ix_core_point_entry_user_rule_at", "user_id", "rule", "created_at"),)
+
+    id: int | None = Field(default=None, sa_column=Column(LedgerId, primary_key=True, autoincrement=True))
+    user_id: int = Field(foreign_key="core_user.id", index=True)
+    amount: int
+    rule: str = Field(max_length=80)
+    plugin: str = Field(max_length=40)
+    source_ref: str | None = Field(default=None, max_length=120)
+    actor_id: int | None = Field(default=None, foreign_key="core_user.id")
+    reason: str | None = Field(default=None, max_length=500)
+    reverses_id: int | None = Field(default=None, sa_column=Column(LedgerId, nullable=True))
+    idempotency_key: str = Field(max_length=200, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+class PointTotal(SQLModel, table=True):
+    """A user's all-time total, maintained in the same transaction as each ledger row."""
+
+    __tablename__ = "core_point_total"
+    __table_args__ = (Index("ix_core_point_total_rank", "total", "reached_at"),)
+
+    user_id: int = Field(foreign_key="core_user.id", primary_key=True)
+    total: int = 0
+    # When the total last changed: among equal totals, who got there first ranks higher.
+    reached_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+class PeriodTotal(SQLModel, table=True):
+    """A user's total for one week, month or term, maintained like PointTotal."""
+
+    __tablename__ = "core_period_total"
+    __table_args__ = (Index("ix_core_period_total_rank", "period", "period_key", "total", "reached_at"),)
+
+    user_id: int = Field(foreign_key="core_user.id", primary_key=True)
+    period: str = Field(max_length=8, primary_key=True)
+    period_key: str = Field(max_length=24, primary_key=True)
+    total: int = 0
+    reached_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+class ActivityEntry(SQLModel, table=True):
+    """Something a user did in an activity, recorded once per (plugin, kind, ref, user)."""
+
+    __tablename__ = "core_activity"
+    __table_args__ = (UniqueConstraint("plugin", "kind", "source_ref", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="core_user.id", index=True)
+    plugin: str = Field(max_length=40)
+    kind: str = Field(max_length=60)
+    source_ref: str = Field(max_length=120)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+class AuditEntry(SQLModel, table=True):
+    """A manual change of points, roles, plugin state or settings: who, what, why, when."""
+
+    __tablename__ = "core_audit"
+
+    id: int | None = Field(default=None, primary_key=True)
+    actor_id: int | None = Field(default=None, foreign_key="core_user.id")
+    action: str = Field(max_length=40, index=True)
+    target: str = Field(max_length=120)
+    detail: str = Field(default="", max_length=1000)
+    reason: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False, index=True))
+
+
+class PluginState(SQLModel, table=True):
+    """Whether a plugin is switched on. A missing row means on."""
+
+    __tablename__ = "core_plugin_state"
+
+    name: str = Field(primary_key=True, max_length=40)
+    enabled: bool = True
+    changed_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+class Counter(SQLModel, table=True):
+    """Named counters; ``plugins`` is the generation that tells workers to re-read the switches."""
+
+    __tablename__ = "core_counter"
+
+    name: str = Field(primary_key=True, max_length=40)
+    value: int = 0
+
+
+class Term(SQLModel, table=True):
+    """An academic term: period totals for "this term" follow these dates."""
+
+    __tablename__ = "core_term"
+
+    key: str = Field(primary_key=True, max_length=24)
+    name_en: str = Field(max_length=80)
+    name_zh: str = Field(max_length=80)
+    starts_on: date
+    ends_on: date

@@ -1,0 +1,259 @@
+"""The points ledger: public service functions plugins call to pay, correct and check points.
+
+Every award is one append-only ledger row with a unique idempotency key; the all-time total
+and the week, month and term totals change in the same transaction, so boards never sum
+the ledger per request. ``INSERT … ON CONFLICT DO NOTHING`` makes a repeated event a
+no-op on both databases, even when two processes race with the same key.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Callable, Iterable
+
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from flask_babel import gettext as _
+from sqlmodel import Session
+
+from core.models import AuditEntry, PeriodTotal, PointEntry, PointTotal, utcnow
+from core.periods import PERIODS, Calendar
+
+
+class PointsError(ValueError):
+    """An award or adjustment that the rules refuse; ``str()`` is safe to show a user."""
+
+
+@dataclass(frozen=True)
+class AwardResult:
+    """What an award did: ``awarded`` (possibly cut to the daily cap), ``duplicate`` or ``capped``."""
+
+    status: str
+    amount: int
+    entry_id: int | None = None
+
+    @property
+    def paid(self) -> bool:
+        return self.status == "awarded"
+
+
+def _insert(session: Session):
+    return (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert
+
+
+def _later(session: Session, a, b):
+    return (func.greatest if session.get_bind().dialect.name == "postgresql" else func.max)(a, b)
+
+
+def award(
+    session: Session,
+    *,
+    user_id: int,
+    amount: int,
+    rule: str,
+    plugin: str,
+    idempotency_key: str,
+    source_ref: str | None = None,
+    actor_id: int | None = None,
+    reason: str | None = None,
+    daily_cap: int | None = None,
+    reverses_id: int | None = None,
+    at: datetime | None = None,
+    calendar: Calendar | None = None,
+) -> AwardResult:
+    """Pay ``amount`` points to a user for ``rule``, once per ``idempotency_key``.
+
+    Runs inside the caller's transaction (commit is the caller's), so a plugin's own
+    writes and the award land together or not at all. With ``daily_cap`` the user's
+    points for this rule today never exceed the cap: the award is cut to what is left,
+    or refused with status ``capped``.
+    """
+    if amount == 0:
+        raise PointsError(_("An award must not be zero."))
+    at = at or utcnow()
+    calendar = calendar or current_calendar()
+    if daily_cap is not None and amount > 0:
+        amount = min(amount, _left_today(session, user_id, rule, daily_cap, at, calendar))
+        if amount <= 0:
+            return AwardResult("capped", 0)
+
+    insert = _insert(session)
+    stmt = (
+        insert(PointEntry)
+        .values(user_id=user_id, amount=amount, rule=rule, plugin=plugin, source_ref=source_ref,
+                actor_id=actor_id, reason=reason, reverses_id=reverses_id,
+                idempotency_key=idempotency_key, created_at=at)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(PointEntry.id)
+    )
+    entry_id = session.execute(stmt).scalar()
+    if entry_id is None:
+        return AwardResult("duplicate", 0)
+    _add_to_totals(session, user_id, amount, at, calendar)
+
+    from core.plugins import current_hooks  # late: plugins imports points for its service API
+
+    entry = PointEntry(id=entry_id, user_id=user_id, amount=amount, rule=rule, plugin=plugin,
+                       source_ref=source_ref, actor_id=actor_id, reason=reason,
+                       reverses_id=reverses_id, idempotency_key=idempotency_key, created_at=at)
+    current_hooks().engage_points_awarded(session=session, entry=entry)
+    return AwardResult("awarded", amount, entry_id)
+
+
+def _left_today(session: Session, user_id: int, rule: str, cap: int, at: datetime, calendar: Calendar) -> int:
+    if session.get_bind().dialect.name == "postgresql":
+        # Serialise this user's capped awards so two racing requests cannot both fit under the cap.
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": user_id})
+    day = calendar.local_date(at)
+    start = datetime.combine(day, time.min, tzinfo=calendar.tz)
+    used = session.execute(
+        select(func.coalesce(func.sum(PointEntry.amount), 0)).where(
+            PointEntry.user_id == user_id, PointEntry.rule == rule,
+            PointEntry.created_at >= start, PointEntry.created_at < start + timedelta(days=1))
+    ).scalar_one()
+    return cap - used
+
+
+def _add_to_totals(session: Session, user_id: int, amount: int, at: datetime, calendar: Calendar) -> None:
+    insert = _insert(session)
+    stmt = insert(PointTotal).values(user_id=user_id, total=amount, reached_at=at)
+    session.execute(stmt.on_conflict_do_update(
+        index_elements=["user_id"],
+        set_={"total": PointTotal.total + stmt.excluded.total,
+              "reached_at": _later(session, PointTotal.reached_at, stmt.excluded.reached_at)}))
+    rows = [{"user_id": user_id, "period": period, "period_key": key, "total": amount, "reached_at": at}
+            for period, key in calendar.keys(at).items()]
+    stmt = insert(PeriodTotal).values(rows)
+    session.execute(stmt.on_conflict_do_update(
+        index_elements=["user_id", "period", "period_key"],
+        set_={"total": PeriodTotal.total + stmt.excluded.total,
+              "reached_at": _later(session, PeriodTotal.reached_at, stmt.excluded.reached_at)}))
+
+
+def adjust(
+    session: Session,
+    *,
+    user_id: int,
+    amount: int,
+    actor_id: int,
+    reason: str,
+    idempotency_key: str,
+    max_amount: int = 10_000,
+) -> AwardResult:
+    """A librarian's manual correction: a ledger entry with a mandatory reason and an audit row."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise PointsError(_("A reason is required for a manual adjustment."))
+    if amount == 0 or abs(amount) > max_amount:
+        raise PointsError(_("The amount must be between -%(max)d and %(max)d, and not zero.", max=max_amount))
+    result = award(session, user_id=user_id, amount=amount, rule="manual-adjustment", plugin="core",
+                   idempotency_key=idempotency_key, actor_id=actor_id, reason=reason)
+    if result.paid:
+        session.add(AuditEntry(actor_id=actor_id, action="points.adjust", target=f"user:{user_id}",
+                               detail=f"{amount:+d}", reason=reason))
+    return result
+
+
+def reverse(session: Session, *, entry_id: int, actor_id: int | None, reason: str) -> AwardResult:
+    """Cancel a ledger entry with a compensating one; an entry can be reversed only once."""
+    original = session.get(PointEntry, entry_id)
+    if original is None:
+        raise PointsError(_("No such ledger entry."))
+    if original.reverses_id is not None:
+        raise PointsError(_("A reversal cannot itself be reversed; make a new adjustment instead."))
+    result = award(session, user_id=original.user_id, amount=-original.amount, rule=original.rule,
+                   plugin=original.plugin, source_ref=original.source_ref, actor_id=actor_id,
+                   reason=reason, reverses_id=original.id, idempotency_key=f"reverse:{original.id}")
+    if result.paid and actor_id is not None:
+        session.add(AuditEntry(actor_id=actor_id, action="points.reverse", target=f"entry:{entry_id}",
+                               detail=f"{-original.amount:+d}", reason=reason))
+    return result
+
+
+def user_total(session: Session, user_id: int) -> int:
+    """A user's all-time points."""
+    row = session.get(PointTotal, user_id)
+    return row.total if row else 0
+
+
+def period_totals(session: Session, user_id: int, at: datetime | None = None,
+                  calendar: Calendar | None = None) -> dict[str, int]:
+    """A user's points for the current week, month and term."""
+    keys = (calendar or current_calendar()).keys(at or utcnow())
+    rows = session.execute(select(PeriodTotal.period, PeriodTotal.period_key, PeriodTotal.total)
+                           .where(PeriodTotal.user_id == user_id)).all()
+    found = {(p, k): t for p, k, t in rows}
+    return {p: found.get((p, keys[p]), 0) if p in keys else 0 for p in PERIODS}
+
+
+# --- proving and rebuilding the maintained totals -------------------------------------
+
+Progress = Callable[[int], None]
+
+
+def _expected(session: Session, calendar: Calendar, progress: Progress | None):
+    totals: dict[int, list] = {}
+    periods: dict[tuple, list] = defaultdict(lambda: [0, None])
+    rows = session.execute(select(PointEntry.user_id, PointEntry.amount, PointEntry.created_at)
+                           .execution_options(yield_per=20_000))
+    for count, (user_id, amount, at) in enumerate(rows, 1):
+        total = totals.setdefault(user_id, [0, at])
+        total[0] += amount
+        total[1] = max(total[1], at)
+        for period, key in calendar.keys(at).items():
+            slot = periods[(user_id, period, key)]
+            slot[0] += amount
+            slot[1] = at if slot[1] is None else max(slot[1], at)
+        if progress and count % 20_000 == 0:
+            progress(20_000)
+    return totals, periods
+
+
+def ledger_size(session: Session) -> int:
+    """How many ledger rows there are (for progress bars)."""
+    return session.execute(select(func.count()).select_from(PointEntry)).scalar_one()
+
+
+def check_totals(session: Session, *, calendar: Calendar | None = None,
+                 progress: Progress | None = None) -> list[str]:
+    """Recompute every total from the ledger and list each mismatch; empty means all agree."""
+    totals, periods = _expected(session, calendar or current_calendar(), progress)
+    problems = []
+    stored = {r.user_id: r.total for r in session.execute(select(PointTotal)).scalars()}
+    for user_id in sorted(set(stored) | set(totals)):
+        want = totals.get(user_id, [0])[0]
+        if stored.get(user_id, 0) != want:
+            problems.append(f"user {user_id}: total {stored.get(user_id, 0)}, ledger says {want}")
+    stored_p = {(r.user_id, r.period, r.period_key): r.total for r in session.execute(select(PeriodTotal)).scalars()}
+    for k in sorted(set(stored_p) | set(periods)):
+        want = periods[k][0] if k in periods else 0
+        if stored_p.get(k, 0) != want:
+            problems.append(f"user {k[0]}: {k[1]} {k[2]} total {stored_p.get(k, 0)}, ledger says {want}")
+    return problems
+
+
+def rebuild_totals(session: Session, *, calendar: Calendar | None = None,
+                   progress: Progress | None = None) -> int:
+    """Throw the maintained totals away and rebuild them from the ledger; returns users rebuilt."""
+    totals, periods = _expected(session, calendar or current_calendar(), progress)
+    session.execute(delete(PeriodTotal))
+    session.execute(delete(PointTotal))
+    _bulk(session, PointTotal, [{"user_id": u, "total": t, "reached_at": at} for u, (t, at) in totals.items()])
+    _bulk(session, PeriodTotal, [{"user_id": u, "period": p, "period_key": k, "total": t, "reached_at": at}
+                                 for (u, p, k), (t, at) in periods.items()])
+    return len(totals)
+
+
+def _bulk(session: Session, model, rows: Iterable[dict], size: int = 5_000) -> None:
+    rows = list(rows)
+    for i in range(0, len(rows), size):
+        session.execute(model.__table__.insert(), rows[i:i + size])
+
+
+def current_calendar() -> Calendar:
+    """The calendar of the current app (time zone and academic terms)."""
+    from core.terms import current_calendar as calendar
+
+    return calendar()

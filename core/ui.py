@@ -1,0 +1,68 @@
+"""What plugins put on pages (menu items, panels) and the one helper that renders pages.
+
+Hook results may be a single object, a list, or None; ``collect`` normalises them, then
+sorts by ``order`` so the layout never depends on pluggy's registration order.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from flask import make_response, render_template, request
+from jinja2_fragments.flask import render_block
+from markupsafe import Markup
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    """A link in the main menu."""
+
+    label: str
+    url: str
+    order: int = 100
+    key: str = ""
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A block of HTML a plugin puts on the home, profile or admin page."""
+
+    title: str
+    html: Markup
+    order: int = 100
+    key: str = ""
+
+
+def collect(results, kind: type) -> list:
+    """Flatten hook results into one list of ``kind`` objects, sorted by their ``order``."""
+    items = []
+    for result in results:
+        if result is None:
+            continue
+        for item in result if isinstance(result, (list, tuple)) else [result]:
+            if not isinstance(item, kind):
+                raise TypeError(f"expected {kind.__name__}, a plugin returned {item!r}")
+            items.append(item)
+    return sorted(items, key=lambda i: (i.order, str(i.label if kind is MenuItem else i.title)))
+
+
+def is_fragment_request() -> bool:
+    """An htmx request that wants a piece of the page rather than a whole page."""
+    return bool(request.headers.get("HX-Request")) and not request.headers.get("HX-Boosted")
+
+
+def render(template: str, *, block: str = "content", status: int = 200, trigger=None, **context):
+    """Render the full page, or only ``block`` of it for an htmx request; always ``Vary: HX-Request``.
+
+    ``trigger`` names htmx events (a string or a dict) for other widgets to react to.
+    """
+    if is_fragment_request():
+        body = render_block(template, block, **context)
+    else:
+        body = render_template(template, **context)
+    response = make_response(body, status)
+    response.vary.add("HX-Request")
+    if trigger:
+        response.headers["HX-Trigger"] = trigger if isinstance(trigger, str) else json.dumps(trigger)
+    return response

@@ -1,0 +1,130 @@
+"""Pages every user sees: home, own profile and history, language switch, the menu fragment."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, request, send_from_directory, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlmodel import Session
+
+from core.db import get_session
+from core.forms import LANGUAGE_CHOICES, ProfileForm
+from core.models import PointEntry
+from core.plugins import get_host
+from core.points import period_totals, user_total
+from core.ui import MenuItem, Panel, collect, render
+
+bp = Blueprint("main", __name__)
+HISTORY_PAGE = 20
+CORE_RULES = {"manual-adjustment": _l("Manual adjustment"), "demo-activity": _l("Library activity")}
+
+
+def menu_items() -> list[MenuItem]:
+    """Core's menu plus every enabled plugin's, for the current user."""
+    items = [MenuItem(_("Home"), url_for("main.home"), 0, "home")]
+    if current_user.is_authenticated:
+        items.append(MenuItem(_("My points"), url_for("main.profile"), 10, "profile"))
+        if current_user.has_role("librarian"):
+            items.append(MenuItem(_("Administration"), url_for("admin.index"), 900, "admin"))
+    return collect([items, *get_host().hooks.engage_menu_items(user=current_user)], MenuItem)
+
+
+def rule_label(entry: PointEntry) -> str:
+    """A readable name for the rule that paid an entry."""
+    if entry.plugin == "core":
+        return str(CORE_RULES.get(entry.rule, entry.rule))
+    info = get_host().infos.get(entry.plugin)
+    from core.i18n import pick
+
+    return f"{pick(info.title)} · {entry.rule}" if info else entry.rule
+
+
+def history(db: Session, user_id: int, before: int | None) -> list[PointEntry]:
+    """One page of a user's ledger, newest first; ``before`` is the last id already shown."""
+    query = select(PointEntry).where(PointEntry.user_id == user_id)
+    if before:
+        query = query.where(PointEntry.id < before)
+    return list(db.execute(query.order_by(PointEntry.id.desc()).limit(HISTORY_PAGE)).scalars())
+
+
+@bp.app_context_processor
+def _layout_context():
+    if "menu" not in g:
+        g.menu = menu_items()
+    return {"menu": g.menu, "languages": LANGUAGE_CHOICES, "rule_label": rule_label}
+
+
+@bp.route("/")
+def home():
+    """The home page: your points and what the activities offer."""
+    db = get_session()
+    panels = collect(get_host().hooks.engage_home_panels(user=current_user), Panel)
+    summary = None
+    if current_user.is_authenticated:
+        summary = {"total": user_total(db, current_user.id), **period_totals(db, current_user.id),
+                   "recent": history(db, current_user.id, None)[:5]}
+    return render("home.html", panels=panels, summary=summary)
+
+
+@bp.route("/me", methods=["GET", "POST"])
+@login_required
+def profile():
+    """Your points, your history and your settings."""
+    db = get_session()
+    user = current_user._get_current_object()
+    form = ProfileForm(obj=user)
+    if form.validate_on_submit():
+        form.populate_obj(user)
+        user.cohort = (user.cohort or "").strip() or None
+        db.add(user)
+        db.commit()
+        session["locale"] = user.locale
+        flash(_("Your settings are saved."), "success")
+        return redirect(url_for("main.profile"))
+    panels = collect(get_host().hooks.engage_profile_panels(user=user, subject=user), Panel)
+    return render("profile.html", form=form, user=user, panels=panels, total=user_total(db, user.id),
+                  periods=period_totals(db, user.id), entries=history(db, user.id, None),
+                  status=400 if form.errors else 200)
+
+
+@bp.route("/me/history")
+@login_required
+def more_history():
+    """The next page of your ledger (an htmx fragment, or a page of its own)."""
+    before = request.args.get("before", type=int)
+    entries = history(get_session(), current_user.id, before)
+    return render("history.html", block="rows", entries=entries)
+
+
+@bp.route("/language", methods=["POST"])
+def set_language():
+    """Switch the interface language for this browser and, when signed in, for the account."""
+    locale = request.form.get("locale", "")
+    if locale not in current_app.config["LANGUAGES"]:
+        abort(400)
+    session["locale"] = locale
+    if current_user.is_authenticated:
+        db = get_session()
+        current_user.locale = locale
+        db.add(current_user._get_current_object())
+        db.commit()
+    target = request.form.get("next", "")
+    return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("main.home"))
+
+
+@bp.route("/menu")
+def menu():
+    """The menu alone, re-fetched by htmx when plugins are switched."""
+    return render("menu.html", block="menu")
+
+
+@bp.route("/vendor/htmx.min.js")
+def htmx_js():
+    """htmx from our own origin (the django-js-lib-htmx package), never a CDN."""
+    import js_lib_htmx
+    from pathlib import Path
+
+    folder = Path(js_lib_htmx.__file__).parent / "static" / "htmx"
+    return send_from_directory(folder, "htmx.min.js", max_age=86400)

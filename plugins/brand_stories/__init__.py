@@ -1,0 +1,1 @@
+"""The `brand_stories` plugin: Brand stories."""

@@ -1,0 +1,1 @@
+"""The `contributions` plugin: Knowledge contributions."""

@@ -1,0 +1,1 @@
+"""The `staff_scores` plugin: Staff scores."""
