@@ -1,0 +1,267 @@
+"""The plugin system: every hook working, runtime switches, loading failures, two workers."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+import example_plugin
+from core import hookspecs
+from core.activity import record_activity
+from core.models import AuditEntry, PluginState, Role
+from core.plugins import BUILTIN_PLUGINS, PluginHost, UnknownPlugin, set_enabled
+from core.points import award
+from sqlmodel import select
+
+HOOKS = sorted(name for name in dir(hookspecs) if name.startswith("engage_"))
+
+
+@pytest.fixture
+def example_app(app_factory):
+    example_plugin.events.clear()
+    return app_factory(plugins=(example_plugin,))
+
+
+@pytest.fixture
+def admin_client(example_app, make_user_in):
+    admin = make_user_in(example_app, Role.admin)
+    client = example_app.test_client()
+    client.post("/auth/login", data={"email": admin.email, "password": "correct horse battery"})
+    client.admin = admin
+    return client
+
+
+@pytest.fixture
+def make_user_in():
+    from core.accounts import create_user
+
+    def make(app, role=Role.student, email=None):
+        with app.app_context(), app.extensions["engage.db"].write_session() as session:
+            return create_user(session, email=email or f"{role.value}@example.library", password="correct horse battery",
+                               display_name=f"A {role.value}", role=role)
+    return make
+
+
+def switch(app, name, enabled):
+    with app.app_context(), app.extensions["engage.db"].write_session() as session:
+        set_enabled(session, name=name, enabled=enabled, actor_id=None)
+
+
+# --- one test per hook (test_hooks_have_tests checks the names) -------------------------
+
+def test_hook_engage_blueprints(example_app):
+    assert example_app.test_client().get("/example/").data == b"example index"
+
+
+def test_hook_engage_cli_commands(example_app):
+    example_app.extensions["engage.plugins"].hooks.engage_cli_commands(cli=example_app.cli)
+    result = example_app.test_cli_runner().invoke(args=["example-hello"])
+    assert "hello from example" in result.output
+
+
+def test_hook_engage_demo_data(example_app):
+    from core.demo import populate
+
+    with example_app.app_context():
+        assert populate(example_app.extensions["engage.db"], students=5)
+    assert ("demo", 5, 3) in example_plugin.events
+
+
+def test_hook_engage_menu_items(admin_client):
+    assert b"Example menu" in admin_client.get("/").data
+
+
+def test_hook_engage_home_panels(admin_client):
+    assert b"home panel body" in admin_client.get("/").data
+
+
+def test_hook_engage_profile_panels(admin_client):
+    assert f"profile of {admin_client.admin.id}".encode() in admin_client.get("/me").data
+
+
+def test_hook_engage_admin_panels(admin_client):
+    assert b"admin panel body" in admin_client.get("/admin/").data
+
+
+def test_hook_engage_points_awarded(example_app, make_user_in):
+    user = make_user_in(example_app)
+    with example_app.app_context(), example_app.extensions["engage.db"].write_session() as session:
+        award(session, user_id=user.id, amount=7, rule="read", plugin="example", idempotency_key="k1")
+        award(session, user_id=user.id, amount=7, rule="read", plugin="example", idempotency_key="k1")
+    assert example_plugin.events == [("points", user.id, 7, "read")]
+
+
+def test_hook_engage_activity_recorded(example_app, make_user_in):
+    user = make_user_in(example_app)
+    with example_app.app_context(), example_app.extensions["engage.db"].write_session() as session:
+        assert record_activity(session, user_id=user.id, plugin="example", kind="visit", source_ref="1")
+        assert record_activity(session, user_id=user.id, plugin="example", kind="visit", source_ref="1") is None
+    assert example_plugin.events == [("activity", user.id, "visit")]
+
+
+# --- meta-tests: the plugin API stays honest ----------------------------------------------
+
+def test_hooks_have_tests():
+    names = set(globals())
+    missing = [hook for hook in HOOKS if f"test_hook_{hook}" not in names]
+    assert not missing, f"hooks without a test_hook_<name>: {missing}"
+
+
+def test_hooks_are_documented_with_their_arguments():
+    import inspect
+
+    guide = (Path(__file__).parent.parent / "docs" / "plugins.md").read_text(encoding="utf-8")
+    for hook in HOOKS:
+        args = list(inspect.signature(getattr(hookspecs, hook)).parameters)
+        heading = f"### `{hook}({', '.join(args)})`"
+        assert heading in guide, f"docs/plugins.md lacks the heading {heading}"
+
+
+def test_hookspecs_each_have_a_docstring():
+    for hook in HOOKS:
+        assert (getattr(hookspecs, hook).__doc__ or "").strip(), hook
+
+
+# --- the runtime switch -------------------------------------------------------------------
+
+def test_builtin_plugins_are_installed_with_both_languages(app):
+    host = app.extensions["engage.plugins"]
+    assert [f"plugins.{name}.plugin" for name in host.infos] == list(BUILTIN_PLUGINS)
+    for info in host.infos.values():
+        assert info.title["en"] and info.title["zh_Hans"] and info.version
+
+
+def test_disabled_plugin_disappears_everywhere_and_comes_back(admin_client, example_app, make_user_in):
+    user = make_user_in(example_app, email="reader@example.library")
+    switch(example_app, "example", False)
+    assert admin_client.get("/example/").status_code == 404
+    page = admin_client.get("/").data
+    assert b"Example menu" not in page and b"home panel body" not in page
+    assert b"profile of" not in admin_client.get("/me").data
+    assert b"admin panel body" not in admin_client.get("/admin/").data
+    with example_app.app_context(), example_app.extensions["engage.db"].write_session() as session:
+        award(session, user_id=user.id, amount=3, rule="read", plugin="example", idempotency_key="while-off")
+    assert example_plugin.events == []
+
+    switch(example_app, "example", True)
+    assert admin_client.get("/example/").status_code == 200
+    assert b"Example menu" in admin_client.get("/").data
+    with example_app.app_context(), example_app.extensions["engage.db"].session() as session:
+        # its data (here: the award made while it was off) is all still there
+        assert session.exec(select(PluginState).where(PluginState.name == "example")).one().enabled
+
+
+def test_toggle_through_one_app_is_honoured_by_another_on_the_same_database(app_factory):
+    first = app_factory(plugins=(example_plugin,))
+    second = app_factory(plugins=(example_plugin,), PLUGIN_REFRESH_SECONDS=1.0)
+    assert second.test_client().get("/example/").status_code == 200
+    switch(first, "example", False)
+    second.extensions["engage.plugins"]._checked_at = float("-inf")  # a second has passed
+    assert second.test_client().get("/example/").status_code == 404
+    switch(first, "example", True)
+    second.extensions["engage.plugins"]._checked_at = float("-inf")
+    assert second.test_client().get("/example/").status_code == 200
+
+
+def test_worker_rereads_switches_within_a_second(app_factory):
+    import time
+
+    first = app_factory(plugins=(example_plugin,))
+    second = app_factory(plugins=(example_plugin,), PLUGIN_REFRESH_SECONDS=0.5)
+    client = second.test_client()
+    assert client.get("/example/").status_code == 200
+    switch(first, "example", False)
+    deadline = time.monotonic() + 1.0
+    while client.get("/example/").status_code != 404:
+        assert time.monotonic() < deadline, "the switch was not honoured within a second"
+        time.sleep(0.05)
+
+
+def test_admin_toggle_answers_htmx_with_row_and_event(admin_client, example_app):
+    response = admin_client.post("/admin/plugins/example", data={"enabled": "0"}, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert response.headers["HX-Trigger"] == "pluginsChanged"
+    assert b'id="plugin-example"' in response.data and b"<html" not in response.data
+    assert admin_client.get("/example/").status_code == 404
+    with example_app.app_context(), example_app.extensions["engage.db"].session() as session:
+        audit = session.exec(select(AuditEntry).where(AuditEntry.action == "plugin.disable")).one()
+        assert audit.actor_id == admin_client.admin.id and audit.target == "plugin:example"
+
+
+def test_menu_fragment_follows_the_switch(admin_client, example_app):
+    switch(example_app, "example", False)
+    fragment = admin_client.get("/menu", headers={"HX-Request": "true"}).data
+    assert b'id="menu"' in fragment and b"Example menu" not in fragment
+
+
+@pytest.mark.parametrize("role", [Role.student, Role.librarian])
+def test_only_admins_switch_plugins(example_app, make_user_in, role):
+    user = make_user_in(example_app, role)
+    client = example_app.test_client()
+    client.post("/auth/login", data={"email": user.email, "password": "correct horse battery"})
+    assert client.post("/admin/plugins/example", data={"enabled": "0"}).status_code == 403
+    assert client.get("/example/").status_code == 200
+
+
+def test_unknown_plugin_is_refused(admin_client, example_app):
+    assert admin_client.post("/admin/plugins/nope", data={"enabled": "0"}).status_code == 404
+    with example_app.app_context(), example_app.extensions["engage.db"].write_session() as session:
+        with pytest.raises(UnknownPlugin):
+            set_enabled(session, name="nope", enabled=False, actor_id=None)
+
+
+def test_broken_plugins_are_reported_not_fatal(app_factory, monkeypatch):
+    class EntryPoint:
+        name, value = "broken", "broken_pkg:plugin"
+
+        def load(self):
+            raise ImportError("No module named 'broken_pkg'")
+
+    monkeypatch.setattr("core.plugins.entry_points", lambda group: [EntryPoint()])
+
+    class NoTitle:
+        NAME = "untitled"
+
+    app = app_factory(plugins=(NoTitle(),), PLUGIN_ENTRY_POINT_GROUP="engage.plugins")
+    failures = {f.source: f.error for f in app.extensions["engage.plugins"].failures}
+    assert "No module named 'broken_pkg'" in failures["broken (broken_pkg:plugin)"]
+    assert "TITLE" in failures["untitled"]
+    assert app.test_client().get("/").status_code == 200
+
+
+def test_plugin_from_entry_point_is_loaded(app_factory, monkeypatch):
+    class EntryPoint:
+        name, value = "example", "example_plugin"
+
+        def load(self):
+            return example_plugin
+
+    monkeypatch.setattr("core.plugins.entry_points", lambda group: [EntryPoint()] if group == "engage.plugins" else [])
+    app = app_factory(PLUGIN_ENTRY_POINT_GROUP="engage.plugins")
+    assert app.extensions["engage.plugins"].infos["example"].source == "example (example_plugin)"
+    assert app.test_client().get("/example/").status_code == 200
+
+
+def test_blueprint_must_carry_the_plugin_name():
+    from flask import Blueprint, Flask
+
+    class Squatter:
+        NAME = "squatter"
+        TITLE = DESCRIPTION = {"en": "x", "zh_Hans": "x"}
+
+        @hookspecs.hookimpl
+        def engage_blueprints(self):
+            return Blueprint("admin_tools", __name__)
+
+    host = PluginHost(1.0)
+    host.register(Squatter(), "test")
+    with pytest.raises(ValueError, match="must be named 'squatter'"):
+        host.register_blueprints(Flask(__name__))
+
+
+def test_core_imports_no_plugin():
+    core = Path(__file__).parent.parent / "core"
+    offenders = [str(p) for p in core.rglob("*.py") if re.search(r"^\s*(from|import)\s+plugins\b", p.read_text(), re.M)]
+    assert offenders == []
