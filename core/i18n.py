@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import Babel, get_locale
 from flask_login import current_user
 
@@ -25,6 +25,8 @@ def negotiate(accept_languages) -> str:
 def select_locale() -> str:
     """The locale for this request."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # command line and background work speak the default
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     if session.get("locale") in languages:

@@ -1,0 +1,128 @@
+"""Registering, signing in and out, roles, CSRF and rate limits."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from conftest import PASSWORD
+from core.models import Role, User
+
+FORM = {"email": "li.hua@uni.edu", "display_name": "Li Hua", "member_number": "2024001", "cohort": "History",
+        "locale": "en", "password": "a long password", "confirm": "a long password"}
+
+
+def count_users(app):
+    with app.extensions["engage.db"].session() as session:
+        return session.execute(select(func.count()).select_from(User)).scalar_one()
+
+
+def test_register_creates_a_student_with_an_argon2_hash_and_signs_in(client, app):
+    response = client.post("/auth/register", data=FORM | {"hide_from_boards": "y"})
+    assert response.status_code == 302
+    with app.extensions["engage.db"].session() as session:
+        user = session.execute(select(User)).scalar_one()
+    assert user.role == "student" and user.hide_from_boards and user.cohort == "History"
+    assert user.password_hash.startswith("$argon2id$")
+    assert b"Hello, Li Hua" in client.get("/").data
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("email", "not-an-email", b"Invalid email address"),
+    ("confirm", "something else", b"The passwords do not match"),
+    ("password", "short", b"between 8 and 200 characters"),
+    ("display_name", "", b"This field is required"),
+    ("member_number", "12 34<script>", b"letters, digits and hyphens"),
+])
+def test_register_refuses_bad_input_and_stores_nothing(client, app, field, value, message):
+    data = FORM | {field: value}
+    if field == "password":
+        data["confirm"] = value
+    response = client.post("/auth/register", data=data)
+    assert response.status_code == 400 and message in response.data
+    assert count_users(app) == 0
+
+
+@pytest.mark.parametrize("field, value", [("email", "LI.HUA@uni.edu"), ("member_number", "2024001")])
+def test_register_refuses_duplicates(client, app, field, value):
+    client.post("/auth/register", data=FORM)
+    client.post("/auth/logout")
+    other = FORM | {"email": "other@uni.edu", "member_number": "999"} | {field: value}
+    response = client.post("/auth/register", data=other)
+    assert response.status_code == 400 and b"already exists" in response.data
+    assert count_users(app) == 1
+
+
+def test_wrong_password_is_refused_without_saying_which_part(client, auth, make_user):
+    user = make_user()
+    for email, password in [(user.email, "wrong password"), ("nobody@uni.edu", PASSWORD)]:
+        response = auth.login(email, password)
+        assert response.status_code == 400 and b"The email or password is not right" in response.data
+    assert auth.login(user.email).status_code == 302
+
+
+def test_logout_needs_post_and_signs_out(client, auth, make_user):
+    auth.login(make_user().email)
+    assert client.get("/auth/logout").status_code == 405
+    auth.logout()
+    assert client.get("/me").status_code == 302
+
+
+def test_login_redirects_only_to_local_paths(client, make_user):
+    user = make_user()
+    response = client.post("/auth/login?next=//evil.example/x", data={"email": user.email, "password": PASSWORD})
+    assert response.headers["Location"] == "/"
+    client.post("/auth/logout")
+    response = client.post("/auth/login?next=/me", data={"email": user.email, "password": PASSWORD})
+    assert response.headers["Location"] == "/me"
+
+
+def test_login_attempts_are_rate_limited(app_factory, make_user):
+    app = app_factory(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="3 per minute")
+    client = app.test_client()
+    codes = [client.post("/auth/login", data={"email": "x@uni.edu", "password": "nope"}).status_code for _ in range(4)]
+    assert codes == [400, 400, 400, 429]
+    assert b"Too many attempts" in client.post("/auth/login", data={"email": "x@uni.edu", "password": "n"}).data
+    assert client.get("/auth/login").status_code == 200  # reading the form is not limited
+
+
+def test_state_changing_requests_need_a_csrf_token(app_factory):
+    app = app_factory(WTF_CSRF_ENABLED=True)
+    client = app.test_client()
+    response = client.post("/auth/register", data=FORM)
+    assert response.status_code == 400 and b"The form has expired" in response.data
+    assert count_users(app) == 0
+    page = client.get("/auth/register").data.decode()
+    token = page.split('name="csrf-token" content="')[1].split('"')[0]
+    # htmx sends the token in a header instead of the form
+    assert client.post("/auth/register", data=FORM, headers={"X-CSRFToken": token}).status_code == 302
+    assert count_users(app) == 1
+
+
+@pytest.mark.parametrize("path", ["/admin/", "/admin/users", "/admin/audit"])
+def test_students_cannot_reach_administration(client, auth, make_user, path):
+    auth.login(make_user().email)
+    assert client.get(path).status_code == 403
+
+
+@pytest.mark.parametrize("path", ["/me", "/admin/"])
+def test_anonymous_visitors_are_sent_to_sign_in(client, path):
+    response = client.get(path)
+    assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
+
+
+def test_profile_settings_are_saved(client, auth, make_user, app):
+    user = make_user()
+    auth.login(user.email)
+    response = client.post("/me", data={"display_name": "Night Owl", "cohort": "Law", "locale": "zh_Hans",
+                                        "hide_from_boards": "y"})
+    assert response.status_code == 302
+    with app.extensions["engage.db"].session() as session:
+        saved = session.get(User, user.id)
+    assert (saved.display_name, saved.cohort, saved.locale, saved.hide_from_boards) == ("Night Owl", "Law", "zh_Hans", True)
+    assert "积分".encode() in client.get("/me").data
+
+
+def test_role_order(make_user):
+    librarian = make_user(Role.librarian)
+    assert librarian.has_role("student") and librarian.has_role("librarian") and not librarian.has_role("admin")
