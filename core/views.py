@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import js_lib_htmx
 from flask import Blueprint, abort, current_app, flash, g, redirect, request, send_from_directory, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -11,6 +14,7 @@ from sqlmodel import Session
 
 from core.db import get_session
 from core.forms import LANGUAGE_CHOICES, ProfileForm
+from core.i18n import pick
 from core.models import PointEntry
 from core.plugins import get_host
 from core.points import period_totals, user_total
@@ -31,13 +35,12 @@ def menu_items() -> list[MenuItem]:
     return collect([items, *get_host().hooks.engage_menu_items(user=current_user)], MenuItem)
 
 
+@bp.app_template_global()
 def rule_label(entry: PointEntry) -> str:
     """A readable name for the rule that paid an entry."""
     if entry.plugin == "core":
         return str(CORE_RULES.get(entry.rule, entry.rule))
     info = get_host().infos.get(entry.plugin)
-    from core.i18n import pick
-
     return f"{pick(info.title)} · {entry.rule}" if info else entry.rule
 
 
@@ -53,7 +56,7 @@ def history(db: Session, user_id: int, before: int | None) -> list[PointEntry]:
 def _layout_context():
     if "menu" not in g:
         g.menu = menu_items()
-    return {"menu": g.menu, "languages": LANGUAGE_CHOICES, "rule_label": rule_label}
+    return {"menu": g.menu, "languages": LANGUAGE_CHOICES}
 
 
 @bp.route("/")
@@ -123,8 +126,5 @@ def menu():
 @bp.route("/vendor/htmx.min.js")
 def htmx_js():
     """htmx from our own origin (the django-js-lib-htmx package), never a CDN."""
-    import js_lib_htmx
-    from pathlib import Path
-
     folder = Path(js_lib_htmx.__file__).parent / "static" / "htmx"
     return send_from_directory(folder, "htmx.min.js", max_age=86400)
