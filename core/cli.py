@@ -63,10 +63,10 @@ def create_admin(email: str, display_name: str, password: str):
         raise click.BadParameter("this is not an email address", param_hint="--email")
     try:
         with _db().write_session() as session:
-            create_user(session, email=email, password=password, display_name=display_name, role=Role.admin)
+            user = create_user(session, email=email, password=password, display_name=display_name, role=Role.admin)
     except AccountError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"Administrator {email} created.")
+    click.echo(f"Administrator {user.email} created.")
 
 
 @main.group("plugins")
