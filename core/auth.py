@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, session, url_for
+from flask import Blueprint, flash, redirect, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
@@ -20,7 +21,8 @@ def register():
     """Create a student account and sign it in."""
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
-    form = RegisterForm(locale=session.get("locale") or None)
+    # Preselect the language the page is shown in, so a Chinese reader stays in Chinese.
+    form = RegisterForm(locale=str(get_locale()))
     if form.validate_on_submit():
         db = get_session()
         try:

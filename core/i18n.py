@@ -46,6 +46,9 @@ def pick(texts: dict) -> str:
 
 def init_app(app: Flask, plugin_dirs: list[str]) -> None:
     """Set up Flask-Babel with core's catalogue and every plugin's."""
+    # Times on pages are shown in the library's own time zone.
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config["TIMEZONE"])
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join([str(TRANSLATIONS), *plugin_dirs])
     Babel(app, locale_selector=select_locale)
+    app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals.update(html_lang=html_lang, pick=pick, get_locale=get_locale)

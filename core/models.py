@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime, timezone
 
-from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, UniqueConstraint
+from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -18,8 +18,28 @@ def utcnow() -> datetime:
 LedgerId = BigInteger().with_variant(Integer, "sqlite")
 
 
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware instant on both databases: stored in UTC, read back with tzinfo=UTC.
+
+    SQLite has no time zones and would hand back naive datetimes.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(timezone.utc)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+
 def _ts(**kwargs) -> Column:
-    return Column(DateTime(timezone=True), **kwargs)
+    return Column(UTCDateTime(), **kwargs)
 
 
 class Role(str, enum.Enum):
