@@ -180,8 +180,9 @@ def demo(host: str, port: int, reset: bool, no_serve: bool, students: int, seed:
         click.echo("The demo data is already there (use --reset to make it anew).")
     url = f"http://{host}:{port}/"
     click.echo(f"\nLibrary Engage demo: {url}")
-    click.echo(f"  admin       admin@demo.library     {DEMO_PASSWORD}")
-    click.echo(f"  librarian   librarian1@demo.library {DEMO_PASSWORD}")
-    click.echo(f"  student     student1@demo.library   {DEMO_PASSWORD}\n")
+    for role, email in [("admin", "admin@demo.library"), ("librarian", "librarian1@demo.library"),
+                        ("student", "student1@demo.library")]:
+        click.echo(f"  {role:<10} {email:<25} password: {DEMO_PASSWORD}")
+    click.echo()
     if not no_serve:
         current_app.run(host=host, port=port, debug=False, use_reloader=False)

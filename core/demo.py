@@ -62,13 +62,13 @@ def _point_history(db, people, librarians, rng, progress_label) -> None:
     keenness = {p.id: rng.random() ** 2 for p in people}
     with click.progressbar(people, label=progress_label or "Demo points") as bar:
         for person in bar:
+            events = [(min(now, start + timedelta(weeks=week, hours=rng.randint(8, 24 * 7 - 8))), week, n)
+                      for week in range(weeks) for n in range(rng.randint(0, round(6 * keenness[person.id])))]
             with db.write_session() as session:
-                for week in range(weeks):
-                    for n in range(rng.randint(0, round(6 * keenness[person.id]))):
-                        at = min(now, start + timedelta(weeks=week, hours=rng.randint(8, 24 * 7 - 8)))
-                        rule, amount = rng.choice(ACTIVITY_RULES)
-                        award(session, user_id=person.id, amount=amount, rule=rule, plugin="core",
-                              idempotency_key=f"demo:{person.id}:{week}:{n}", at=at, calendar=calendar)
+                for at, week, n in sorted(events):  # in time order, as they would have happened
+                    rule, amount = rng.choice(ACTIVITY_RULES)
+                    award(session, user_id=person.id, amount=amount, rule=rule, plugin="core",
+                          idempotency_key=f"demo:{person.id}:{week}:{n}", at=at, calendar=calendar)
     with db.write_session() as session:
         for person in rng.sample(people, k=min(8, len(people))):
             adjust(session, user_id=person.id, amount=rng.choice([15, 25, 50]), actor_id=librarians[0].id,
