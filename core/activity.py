@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from core.models import ActivityEntry, utcnow
-from core.points import _insert
+from core.ledger_sql import insert_for
 
 
 def record_activity(session: Session, *, user_id: int, plugin: str, kind: str, source_ref: str) -> ActivityEntry | None:
@@ -16,7 +16,7 @@ def record_activity(session: Session, *, user_id: int, plugin: str, kind: str, s
     fires no event. Listeners of ``engage_activity_recorded`` run in the caller's transaction.
     """
     at = utcnow()
-    stmt = (_insert(session)(ActivityEntry)
+    stmt = (insert_for(session)(ActivityEntry)
             .values(user_id=user_id, plugin=plugin, kind=kind, source_ref=source_ref, created_at=at)
             .on_conflict_do_nothing(index_elements=["plugin", "kind", "source_ref", "user_id"])
             .returning(ActivityEntry.id))

@@ -9,15 +9,16 @@ no-op on both databases, even when two processes race with the same key.
 from __future__ import annotations
 
 from collections import defaultdict
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Callable, Iterable
 
 from sqlalchemy import delete, func, select, text
-from sqlalchemy.dialects import postgresql, sqlite
 from flask_babel import gettext as _
 from sqlmodel import Session
 
+from core.ledger_sql import award_sql
 from core.models import AuditEntry, PeriodTotal, PointEntry, PointTotal, utcnow
 from core.periods import PERIODS, Calendar
 
@@ -37,14 +38,6 @@ class AwardResult:
     @property
     def paid(self) -> bool:
         return self.status == "awarded"
-
-
-def _insert(session: Session):
-    return (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert
-
-
-def _later(session: Session, a, b):
-    return (func.greatest if session.get_bind().dialect.name == "postgresql" else func.max)(a, b)
 
 
 def award(
@@ -79,26 +72,32 @@ def award(
         if amount <= 0:
             return AwardResult("capped", 0)
 
-    insert = _insert(session)
-    stmt = (
-        insert(PointEntry)
-        .values(user_id=user_id, amount=amount, rule=rule, plugin=plugin, source_ref=source_ref,
-                actor_id=actor_id, reason=reason, reverses_id=reverses_id,
-                idempotency_key=idempotency_key, created_at=at)
-        .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        .returning(PointEntry.id)
-    )
-    entry_id = session.execute(stmt).scalar()
-    if entry_id is None:
-        return AwardResult("duplicate", 0)
-    _add_to_totals(session, user_id, amount, at, calendar)
+    if session.autoflush:
+        session.flush()  # as session.execute would: the statements below share its transaction
+    sql = award_sql(session)
+    stamp = sql.time(at)
+    with closing(session.connection().connection.driver_connection.cursor()) as cursor:
+        cursor.execute(sql.entry, {
+            "user_id": user_id, "amount": amount, "rule": rule, "plugin": plugin, "source_ref": source_ref,
+            "actor_id": actor_id, "reason": reason, "reverses_id": reverses_id,
+            "idempotency_key": idempotency_key, "created_at": stamp})
+        row = cursor.fetchone()
+        if row is None:
+            return AwardResult("duplicate", 0)
+        entry_id = row[0]
+        cursor.execute(sql.total, {"user_id": user_id, "total": amount, "reached_at": stamp})
+        cursor.executemany(sql.period, [
+            {"user_id": user_id, "period": period, "period_key": key, "total": amount, "reached_at": stamp}
+            for period, key in calendar.keys(at).items()])
 
     from core.plugins import current_hooks  # late: plugins imports points for its service API
 
-    entry = PointEntry(id=entry_id, user_id=user_id, amount=amount, rule=rule, plugin=plugin,
-                       source_ref=source_ref, actor_id=actor_id, reason=reason,
-                       reverses_id=reverses_id, idempotency_key=idempotency_key, created_at=at)
-    current_hooks().engage_points_awarded(session=session, entry=entry)
+    listeners = current_hooks().engage_points_awarded
+    if listeners.get_hookimpls():  # building the entry object costs more than the rest of the call
+        entry = PointEntry(id=entry_id, user_id=user_id, amount=amount, rule=rule, plugin=plugin,
+                           source_ref=source_ref, actor_id=actor_id, reason=reason,
+                           reverses_id=reverses_id, idempotency_key=idempotency_key, created_at=at)
+        listeners(session=session, entry=entry)
     return AwardResult("awarded", amount, entry_id)
 
 
@@ -114,22 +113,6 @@ def _left_today(session: Session, user_id: int, rule: str, cap: int, at: datetim
             PointEntry.created_at >= start, PointEntry.created_at < start + timedelta(days=1))
     ).scalar_one()
     return cap - used
-
-
-def _add_to_totals(session: Session, user_id: int, amount: int, at: datetime, calendar: Calendar) -> None:
-    insert = _insert(session)
-    stmt = insert(PointTotal).values(user_id=user_id, total=amount, reached_at=at)
-    session.execute(stmt.on_conflict_do_update(
-        index_elements=["user_id"],
-        set_={"total": PointTotal.total + stmt.excluded.total,
-              "reached_at": _later(session, PointTotal.reached_at, stmt.excluded.reached_at)}))
-    rows = [{"user_id": user_id, "period": period, "period_key": key, "total": amount, "reached_at": at}
-            for period, key in calendar.keys(at).items()]
-    stmt = insert(PeriodTotal).values(rows)
-    session.execute(stmt.on_conflict_do_update(
-        index_elements=["user_id", "period", "period_key"],
-        set_={"total": PeriodTotal.total + stmt.excluded.total,
-              "reached_at": _later(session, PeriodTotal.reached_at, stmt.excluded.reached_at)}))
 
 
 def adjust(

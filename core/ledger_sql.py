@@ -1,0 +1,69 @@
+"""The award's three statements, compiled once per database and run on the DB-API cursor.
+
+An award is the hottest write in the app. Through SQLAlchemy's execution layer each of its
+statements cost several times the work SQLite itself does, so they are compiled from the
+table definitions once per dialect and executed on the session's own DB-API connection,
+inside the session's transaction. Bind values go through the columns' own bind processors,
+so what lands in the tables is exactly what SQLAlchemy would have written.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import bindparam, func
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+from core.models import PeriodTotal, PointEntry, PointTotal
+
+ENTRY_COLUMNS = ("user_id", "amount", "rule", "plugin", "source_ref", "actor_id", "reason", "reverses_id",
+                 "idempotency_key", "created_at")
+
+
+def insert_for(session: Session):
+    """The dialect's ``insert`` construct (it has ``on_conflict_do_nothing``/``_update``)."""
+    return (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert
+
+
+class AwardSQL:
+    """Compiled SQL for one dialect: the ledger insert and the two totals upserts."""
+
+    def __init__(self, dialect) -> None:
+        pg = dialect.name == "postgresql"
+        insert, later = (postgresql.insert, func.greatest) if pg else (sqlite.insert, func.max)
+        entries, totals, periods = PointEntry.__table__, PointTotal.__table__, PeriodTotal.__table__
+
+        def values(*names):
+            return {name: bindparam(name) for name in names}
+
+        entry = (insert(entries).values(values(*ENTRY_COLUMNS))
+                 .on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(entries.c.id))
+        total = insert(totals).values(values("user_id", "total", "reached_at"))
+        total = total.on_conflict_do_update(index_elements=["user_id"], set_={
+            "total": totals.c.total + total.excluded.total,
+            "reached_at": later(totals.c.reached_at, total.excluded.reached_at)})
+        period = insert(periods).values(values("user_id", "period", "period_key", "total", "reached_at"))
+        period = period.on_conflict_do_update(index_elements=["user_id", "period", "period_key"], set_={
+            "total": periods.c.total + period.excluded.total,
+            "reached_at": later(periods.c.reached_at, period.excluded.reached_at)})
+        # Named parameters on both drivers: sqlite3 takes :name, psycopg takes %(name)s.
+        compile_dialect = dialect if pg else sqlite.dialect(paramstyle="named")
+        self.entry, self.total, self.period = (str(s.compile(dialect=compile_dialect)) for s in (entry, total, period))
+        self._time = entries.c.created_at.type._cached_bind_processor(dialect) or (lambda value: value)
+
+    def time(self, moment: datetime):
+        """A timestamp as the driver should receive it (SQLite: UTC text; PostgreSQL: as is)."""
+        return self._time(moment)
+
+
+_COMPILED: dict[str, AwardSQL] = {}
+
+
+def award_sql(session: Session) -> AwardSQL:
+    """The compiled award statements for the session's database (built on first use)."""
+    dialect = session.get_bind().dialect
+    compiled = _COMPILED.get(dialect.name)
+    if compiled is None:
+        compiled = _COMPILED[dialect.name] = AwardSQL(dialect)
+    return compiled
