@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime, timezone
 
-from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, TypeDecorator, UniqueConstraint
+from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, TypeDecorator, UniqueConstraint, false, or_, true
 from sqlmodel import Field, SQLModel
 
 
@@ -86,6 +86,17 @@ class User(SQLModel, table=True):
     def has_role(self, role: Role | str) -> bool:
         """True when this user's role is ``role`` or above it."""
         return Role(self.role).rank >= Role(role).rank
+
+
+# The few users kept off public boards (opted out or deactivated): "my rank" counts every
+# total above mine through the rank index and subtracts these, found through this small index.
+# Its WHERE clause is the one core/boards.py queries with (SQLite matches it term for term).
+OFF_BOARDS = or_(User.__table__.c.hide_from_boards == true(), User.__table__.c.is_active == false())
+Index("ix_core_user_off_boards", User.__table__.c.hide_from_boards, User.__table__.c.is_active, User.__table__.c.id,
+      sqlite_where=OFF_BOARDS, postgresql_where=OFF_BOARDS)
+# A cohort's public members straight from the index, for cohort boards.
+Index("ix_core_user_cohort_public", User.__table__.c.cohort, User.__table__.c.hide_from_boards,
+      User.__table__.c.is_active)
 
 
 class PointEntry(SQLModel, table=True):
@@ -189,3 +200,31 @@ class Term(SQLModel, table=True):
     name_zh: str = Field(max_length=80)
     starts_on: date
     ends_on: date
+
+
+class Notification(SQLModel, table=True):
+    """A message in a user's in-app inbox, stored in both languages when it is made."""
+
+    __tablename__ = "core_notification"
+    __table_args__ = (Index("ix_core_notification_inbox", "user_id", "read_at", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="core_user.id")
+    plugin: str = Field(max_length=40)
+    kind: str = Field(max_length=60)
+    text_en: str = Field(max_length=500)
+    text_zh: str = Field(max_length=500)
+    url: str | None = Field(default=None, max_length=300)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    read_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class Level(SQLModel, table=True):
+    """A level reached at ``threshold`` all-time points; thresholds rise with the number."""
+
+    __tablename__ = "core_level"
+
+    number: int = Field(primary_key=True)
+    threshold: int = Field(unique=True)
+    name_en: str = Field(max_length=60)
+    name_zh: str = Field(max_length=60)

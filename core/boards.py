@@ -1,0 +1,308 @@
+"""Leaderboards read from the maintained totals, never from the ledger.
+
+Boards: all-time (``core_point_total``) and this week, month or term (``core_period_total``
+at the current period key), each for everyone or for one cohort (faculty). Ranking is
+standard competition ranking ("1224"): a user's rank is 1 + the number of users on the
+board with a strictly greater total, so equal totals share a rank number; within a tie,
+whoever reached the total first is listed first (then the lower user id).
+
+Only *public* users appear: active, not opted out (``hide_from_boards``), with a total above
+zero. An opted-out or deactivated user still sees their own rank, computed among the public
+users plus themselves (1 + public users with a greater total); their "around me" window is
+the board as it would look with them on it, so the rows below them are numbered as if they
+were listed. Nobody else ever sees them, and they never shift anyone else's public rank.
+
+The statements are SQLAlchemy Core selects, built once per shape and run with parameters
+(building a select costs more than running it), and shaped for the rank indexes
+``ix_core_point_total_rank`` (total, reached_at) and ``ix_core_period_total_rank`` (period,
+period_key, total, reached_at):
+
+* the top of a board scans the rank index from its high end, joins each row's user by
+  primary key and stops after ``limit`` public rows (SQLite sorts only within equal
+  totals, for the reached-first tie-break; PostgreSQL uses an incremental sort);
+* "my rank" is an index-only COUNT of the totals above mine, minus the off-board users
+  above mine, found through the small partial index ``ix_core_user_off_boards``;
+* a cohort's board either scans the rank index (a big cohort: its rows come soon) or reads
+  the cohort's members through ``ix_core_user_cohort`` and sorts them (a small cohort),
+  whichever touches fewer rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, bindparam, false, func, or_, select, true
+from sqlmodel import Session
+
+from core.models import OFF_BOARDS, PeriodTotal, PointTotal, User, utcnow
+from core.periods import Calendar
+
+PERIODS = ("all", "week", "month", "term")
+# Each board's name, for tabs and headings.
+BOARDS = {"all": _l("All time"), "week": _l("This week"), "month": _l("This month"), "term": _l("This term")}
+
+_USERS = User.__table__
+_TOTALS = PointTotal.__table__
+_PERIOD_TOTALS = PeriodTotal.__table__
+
+
+class BoardNotFound(LookupError):
+    """An unknown period or cohort; ``kind`` is "period" or "cohort", ``value`` what was asked for."""
+
+    def __init__(self, kind: str, value: str) -> None:
+        super().__init__(f"no {kind} {value!r}")
+        self.kind = kind
+        self.value = value
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of a board."""
+
+    rank: int
+    user_id: int
+    display_name: str
+    cohort: str | None
+    total: int
+
+
+@dataclass(frozen=True)
+class _Board:
+    """Which totals make one board: all-time or periodic (with its key), a cohort or everyone."""
+
+    periodic: bool
+    cohort: str | None
+    params: dict = field(default_factory=dict)
+    empty: bool = False  # the term board between terms
+
+
+def _board(period: str, cohort: str | None, calendar: Calendar | None, at: datetime | None) -> _Board:
+    if period not in PERIODS:
+        raise BoardNotFound("period", period)
+    params = {"cohort": cohort}
+    if period == "all":
+        return _Board(False, cohort, params)
+    if calendar is None:
+        from core.points import current_calendar
+
+        calendar = current_calendar()
+    key = calendar.keys(at or utcnow()).get(period)
+    if key is None:  # between terms there is no "this term"
+        return _Board(True, cohort, params, empty=True)
+    return _Board(True, cohort, {**params, "period": period, "period_key": key})
+
+
+# --- the statements, one per shape ------------------------------------------------------
+
+def _table(periodic: bool):
+    return _PERIOD_TOTALS if periodic else _TOTALS
+
+
+def _picks(periodic: bool) -> tuple:
+    """The conditions that select a periodic board's rows out of core_period_total."""
+    c = _PERIOD_TOTALS.c
+    return (c.period == bindparam("period"), c.period_key == bindparam("period_key")) if periodic else ()
+
+
+def _public(cohort: str | None) -> list:
+    """Conditions on the joined core_user row of a user shown on a board.
+
+    ``cohort`` is None (everyone), "index" (through ix_core_user_cohort) or "scan": the same
+    test in a form no index serves, so that the planner walks the rank index instead.
+    """
+    conds = [_USERS.c.hide_from_boards == false(), _USERS.c.is_active == true()]
+    if cohort == "index":
+        conds.append(_USERS.c.cohort == bindparam("cohort"))
+    elif cohort == "scan":
+        conds.append(func.coalesce(_USERS.c.cohort, "") == bindparam("cohort"))
+    return conds
+
+
+def _listing(periodic: bool, cohort: str | None):
+    t = _table(periodic)
+    return (select(t.c.user_id, t.c.total, _USERS.c.display_name, _USERS.c.cohort)
+            .select_from(t.join(_USERS, _USERS.c.id == t.c.user_id))
+            .where(*_picks(periodic), t.c.total > 0, *_public(cohort)))
+
+
+@lru_cache(maxsize=None)
+def _top_statement(periodic: bool, cohort: str | None):
+    c = _table(periodic).c
+    return (_listing(periodic, cohort).order_by(c.total.desc(), c.reached_at.asc(), c.user_id.asc())
+            .limit(bindparam("limit")))
+
+
+@lru_cache(maxsize=None)
+def _count_statement(periodic: bool, cohort: str | None):
+    """Public users on the board with a total strictly greater than ``:value``."""
+    t = _table(periodic)
+    if cohort is None:
+        everyone = select(func.count()).select_from(t).where(*_picks(periodic), t.c.total > bindparam("value"))
+        # "total + 0" keeps the planner off the rank index here: it must start from the few
+        # off-board users and look up each one's total by primary key.
+        off_board = (select(func.count()).select_from(t)
+                     .where(t.c.user_id.in_(select(_USERS.c.id).where(OFF_BOARDS)),
+                            *_picks(periodic), t.c.total + 0 > bindparam("value")))
+        return select(everyone.scalar_subquery() - off_board.scalar_subquery())
+    return (select(func.count()).select_from(t.join(_USERS, _USERS.c.id == t.c.user_id))
+            .where(*_picks(periodic), t.c.total > bindparam("value"), *_public(cohort)))
+
+
+@lru_cache(maxsize=None)
+def _me_statement(periodic: bool):
+    t = _table(periodic)
+    return (select(t.c.total, t.c.reached_at, _USERS.c.display_name, _USERS.c.cohort,
+                   _USERS.c.hide_from_boards, _USERS.c.is_active)
+            .select_from(t.join(_USERS, _USERS.c.id == t.c.user_id))
+            .where(t.c.user_id == bindparam("user_id"), *_picks(periodic)))
+
+
+@lru_cache(maxsize=None)
+def _neighbour_statements(periodic: bool, cohort: str | None):
+    """Public rows just before and just after ``(:value, :reached_at, :user_id)`` in board order, nearest first."""
+    c = _table(periodic).c
+    value, reached, me = bindparam("value"), bindparam("reached_at", type_=c.reached_at.type), bindparam("user_id")
+    before_in_tie = and_(c.total == value, or_(c.reached_at < reached, and_(c.reached_at == reached, c.user_id < me)))
+    after_in_tie = and_(c.total == value, or_(c.reached_at > reached, and_(c.reached_at == reached, c.user_id > me)))
+    # The redundant "total >= value" / "total <= value" give the planner the index range.
+    before = (_listing(periodic, cohort).where(c.total >= value, or_(c.total > value, before_in_tie))
+              .order_by(c.total.asc(), c.reached_at.desc(), c.user_id.desc()).limit(bindparam("above")))
+    after = (_listing(periodic, cohort).where(c.total <= value, or_(c.total < value, after_in_tie))
+             .order_by(c.total.desc(), c.reached_at.asc(), c.user_id.asc()).limit(bindparam("below")))
+    return before, after
+
+
+_COHORT_SIZE = select(func.count()).select_from(_USERS).where(_USERS.c.cohort == bindparam("cohort")).scalar_subquery()
+_USERS_SIZE = select(func.max(_USERS.c.id)).scalar_subquery()  # about how many users there are, in O(log n)
+_SIZES = select(_COHORT_SIZE, _USERS_SIZE)
+
+
+def _cohort_mode(session: Session, cohort: str, limit: int) -> str:
+    """How to read a cohort's board: "scan" the rank index when the cohort is big enough that
+    ``limit`` of its rows come soon (about limit·users/members rows in), else "index"."""
+    members, users = session.execute(_SIZES, {"cohort": cohort}).one()
+    return "scan" if members and members * members >= limit * (users or 0) else "index"
+
+
+# --- the service functions ---------------------------------------------------------------
+
+def check_cohort(session: Session, cohort: str | None) -> None:
+    """Raise BoardNotFound unless ``cohort`` is None or some user belongs to it."""
+    if cohort is None:
+        return
+    if session.execute(select(_USERS.c.id).where(_USERS.c.cohort == cohort).limit(1)).first() is None:
+        raise BoardNotFound("cohort", cohort)
+
+
+def cohorts(session: Session) -> list[str]:
+    """The cohorts (faculties) users belong to, in order (read from the cohort index)."""
+    rows = session.execute(select(_USERS.c.cohort).where(_USERS.c.cohort.is_not(None))
+                           .group_by(_USERS.c.cohort).order_by(_USERS.c.cohort))
+    return [r[0] for r in rows]
+
+
+def top(session: Session, *, period: str = "all", cohort: str | None = None, limit: int = 20,
+        calendar: Calendar | None = None, at: datetime | None = None) -> list[Row]:
+    """The first ``limit`` rows of a board, ranked 1224 with ties in the order they were reached.
+
+    ``at`` picks the week, month or term (default: now). Raises BoardNotFound for an unknown
+    period; an unknown cohort simply has no rows (``check_cohort`` tells them apart).
+    """
+    board = _board(period, cohort, calendar, at)
+    if board.empty or limit <= 0:
+        return []
+    mode = None if cohort is None else _cohort_mode(session, cohort, limit)
+    rows = session.execute(_top_statement(board.periodic, mode), {**board.params, "limit": limit}).all()
+    # The rows are the head of the board, so positions give the ranks: a new total takes its
+    # position (1, 2, 2, 4), an equal total keeps the rank of the first row that had it.
+    out: list[Row] = []
+    for position, (user_id, total, name, user_cohort) in enumerate(rows, 1):
+        rank = out[-1].rank if out and out[-1].total == total else position
+        out.append(Row(rank, user_id, name, user_cohort, total))
+    return out
+
+
+@dataclass(frozen=True)
+class _Me:
+    row: Row
+    reached_at: datetime
+    public: bool
+
+
+def _count_greater(session: Session, board: _Board, value: int) -> int:
+    mode = None if board.cohort is None else "index"
+    return session.execute(_count_statement(board.periodic, mode), {**board.params, "value": value}).scalar_one()
+
+
+def _me(session: Session, board: _Board, user_id: int) -> _Me | None:
+    """The user's own line on ``board`` (whether shown to others or not), or None when not on it."""
+    if board.empty:
+        return None
+    found = session.execute(_me_statement(board.periodic), {**board.params, "user_id": user_id}).first()
+    if found is None:
+        return None
+    total, reached_at, name, user_cohort, hidden, active = found
+    if total <= 0 or (board.cohort is not None and user_cohort != board.cohort):
+        return None
+    rank = 1 + _count_greater(session, board, total)
+    return _Me(Row(rank, user_id, name, user_cohort, total), reached_at, bool(active) and not hidden)
+
+
+def my_rank(session: Session, *, user_id: int, period: str = "all", cohort: str | None = None,
+            calendar: Calendar | None = None, at: datetime | None = None) -> Row | None:
+    """The user's own rank on a board: 1 + the public users with a strictly greater total.
+
+    Works for opted-out users too (their rank among the public users plus themselves).
+    None when the user has no points on this board or is not in ``cohort``.
+    """
+    me = _me(session, _board(period, cohort, calendar, at), user_id)
+    return me.row if me else None
+
+
+def around_me(session: Session, *, user_id: int, period: str = "all", cohort: str | None = None,
+              above: int = 5, below: int = 5, calendar: Calendar | None = None,
+              at: datetime | None = None) -> list[Row]:
+    """The user's row with up to ``above`` public rows before it and ``below`` after it, ranked.
+
+    Empty when the user is not on the board. For an opted-out user the window is the board
+    as it would look with them on it (see the module's docstring).
+    """
+    board = _board(period, cohort, calendar, at)
+    me = _me(session, board, user_id)
+    if me is None:
+        return []
+    mine = me.row.total
+    before_stmt, after_stmt = _neighbour_statements(board.periodic, None if cohort is None else "index")
+    params = {**board.params, "value": mine, "reached_at": me.reached_at, "user_id": user_id,
+              "above": above, "below": below}
+    before = session.execute(before_stmt, params).all() if above > 0 else []
+    after = session.execute(after_stmt, params).all() if below > 0 else []
+    window = [*reversed(before), (user_id, mine, me.row.display_name, me.row.cohort), *after]
+
+    # Rank by groups of equal totals. Every group but the first starts inside the window, so
+    # its rank is the previous group's rank plus that group's size — except right after the
+    # first group, which may be cut off at the top (unless the window reaches the top of the
+    # board). Those take a COUNT; a group with my total has my rank.
+    off_board_me = 0 if me.public else 1  # an off-board viewer counts above the rows below them
+
+    def counted(total: int) -> int:
+        if total == mine:
+            return me.row.rank
+        return 1 + _count_greater(session, board, total) + (off_board_me if total < mine else 0)
+
+    starts_at_top = len(before) < above
+    rows: list[Row] = []
+    rank, group, size = 0, 0, 0
+    for index, (uid, total, name, user_cohort) in enumerate(window):
+        if index == 0:
+            rank = 1 if starts_at_top else counted(total)
+        elif total != window[index - 1][1]:
+            group += 1
+            rank = rank + size if group > 1 or starts_at_top else counted(total)
+            size = 0
+        size += 1
+        rows.append(Row(rank, uid, name, user_cohort, total))
+    return rows
