@@ -18,7 +18,7 @@ def create_app(test_config: dict | None = None, *, plugins: tuple = (), instance
     ``plugins`` adds plugin objects beside the built-in and installed ones, and
     ``instance_path`` moves the instance folder (both used by tests).
     """
-    from core import admin, auth, config, db, errors, i18n, security, views
+    from core import admin, auth, boards_views, config, db, errors, i18n, notification_views, security, views
     from core import plugins as plugin_host
 
     app = Flask(__name__, instance_relative_config=True, template_folder=str(ROOT / "templates"),
@@ -31,7 +31,7 @@ def create_app(test_config: dict | None = None, *, plugins: tuple = (), instance
     security.init_app(app)
     Htmx(app)
     errors.init_app(app)
-    for blueprint in (views.bp, auth.bp, admin.bp):
+    for blueprint in (views.bp, auth.bp, admin.bp, boards_views.bp, notification_views.bp):
         app.register_blueprint(blueprint)
     security.rate_limit(app, "auth.login", app.config["LOGIN_RATE_LIMIT"])
     security.rate_limit(app, "auth.register", app.config["REGISTER_RATE_LIMIT"])

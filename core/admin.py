@@ -11,7 +11,8 @@ from sqlalchemy import func, or_, select
 
 from core.accounts import AccountError, set_role
 from core.db import get_session
-from core.forms import AdjustForm, ConfirmForm, RoleForm, TermForm, UserSearchForm
+from core.forms import AdjustForm, ConfirmForm, LevelsForm, RoleForm, TermForm, UserSearchForm
+from core.levels import LevelError, list_levels, save_levels
 from core.models import AuditEntry, Role, User
 from core.periods import TermSpan
 from core.plugins import get_host, set_enabled
@@ -33,7 +34,7 @@ def _names():
         "audit_actions": {"points.adjust": _("Points adjusted"), "points.reverse": _("Points reversed"),
                           "role.change": _("Role changed"), "plugin.enable": _("Plugin switched on"),
                           "plugin.disable": _("Plugin switched off"), "term.save": _("Term saved"),
-                          "term.delete": _("Term deleted")},
+                          "term.delete": _("Term deleted"), "levels.save": _("Levels saved")},
     }
 
 
@@ -194,6 +195,33 @@ def remove_term(key: str):
     db.commit()
     flash(_("The term is deleted."), "success")
     return redirect(url_for("admin.terms"))
+
+
+@bp.route("/levels", methods=["GET", "POST"])
+@role_required(Role.admin)
+def levels():
+    """The point thresholds of each level; they must start at 0 and rise."""
+    db = get_session()
+    form = LevelsForm()
+    if request.method == "GET":
+        for row, spec in zip(form.rows, list_levels(db)):
+            row.threshold.data, row.name_en.data, row.name_zh.data = spec.threshold, spec.name_en, spec.name_zh
+    elif form.validate_on_submit():
+        table = [(row.threshold.data, row.name_en.data or "", row.name_zh.data or "") for row in form.rows
+                 if row.threshold.data is not None or (row.name_en.data or row.name_zh.data)]
+        try:
+            if any(threshold is None for threshold, *_names in table):
+                raise LevelError(_("Every level needs a number of points."))
+            save_levels(db, levels=table, actor_id=current_user.id)
+        except LevelError as exc:
+            db.rollback()
+            form.form_errors.append(str(exc))
+        else:
+            db.commit()
+            flash(_("The levels are saved."), "success")
+            return redirect(url_for("admin.levels"))
+    status = 400 if request.method == "POST" else 200
+    return render("admin/levels.html", form=form, status=status)
 
 
 @bp.route("/audit")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, HiddenField, IntegerField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, Optional, Regexp
+from wtforms import BooleanField, DateField, FieldList, FormField, HiddenField, IntegerField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, NumberRange, Optional, Regexp
 
 LANGUAGE_CHOICES = [("en", "English"), ("zh_Hans", "简体中文")]
 
@@ -63,3 +63,18 @@ class UserSearchForm(FlaskForm):
         csrf = False
 
     q = StringField(_l("Search by name, email or number"), validators=[Optional(), Length(max=100)])
+
+
+class LevelRow(FlaskForm):
+    """One level: leave a row empty to drop it."""
+
+    class Meta:
+        csrf = False
+
+    threshold = IntegerField(_l("From points"), validators=[Optional(), NumberRange(min=0, max=10_000_000)])
+    name_en = StringField(_l("Name in English"), validators=[Optional(), Length(max=60)])
+    name_zh = StringField(_l("Name in Chinese"), validators=[Optional(), Length(max=60)])
+
+
+class LevelsForm(FlaskForm):
+    rows = FieldList(FormField(LevelRow), min_entries=10, max_entries=10)

@@ -62,3 +62,8 @@ def engage_points_awarded(session, entry):
 @hookspec
 def engage_activity_recorded(session, activity):
     """React to a recorded ``activity`` (an ActivityEntry), inside the transaction that wrote it."""
+
+
+@hookspec
+def engage_notification_created(session, notification):
+    """React to a new ``notification`` (a Notification) in a user's inbox, e.g. to forward it elsewhere."""

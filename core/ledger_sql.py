@@ -42,7 +42,7 @@ class AwardSQL:
         total = insert(totals).values(values("user_id", "total", "reached_at"))
         total = total.on_conflict_do_update(index_elements=["user_id"], set_={
             "total": totals.c.total + total.excluded.total,
-            "reached_at": later(totals.c.reached_at, total.excluded.reached_at)})
+            "reached_at": later(totals.c.reached_at, total.excluded.reached_at)}).returning(totals.c.total)
         period = insert(periods).values(values("user_id", "period", "period_key", "total", "reached_at"))
         period = period.on_conflict_do_update(index_elements=["user_id", "period", "period_key"], set_={
             "total": periods.c.total + period.excluded.total,

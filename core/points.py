@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from sqlmodel import Session
 
 from core.ledger_sql import award_sql
+from core.levels import note_level_up
 from core.models import AuditEntry, PeriodTotal, PointEntry, PointTotal, utcnow
 from core.periods import PERIODS, Calendar
 
@@ -86,10 +87,12 @@ def award(
             return AwardResult("duplicate", 0)
         entry_id = row[0]
         cursor.execute(sql.total, {"user_id": user_id, "total": amount, "reached_at": stamp})
+        new_total = cursor.fetchone()[0]
         cursor.executemany(sql.period, [
             {"user_id": user_id, "period": period, "period_key": key, "total": amount, "reached_at": stamp}
             for period, key in calendar.keys(at).items()])
 
+    note_level_up(session, user_id=user_id, old_total=new_total - amount, new_total=new_total)
     from core.plugins import current_hooks  # late: plugins imports points for its service API
 
     listeners = current_hooks().engage_points_awarded

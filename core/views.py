@@ -17,6 +17,7 @@ from core.forms import LANGUAGE_CHOICES, ProfileForm
 from core.i18n import pick
 from core.models import PointEntry
 from core.plugins import get_host
+from core.levels import progress
 from core.points import period_totals, user_total
 from core.ui import MenuItem, Panel, collect, render
 
@@ -27,7 +28,8 @@ CORE_RULES = {"manual-adjustment": _l("Manual adjustment"), "demo-activity": _l(
 
 def menu_items() -> list[MenuItem]:
     """Core's menu plus every enabled plugin's, for the current user."""
-    items = [MenuItem(_("Home"), url_for("main.home"), 0, "home")]
+    items = [MenuItem(_("Home"), url_for("main.home"), 0, "home"),
+             MenuItem(_("Leaderboards"), url_for("boards.board"), 20, "boards")]
     if current_user.is_authenticated:
         items.append(MenuItem(_("My points"), url_for("main.profile"), 10, "profile"))
         if current_user.has_role("librarian"):
@@ -66,7 +68,8 @@ def home():
     panels = collect(get_host().hooks.engage_home_panels(user=current_user), Panel)
     summary = None
     if current_user.is_authenticated:
-        summary = {"total": user_total(db, current_user.id), **period_totals(db, current_user.id),
+        total = user_total(db, current_user.id)
+        summary = {"total": total, **period_totals(db, current_user.id), "level": progress(total),
                    "recent": history(db, current_user.id, None)[:5]}
     return render("home.html", panels=panels, summary=summary)
 
@@ -87,7 +90,8 @@ def profile():
         flash(_("Your settings are saved."), "success")
         return redirect(url_for("main.profile"))
     panels = collect(get_host().hooks.engage_profile_panels(user=user, subject=user), Panel)
-    return render("profile.html", form=form, user=user, panels=panels, total=user_total(db, user.id),
+    total = user_total(db, user.id)
+    return render("profile.html", form=form, user=user, panels=panels, total=total, level=progress(total),
                   periods=period_totals(db, user.id), entries=history(db, user.id, None),
                   status=400 if form.errors else 200)
 

@@ -68,3 +68,8 @@ def engage_points_awarded(session, entry):
 @hookimpl
 def engage_activity_recorded(session, activity):
     events.append(("activity", activity.user_id, activity.kind))
+
+
+@hookimpl
+def engage_notification_created(session, notification):
+    events.append(("notification", notification.user_id, notification.kind))

@@ -101,6 +101,15 @@ def test_hook_engage_activity_recorded(example_app, make_user_in):
     assert example_plugin.events == [("activity", user.id, "visit")]
 
 
+def test_hook_engage_notification_created(example_app, make_user_in):
+    from core.notifications import notify
+
+    user = make_user_in(example_app)
+    with example_app.app_context(), example_app.extensions["engage.db"].write_session() as session:
+        notify(session, user_id=user.id, plugin="example", kind="hello", message={"en": "Hi", "zh_Hans": "你好"})
+    assert example_plugin.events == [("notification", user.id, "hello")]
+
+
 # --- meta-tests: the plugin API stays honest ----------------------------------------------
 
 def test_hooks_have_tests():

@@ -1,0 +1,65 @@
+"""In-app notifications: a service any plugin calls, and an inbox with an unread count."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from flask_babel import force_locale
+from sqlalchemy import func, select, update
+from sqlmodel import Session
+
+from core.models import Notification, utcnow
+
+Message = dict | Callable[[], str]
+
+
+def _both_languages(message: Message) -> tuple[str, str]:
+    if callable(message):
+        with force_locale("en"):
+            english = str(message())
+        with force_locale("zh_Hans"):
+            chinese = str(message())
+        return english, chinese
+    return message["en"], message.get("zh_Hans") or message["en"]
+
+
+def notify(session: Session, *, user_id: int, plugin: str, kind: str, message: Message,
+           url: str | None = None) -> Notification:
+    """Put a message in a user's inbox, inside the caller's transaction.
+
+    ``message`` is ``{"en": …, "zh_Hans": …}`` or a callable such as
+    ``lambda: _("Your story was featured")``, rendered once in each language, so the reader
+    sees it in whichever language they use later. Listeners of
+    ``engage_notification_created`` (an e-mail or WeChat bridge, say) run in the same transaction.
+    """
+    english, chinese = _both_languages(message)
+    note = Notification(user_id=user_id, plugin=plugin, kind=kind, text_en=english[:500], text_zh=chinese[:500],
+                        url=url)
+    session.add(note)
+    session.flush()
+    from core.plugins import current_hooks
+
+    current_hooks().engage_notification_created(session=session, notification=note)
+    return note
+
+
+def unread_count(session: Session, user_id: int) -> int:
+    """How many notifications the user has not read."""
+    return session.execute(select(func.count()).select_from(Notification).where(
+        Notification.user_id == user_id, Notification.read_at.is_(None))).scalar_one()
+
+
+def inbox(session: Session, user_id: int, *, before: int | None = None, limit: int = 30) -> list[Notification]:
+    """The user's notifications, newest first; ``before`` is the last id already shown."""
+    query = select(Notification).where(Notification.user_id == user_id)
+    if before:
+        query = query.where(Notification.id < before)
+    return list(session.execute(query.order_by(Notification.id.desc()).limit(limit)).scalars())
+
+
+def mark_read(session: Session, *, user_id: int, notification_id: int | None = None) -> int:
+    """Mark one of the user's notifications (or, without an id, all of them) read; returns how many."""
+    query = update(Notification).where(Notification.user_id == user_id, Notification.read_at.is_(None))
+    if notification_id is not None:
+        query = query.where(Notification.id == notification_id)
+    return session.execute(query.values(read_at=utcnow())).rowcount
