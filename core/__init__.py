@@ -31,8 +31,16 @@ def create_app(test_config: dict | None = None, *, plugins: tuple = (), instance
     security.init_app(app)
     Htmx(app)
     errors.init_app(app)
+    from core import badges, badges_views  # rules are checked at start-up: a duplicate key stops the app
+    badges.init_app(app, host)
+    app.register_blueprint(badges_views.bp)
     for blueprint in (views.bp, auth.bp, admin.bp, boards_views.bp, notification_views.bp):
         app.register_blueprint(blueprint)
+    from core import screens, screens_views  # library screens: the TV page and the librarians' pages
+    screens.init_app(app)
+    app.register_blueprint(screens_views.bp)
+    app.register_blueprint(screens_views.public_bp)
+    app.extensions["engage.limiter"].exempt(screens_views.public_bp)  # TVs poll; nothing there to brute-force
     security.rate_limit(app, "auth.login", app.config["LOGIN_RATE_LIMIT"])
     security.rate_limit(app, "auth.register", app.config["REGISTER_RATE_LIMIT"])
     if app.config.get("CREATE_TABLES", True):

@@ -25,8 +25,10 @@ def record_activity(session: Session, *, user_id: int, plugin: str, kind: str, s
         return None
     activity = ActivityEntry(id=activity_id, user_id=user_id, plugin=plugin, kind=kind, source_ref=source_ref,
                              created_at=at)
+    from core.badges import check_activity
     from core.plugins import current_hooks
 
+    check_activity(session, activity)
     current_hooks().engage_activity_recorded(session=session, activity=activity)
     return activity
 

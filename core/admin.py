@@ -34,7 +34,10 @@ def _names():
         "audit_actions": {"points.adjust": _("Points adjusted"), "points.reverse": _("Points reversed"),
                           "role.change": _("Role changed"), "plugin.enable": _("Plugin switched on"),
                           "plugin.disable": _("Plugin switched off"), "term.save": _("Term saved"),
-                          "term.delete": _("Term deleted"), "levels.save": _("Levels saved")},
+                          "term.delete": _("Term deleted"), "levels.save": _("Levels saved"),
+                          "badge.award": _("Badge awarded"), "badge.revoke": _("Badge revoked"),
+                          "badge.artwork": _("Badge artwork uploaded"), "screen.save": _("Screen saved"),
+                          "screen.rotate": _("Screen address changed"), "screen.delete": _("Screen deleted")},
     }
 
 

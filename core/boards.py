@@ -21,9 +21,11 @@ period_key, total, reached_at):
   primary key and stops after ``limit`` public rows (SQLite sorts only within equal
   totals, for the reached-first tie-break; PostgreSQL uses an incremental sort);
 * "my rank" is an index-only COUNT of the totals above mine, minus the off-board users
-  above mine, found through the small partial index ``ix_core_user_off_boards``;
+  above mine, found through the small partial index ``ix_core_user_off_boards`` — about
+  (users above me) × an index step + (off-board users) × a primary-key lookup, so it grows
+  with the rank and the number of opted-out users, never with the ledger;
 * a cohort's board either scans the rank index (a big cohort: its rows come soon) or reads
-  the cohort's members through ``ix_core_user_cohort`` and sorts them (a small cohort),
+  the cohort's public members through ``ix_core_user_cohort_public`` and sorts them (a small cohort),
   whichever touches fewer rows.
 """
 
@@ -136,16 +138,18 @@ def _top_statement(periodic: bool, cohort: str | None):
 
 
 @lru_cache(maxsize=None)
-def _count_statement(periodic: bool, cohort: str | None):
+def _count_statement(periodic: bool, cohort: str | None, sqlite: bool = True):
     """Public users on the board with a total strictly greater than ``:value``."""
     t = _table(periodic)
     if cohort is None:
         everyone = select(func.count()).select_from(t).where(*_picks(periodic), t.c.total > bindparam("value"))
-        # "total + 0" keeps the planner off the rank index here: it must start from the few
-        # off-board users and look up each one's total by primary key.
+        # On SQLite, "total + 0" keeps the planner off the rank index here (for a period board
+        # it would walk the whole range and read each row for its user id): it must start from
+        # the few off-board users and look up each one's total by primary key. PostgreSQL has
+        # statistics and picks a hash join or those lookups by itself.
+        above = (t.c.total + 0 if sqlite else t.c.total) > bindparam("value")
         off_board = (select(func.count()).select_from(t)
-                     .where(t.c.user_id.in_(select(_USERS.c.id).where(OFF_BOARDS)),
-                            *_picks(periodic), t.c.total + 0 > bindparam("value")))
+                     .where(t.c.user_id.in_(select(_USERS.c.id).where(OFF_BOARDS)), *_picks(periodic), above))
         return select(everyone.scalar_subquery() - off_board.scalar_subquery())
     return (select(func.count()).select_from(t.join(_USERS, _USERS.c.id == t.c.user_id))
             .where(*_picks(periodic), t.c.total > bindparam("value"), *_public(cohort)))
@@ -197,11 +201,21 @@ def check_cohort(session: Session, cohort: str | None) -> None:
         raise BoardNotFound("cohort", cohort)
 
 
+def _cohorts_statement():
+    # A loose index scan: hop from each cohort to the next through the cohort index, one
+    # lookup per cohort, instead of reading an index entry per user as DISTINCT would.
+    walk = select(func.min(_USERS.c.cohort).label("name")).cte("walk", recursive=True)
+    following = select(func.min(_USERS.c.cohort)).where(_USERS.c.cohort > walk.c.name).scalar_subquery()
+    walk = walk.union_all(select(following).where(walk.c.name.is_not(None)))
+    return select(walk.c.name).where(walk.c.name.is_not(None))
+
+
+_COHORTS = _cohorts_statement()
+
+
 def cohorts(session: Session) -> list[str]:
-    """The cohorts (faculties) users belong to, in order (read from the cohort index)."""
-    rows = session.execute(select(_USERS.c.cohort).where(_USERS.c.cohort.is_not(None))
-                           .group_by(_USERS.c.cohort).order_by(_USERS.c.cohort))
-    return [r[0] for r in rows]
+    """The cohorts (faculties) users belong to, in order."""
+    return [r[0] for r in session.execute(_COHORTS)]
 
 
 def top(session: Session, *, period: str = "all", cohort: str | None = None, limit: int = 20,
@@ -234,7 +248,8 @@ class _Me:
 
 def _count_greater(session: Session, board: _Board, value: int) -> int:
     mode = None if board.cohort is None else "index"
-    return session.execute(_count_statement(board.periodic, mode), {**board.params, "value": value}).scalar_one()
+    statement = _count_statement(board.periodic, mode, session.get_bind().dialect.name == "sqlite")
+    return session.execute(statement, {**board.params, "value": value}).scalar_one()
 
 
 def _me(session: Session, board: _Board, user_id: int) -> _Me | None:
@@ -278,31 +293,40 @@ def around_me(session: Session, *, user_id: int, period: str = "all", cohort: st
     before_stmt, after_stmt = _neighbour_statements(board.periodic, None if cohort is None else "index")
     params = {**board.params, "value": mine, "reached_at": me.reached_at, "user_id": user_id,
               "above": above, "below": below}
-    before = session.execute(before_stmt, params).all() if above > 0 else []
+    # One row more above than shown tells whether the topmost shown group of equal totals
+    # starts inside the window; then every rank follows from mine without another COUNT.
+    before = session.execute(before_stmt, {**params, "above": above + 1}).all()
     after = session.execute(after_stmt, params).all() if below > 0 else []
-    window = [*reversed(before), (user_id, mine, me.row.display_name, me.row.cohort), *after]
+    if len(before) <= above:  # the window reaches the top of the board
+        whole_top = True
+    else:
+        topmost_shown = before[above - 1][1] if above else mine
+        whole_top = before[above][1] != topmost_shown
+    window = [*reversed(before[:above]), (user_id, mine, me.row.display_name, me.row.cohort), *after]
 
-    # Rank by groups of equal totals. Every group but the first starts inside the window, so
-    # its rank is the previous group's rank plus that group's size — except right after the
-    # first group, which may be cut off at the top (unless the window reaches the top of the
-    # board). Those take a COUNT; a group with my total has my rank.
+    groups: list[list] = []  # runs of equal totals: [total, first index, size]
+    for index, item in enumerate(window):
+        if groups and groups[-1][0] == item[1]:
+            groups[-1][2] += 1
+        else:
+            groups.append([item[1], index, 1])
     off_board_me = 0 if me.public else 1  # an off-board viewer counts above the rows below them
 
     def counted(total: int) -> int:
-        if total == mine:
-            return me.row.rank
         return 1 + _count_greater(session, board, total) + (off_board_me if total < mine else 0)
 
-    starts_at_top = len(before) < above
+    # A group's rank is the next group's rank minus its own size (going up), or the previous
+    # group's rank plus the previous group's size (going down) — when the group measured is
+    # wholly in the window. Only the topmost group may be cut off; then it takes a COUNT.
+    mine_at = next(i for i, g in enumerate(groups) if g[0] == mine)
+    ranks = [0] * len(groups)
+    ranks[mine_at] = me.row.rank
+    for i in range(mine_at - 1, -1, -1):
+        ranks[i] = ranks[i + 1] - groups[i][2] if i > 0 or whole_top else counted(groups[i][0])
+    for i in range(mine_at + 1, len(groups)):
+        ranks[i] = ranks[i - 1] + groups[i - 1][2] if i - 1 > 0 or whole_top else counted(groups[i][0])
     rows: list[Row] = []
-    rank, group, size = 0, 0, 0
-    for index, (uid, total, name, user_cohort) in enumerate(window):
-        if index == 0:
-            rank = 1 if starts_at_top else counted(total)
-        elif total != window[index - 1][1]:
-            group += 1
-            rank = rank + size if group > 1 or starts_at_top else counted(total)
-            size = 0
-        size += 1
-        rows.append(Row(rank, uid, name, user_cohort, total))
+    for (total, first, size), rank in zip(groups, ranks):
+        rows.extend(Row(rank, uid, name, user_cohort, total)
+                    for uid, _total, name, user_cohort in window[first:first + size])
     return rows

@@ -32,6 +32,8 @@ class Defaults:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_HTTPONLY = True
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    # Weeks ("2026-W05") that neither break nor extend a badge's weekly streak, e.g. exam breaks.
+    HOLIDAY_WEEKS: list[str] = []
 
 
 def load_config(app: Flask, test_config: dict | None) -> None:

@@ -30,6 +30,11 @@ def engage_demo_data(session, rng, students, librarians):
     """Populate demo data in ``session`` for these ``students`` and ``librarians``, using ``rng`` (random.Random)."""
 
 
+@hookspec
+def engage_badge_rules():
+    """Return core.badges.BadgeRule objects (or a list): the badges this plugin offers and how each is earned."""
+
+
 # --- per request ------------------------------------------------------------------------
 
 @hookspec
@@ -52,6 +57,11 @@ def engage_admin_panels(user):
     """Return Panel objects for the administration page, seen by a librarian or admin ``user``."""
 
 
+@hookspec
+def engage_screen_slides(screen):
+    """Return Slide objects (core.ui.Slide, or a list) a library ``screen`` can rotate through (its id is None while a librarian creates it)."""
+
+
 # --- events -----------------------------------------------------------------------------
 
 @hookspec
@@ -67,3 +77,8 @@ def engage_activity_recorded(session, activity):
 @hookspec
 def engage_notification_created(session, notification):
     """React to a new ``notification`` (a Notification) in a user's inbox, e.g. to forward it elsewhere."""
+
+
+@hookspec
+def engage_badge_granted(session, award):
+    """React to a badge ``award`` (a BadgeAward) just granted to a user, inside the transaction that granted it."""

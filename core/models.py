@@ -228,3 +228,55 @@ class Level(SQLModel, table=True):
     threshold: int = Field(unique=True)
     name_en: str = Field(max_length=60)
     name_zh: str = Field(max_length=60)
+
+
+class Screen(SQLModel, table=True):
+    """A library screen (a lobby TV): its slides, language and pace, shown at a secret URL.
+
+    ``slides`` is a JSON list of slide keys ("board:all", "board:cohort:<name>",
+    "plugin:<plugin>:<key>"…). The URL carries ``token_version``; raising it revokes the URL.
+    """
+
+    __tablename__ = "core_screen"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=80)
+    locale: str = Field(default="en", max_length=10)
+    seconds_per_slide: int = 15
+    slides: str = Field(default="[]", max_length=4000)
+    token_version: int = 1
+    created_by: int | None = Field(default=None, foreign_key="core_user.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+class BadgeAward(SQLModel, table=True):
+    """A badge a user holds. UNIQUE(user_id, badge_key) makes "granted exactly once" hold under races.
+
+    ``sole_key`` is set (to the badge key) only for "first to do something" badges: its unique
+    index lets a single user ever hold such a badge, even when two transactions race for it.
+    A revoked award keeps its row, so the badge is never granted again automatically.
+    """
+
+    __tablename__ = "core_badge_award"
+    __table_args__ = (UniqueConstraint("user_id", "badge_key"), Index("ix_core_badge_award_key", "badge_key"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="core_user.id")
+    badge_key: str = Field(max_length=80)
+    sole_key: str | None = Field(default=None, max_length=80, unique=True)
+    granted_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    reason: str | None = Field(default=None, max_length=500)
+    actor_id: int | None = Field(default=None, foreign_key="core_user.id")
+    revoked_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    revoke_reason: str | None = Field(default=None, max_length=500)
+
+
+class BadgeImage(SQLModel, table=True):
+    """Uploaded artwork for a badge, re-encoded to a 256×256 PNG without metadata."""
+
+    __tablename__ = "core_badge_image"
+
+    badge_key: str = Field(primary_key=True, max_length=80)
+    data: bytes
+    content_type: str = Field(default="image/png", max_length=40)
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))

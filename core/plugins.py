@@ -193,6 +193,11 @@ class PluginHost:
         return name in self.infos and name not in self._disabled
 
     @property
+    def generation(self) -> int | None:
+        """The switch generation this worker last read (library screens put it in their ETags)."""
+        return self._generation
+
+    @property
     def hooks(self) -> FilteredHooks:
         """Callers for per-request and event hooks, without the disabled plugins."""
         return self._hooks

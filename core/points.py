@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from sqlmodel import Session
 
 from core.ledger_sql import award_sql
+from core.badges import check_points
 from core.levels import note_level_up
 from core.models import AuditEntry, PeriodTotal, PointEntry, PointTotal, utcnow
 from core.periods import PERIODS, Calendar
@@ -93,6 +94,7 @@ def award(
             for period, key in calendar.keys(at).items()])
 
     note_level_up(session, user_id=user_id, old_total=new_total - amount, new_total=new_total)
+    check_points(session, user_id=user_id, old_total=new_total - amount, new_total=new_total)
     from core.plugins import current_hooks  # late: plugins imports points for its service API
 
     listeners = current_hooks().engage_points_awarded

@@ -66,3 +66,20 @@ def render(template: str, *, block: str = "content", status: int = 200, trigger=
     if trigger:
         response.headers["HX-Trigger"] = trigger if isinstance(trigger, str) else json.dumps(trigger)
     return response
+
+
+@dataclass(frozen=True)
+class Slide:
+    """A slide a plugin offers to library screens (hook ``engage_screen_slides``).
+
+    ``key`` names the slide within its plugin (core stores it as ``plugin:<plugin>:<key>``);
+    ``html`` is the slide's body as ``Markup``, legible from three metres (big type, few words);
+    ``url`` is where the QR code on the slide takes a passer-by's phone (absolute, or a path on
+    this site).
+    """
+
+    key: str
+    title: str
+    html: Markup
+    url: str
+    order: int = 100

@@ -29,7 +29,8 @@ CORE_RULES = {"manual-adjustment": _l("Manual adjustment"), "demo-activity": _l(
 def menu_items() -> list[MenuItem]:
     """Core's menu plus every enabled plugin's, for the current user."""
     items = [MenuItem(_("Home"), url_for("main.home"), 0, "home"),
-             MenuItem(_("Leaderboards"), url_for("boards.board"), 20, "boards")]
+             MenuItem(_("Leaderboards"), url_for("boards.board"), 20, "boards"),
+             MenuItem(_("Badges"), url_for("badges.index"), 30, "badges")]
     if current_user.is_authenticated:
         items.append(MenuItem(_("My points"), url_for("main.profile"), 10, "profile"))
         if current_user.has_role("librarian"):

@@ -61,6 +61,14 @@ def engage_admin_panels(user):
 
 
 @hookimpl
+def engage_screen_slides(screen):
+    from core.ui import Slide
+
+    return Slide("spotlight", "Example spotlight", Markup("<p class=\"tv-big\">example slide body</p>"),
+                 url_for("example.index", _external=True), 10)
+
+
+@hookimpl
 def engage_points_awarded(session, entry):
     events.append(("points", entry.user_id, entry.amount, entry.rule))
 
@@ -73,3 +81,27 @@ def engage_activity_recorded(session, activity):
 @hookimpl
 def engage_notification_created(session, notification):
     events.append(("notification", notification.user_id, notification.kind))
+
+
+@hookimpl
+def engage_badge_rules():
+    from core.badges import BadgeRule
+
+    return [
+        BadgeRule("example:quester", {"en": "Quester", "zh_Hans": "探索者"},
+                  {"en": "Finish two quests.", "zh_Hans": "完成两次探索。"},
+                  kind="activity_count", activity=("example", "quest"), count=2),
+        BadgeRule("example:pioneer", {"en": "Pioneer", "zh_Hans": "先行者"},
+                  {"en": "Be the first to finish a quest.", "zh_Hans": "第一个完成探索。"},
+                  kind="first", activity=("example", "quest")),
+        BadgeRule("example:steady", {"en": "Steady", "zh_Hans": "坚持"},
+                  {"en": "Quest three weeks in a row.", "zh_Hans": "连续三周探索。"},
+                  kind="weekly_streak", activity=("example", "quest"), weeks=3),
+        BadgeRule("example:rich", {"en": "Example riches", "zh_Hans": "示例财富"},
+                  {"en": "Reach 50 points.", "zh_Hans": "达到 50 积分。"}, kind="points", threshold=50),
+    ]
+
+
+@hookimpl
+def engage_badge_granted(session, award):
+    events.append(("badge", award.user_id, award.badge_key))

@@ -225,6 +225,15 @@ def test_around_me_window_at_top_middle_and_bottom(ctx, make_user):
     assert names(people[7]) == [f"P{i:02d}" for i in range(2, 13)]
     assert names(people[14]) == [f"P{i:02d}" for i in range(9, 15)]
     assert [r.rank for r in read(ctx, around_me, user_id=people[7].id)] == list(range(3, 14))
+    # The window's ranks follow from the user's own: one COUNT, not one per row.
+    statements = []
+    listener = lambda conn, cursor, statement, *args: statements.append(statement)  # noqa: E731
+    event.listen(ctx.engine, "before_cursor_execute", listener)
+    try:
+        read(ctx, around_me, user_id=people[7].id)
+    finally:
+        event.remove(ctx.engine, "before_cursor_execute", listener)
+    assert sum("count(" in s for s in statements) == 1
 
 
 def test_boards_follow_maintained_totals_and_never_read_the_ledger(ctx, make_user):

@@ -85,12 +85,25 @@ def test_hook_engage_admin_panels(admin_client):
     assert b"admin panel body" in admin_client.get("/admin/").data
 
 
+def test_hook_engage_screen_slides(admin_client):
+    form = admin_client.get("/screens/new").data
+    assert b"plugin:example:spotlight" in form and b"Example spotlight" in form
+    response = admin_client.post("/screens/new", data={"name": "Lobby", "locale": "en", "seconds_per_slide": "10",
+                                                       "slides": ["plugin:example:spotlight"]})
+    assert response.status_code == 302
+    page = admin_client.get("/screens/").data.decode()
+    address = re.search(r'value="(http://localhost/screen/[^"]+)"', page).group(1)
+    slide = admin_client.get(address.replace("http://localhost", "") + "/slide?n=0").data
+    assert b"example slide body" in slide and b"<svg" in slide
+
+
 def test_hook_engage_points_awarded(example_app, make_user_in):
     user = make_user_in(example_app)
     with example_app.app_context(), example_app.extensions["engage.db"].write_session() as session:
         award(session, user_id=user.id, amount=7, rule="read", plugin="example", idempotency_key="k1")
         award(session, user_id=user.id, amount=7, rule="read", plugin="example", idempotency_key="k1")
-    assert example_plugin.events == [("points", user.id, 7, "read")]
+    # (the first points also earn core's first-points badge, which adds its own events)
+    assert [e for e in example_plugin.events if e[0] == "points"] == [("points", user.id, 7, "read")]
 
 
 def test_hook_engage_activity_recorded(example_app, make_user_in):
@@ -108,6 +121,26 @@ def test_hook_engage_notification_created(example_app, make_user_in):
     with example_app.app_context(), example_app.extensions["engage.db"].write_session() as session:
         notify(session, user_id=user.id, plugin="example", kind="hello", message={"en": "Hi", "zh_Hans": "你好"})
     assert example_plugin.events == [("notification", user.id, "hello")]
+
+
+def test_hook_engage_badge_rules(example_app, make_user_in):
+    from core.badges import active_rules
+
+    with example_app.test_request_context():
+        rules = active_rules().rules
+        assert rules["example:quester"].plugin == "example" and "core:first-points" in rules
+    assert b"Quester" in example_app.test_client().get("/badges/").data
+    switch(example_app, "example", False)
+    assert b"Quester" not in example_app.test_client().get("/badges/").data
+
+
+def test_hook_engage_badge_granted(example_app, make_user_in):
+    user = make_user_in(example_app)
+    with example_app.app_context(), example_app.extensions["engage.db"].write_session() as session:
+        for ref in ("q1", "q2", "q2"):
+            record_activity(session, user_id=user.id, plugin="example", kind="quest", source_ref=ref)
+    badges = [e for e in example_plugin.events if e[0] == "badge"]
+    assert badges == [("badge", user.id, "example:pioneer"), ("badge", user.id, "example:quester")]
 
 
 # --- meta-tests: the plugin API stays honest ----------------------------------------------

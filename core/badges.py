@@ -1,0 +1,580 @@
+"""Badges: rules from core and plugins, granted once per user inside the earning transaction.
+
+Rules come from core (``CORE_RULES``) and from plugins (hook ``engage_badge_rules``); they are
+collected and checked once at start-up (a duplicate key stops the app with an error naming
+both plugins). The rules of switched-off plugins are left out of every evaluation and page;
+the badges they granted stay in ``core_badge_award`` and show again when the plugin is back.
+
+Kinds of criteria:
+
+* ``points`` — all-time points reach ``threshold`` (checked by ``core.points.award`` only
+  when an award crosses a threshold, so the hot path costs a bisect and no query);
+* ``activity_count`` — ``count`` recorded activities ``activity = (plugin, kind)``;
+* ``weekly_streak`` — ``weeks`` consecutive weeks with an activity (of ``activity``, or of any
+  kind when it is None); weeks in the ``HOLIDAY_WEEKS`` setting neither break nor extend it;
+* ``first`` — the first user ever to do ``activity``;
+* ``manual`` — a librarian awards it with a reason (audited).
+
+A grant is ``INSERT … ON CONFLICT DO NOTHING`` on UNIQUE(user_id, badge_key), so it happens
+exactly once even under concurrency; it notifies the user and fires ``engage_badge_granted``
+in the same transaction.
+"""
+
+from __future__ import annotations
+
+import bisect
+import colorsys
+import hashlib
+import io
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from html import escape
+
+from flask import Flask, current_app, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from core.ledger_sql import insert_for
+from core.models import ActivityEntry, AuditEntry, BadgeAward, BadgeImage, PointTotal, User, utcnow
+
+KINDS = ("points", "activity_count", "weekly_streak", "first", "manual")
+MAX_STREAK_WEEKS = 520
+MAX_UPLOAD_BYTES = 1024 * 1024
+ARTWORK_SIZE = 256
+
+
+class BadgeError(ValueError):
+    """A grant or upload that cannot be accepted; ``str()`` is safe to show a user."""
+
+
+class BadgeRuleError(ValueError):
+    """Badge rules that cannot be accepted at start-up (a developer's mistake)."""
+
+
+@dataclass(frozen=True)
+class BadgeRule:
+    """How a badge is earned. ``name`` and ``how_to_earn`` are ``{"en": …, "zh_Hans": …}``.
+
+    ``key`` is unique across core and every plugin, by convention ``"<plugin>:<key>"``.
+    ``plugin`` is filled in by core from the plugin that returned the rule.
+    """
+
+    key: str
+    name: dict
+    how_to_earn: dict
+    kind: str
+    plugin: str = ""
+    threshold: int | None = None
+    activity: tuple[str, str] | None = None
+    count: int | None = None
+    weeks: int | None = None
+    order: int = 100
+
+    def check(self) -> None:
+        """Refuse a rule whose kind or parameters do not make sense."""
+        where = f"badge rule {self.key!r} of {self.plugin or 'core'}"
+        if not isinstance(self.key, str) or not 3 <= len(self.key) <= 80 or "/" in self.key:
+            raise BadgeRuleError(f"{where}: the key must be 3-80 characters without '/'")
+        for label, text in (("name", self.name), ("how_to_earn", self.how_to_earn)):
+            if not isinstance(text, dict) or not {"en", "zh_Hans"} <= set(text):
+                raise BadgeRuleError(f"{where}: {label} needs 'en' and 'zh_Hans' texts")
+        if self.kind not in KINDS:
+            raise BadgeRuleError(f"{where}: kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
+        needs = {"points": ("threshold",), "activity_count": ("activity", "count"), "weekly_streak": ("weeks",),
+                 "first": ("activity",), "manual": ()}[self.kind]
+        for name in needs:
+            if getattr(self, name) is None:
+                raise BadgeRuleError(f"{where}: a {self.kind} rule needs {name}")
+        for name in ("threshold", "count", "weeks"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise BadgeRuleError(f"{where}: {name} must be a positive whole number")
+        if self.activity is not None and (len(self.activity) != 2 or not all(isinstance(a, str) for a in self.activity)):
+            raise BadgeRuleError(f"{where}: activity must be a (plugin, kind) pair")
+
+    def text(self, texts: dict) -> str:
+        return texts.get(str(get_locale())) or texts.get("en") or self.key
+
+    @property
+    def label(self) -> str:
+        """The name in the reader's language."""
+        return self.text(self.name)
+
+    @property
+    def how(self) -> str:
+        """How to earn it, in the reader's language."""
+        return self.text(self.how_to_earn)
+
+    @property
+    def goal(self) -> int | None:
+        """The number progress counts toward (points, activities or weeks), if any."""
+        return {"points": self.threshold, "activity_count": self.count, "weekly_streak": self.weeks}.get(self.kind)
+
+
+def _both(en: str, zh: str) -> dict:
+    return {"en": en, "zh_Hans": zh}
+
+
+# Core's own badges.
+CORE_RULES = (
+    BadgeRule("core:first-points", _both("First points", "初次得分"),
+              _both("Earn your first point in any library activity.", "在任意图书馆活动中获得第一个积分。"),
+              "points", "core", threshold=1, order=10),
+    BadgeRule("core:points-100", _both("Century", "百分读者"),
+              _both("Reach 100 points in total.", "累计获得 100 积分。"), "points", "core", threshold=100, order=20),
+    BadgeRule("core:points-500", _both("Five hundred", "五百积分"),
+              _both("Reach 500 points in total.", "累计获得 500 积分。"), "points", "core", threshold=500, order=30),
+    BadgeRule("core:points-1000", _both("Thousand club", "千分俱乐部"),
+              _both("Reach 1,000 points in total.", "累计获得 1000 积分。"), "points", "core", threshold=1000,
+              order=40),
+    BadgeRule("core:streak-4", _both("Four-week regular", "连续四周"),
+              _both("Take part in an activity every week for four weeks in a row (holiday weeks do not count).",
+                    "连续四周每周参加至少一项活动（假期周不计）。"), "weekly_streak", "core", weeks=4, order=50),
+    BadgeRule("core:champion", _both("Library champion", "图书馆之星"),
+              _both("Awarded by a librarian to a reader who has done something remarkable for the library.",
+                    "由馆员授予为图书馆做出突出贡献的读者。"), "manual", "core", order=90),
+)
+
+
+@dataclass
+class ActiveRules:
+    """The rules of core and the switched-on plugins, indexed for the events that grant them."""
+
+    rules: dict[str, BadgeRule]
+    thresholds: list[int] = field(default_factory=list)
+    points: list[BadgeRule] = field(default_factory=list)
+    by_activity: dict[tuple[str, str], list[BadgeRule]] = field(default_factory=dict)
+    any_activity: list[BadgeRule] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.points = sorted((r for r in self.rules.values() if r.kind == "points"), key=lambda r: r.threshold)
+        self.thresholds = [r.threshold for r in self.points]
+        for rule in self.rules.values():
+            if rule.kind in ("activity_count", "first", "weekly_streak"):
+                if rule.activity is None:
+                    self.any_activity.append(rule)
+                else:
+                    self.by_activity.setdefault(tuple(rule.activity), []).append(rule)
+
+    def crossed(self, old_total: int, new_total: int) -> list[BadgeRule]:
+        """Points rules whose threshold lies in (old_total, new_total]."""
+        lo = bisect.bisect_right(self.thresholds, old_total)
+        hi = bisect.bisect_right(self.thresholds, new_total)
+        return self.points[lo:hi]
+
+    def ordered(self) -> list[BadgeRule]:
+        return sorted(self.rules.values(), key=lambda r: (r.order, r.key))
+
+
+class BadgeRegistry:
+    """Every installed rule, collected once; the active subset is cached per set of switched-off plugins."""
+
+    def __init__(self, rules: list[BadgeRule]) -> None:
+        self.all: dict[str, BadgeRule] = {}
+        for rule in rules:
+            rule.check()
+            other = self.all.get(rule.key)
+            if other is not None:
+                raise BadgeRuleError(f"badge key {rule.key!r} is defined twice: by {other.plugin or 'core'} "
+                                     f"and by {rule.plugin or 'core'}")
+            self.all[rule.key] = rule
+        self._cache: tuple[frozenset, ActiveRules] | None = None
+
+    def active(self, host) -> ActiveRules:
+        disabled = host._disabled
+        cached = self._cache
+        if cached is None or cached[0] is not disabled:
+            rules = {k: r for k, r in self.all.items() if r.plugin == "core" or host.is_enabled(r.plugin)}
+            cached = self._cache = (disabled, ActiveRules(rules))
+        return cached[1]
+
+
+def collect_rules(host) -> list[BadgeRule]:
+    """Core's rules plus every installed plugin's (switched on or not), each tagged with its plugin."""
+    rules = list(CORE_RULES)
+    for impl in host.pm.hook.engage_badge_rules.get_hookimpls():
+        result = impl.function()
+        for rule in result if isinstance(result, (list, tuple)) else [result]:
+            if rule is None:
+                continue
+            if not isinstance(rule, BadgeRule):
+                raise BadgeRuleError(f"plugin {impl.plugin_name}: engage_badge_rules returned {rule!r}")
+            if rule.plugin != impl.plugin_name:
+                rule = BadgeRule(**{**rule.__dict__, "plugin": impl.plugin_name})
+            rules.append(rule)
+    return rules
+
+
+def init_app(app: Flask, host) -> BadgeRegistry:
+    """Collect and check every badge rule at start-up; duplicate keys stop the app."""
+    with app.app_context():
+        registry = BadgeRegistry(collect_rules(host))
+    app.extensions["engage.badges"] = registry
+    return registry
+
+
+def active_rules() -> ActiveRules:
+    """The rules of core and the switched-on plugins, for this worker's current view."""
+    from core.plugins import get_host
+
+    host = get_host()
+    host.refresh(current_app.extensions["engage.db"])  # cheap: re-reads only when the interval has passed
+    return current_app.extensions["engage.badges"].active(host)
+
+
+def get_rule(key: str) -> BadgeRule | None:
+    """An active rule by key (None when unknown or its plugin is switched off)."""
+    return active_rules().rules.get(key)
+
+
+# --- granting ---------------------------------------------------------------------------
+
+def grant(session: Session, *, user_id: int, rule: BadgeRule, reason: str | None = None,
+          actor_id: int | None = None, at: datetime | None = None) -> BadgeAward | None:
+    """Give ``rule``'s badge to a user, once; returns the award, or None when already held.
+
+    Runs in the caller's transaction: the notification and ``engage_badge_granted`` land with it.
+    """
+    at = at or utcnow()
+    values = dict(user_id=user_id, badge_key=rule.key, granted_at=at, reason=reason, actor_id=actor_id,
+                  sole_key=rule.key if rule.kind == "first" else None)
+    stmt = (insert_for(session)(BadgeAward).values(**values).on_conflict_do_nothing()
+            .returning(BadgeAward.id))
+    award_id = session.execute(stmt).scalar()
+    if award_id is None:
+        return None
+    award = BadgeAward(id=award_id, **values)
+    from core.notifications import notify
+    from core.plugins import current_hooks
+
+    notify(session, user_id=user_id, plugin=rule.plugin or "core", kind="badge",
+           message=lambda: _("New badge: %(name)s. %(how)s", name=rule.label, how=rule.how),
+           url=_badge_url(rule.key))
+    current_hooks().engage_badge_granted(session=session, award=award)
+    return award
+
+
+def grant_badge(session: Session, *, user_id: int, key: str, reason: str | None = None,
+                actor_id: int | None = None) -> BadgeAward | None:
+    """Public service for plugins: grant an active badge by key (None when already held)."""
+    rule = get_rule(key)
+    if rule is None:
+        raise BadgeError(_("There is no such badge."))
+    return grant(session, user_id=user_id, rule=rule, reason=reason, actor_id=actor_id)
+
+
+def award_manually(session: Session, *, user_id: int, key: str, actor_id: int, reason: str) -> BadgeAward:
+    """A librarian awards a manual badge with a mandatory reason; audited."""
+    rule = get_rule(key)
+    if rule is None or rule.kind != "manual":
+        raise BadgeError(_("This badge cannot be awarded by hand."))
+    reason = (reason or "").strip()
+    if len(reason) < 3:
+        raise BadgeError(_("A reason is required."))
+    award = grant(session, user_id=user_id, rule=rule, reason=reason[:500], actor_id=actor_id)
+    if award is None:
+        raise BadgeError(_("This reader already holds this badge."))
+    session.add(AuditEntry(actor_id=actor_id, action="badge.award", target=f"user:{user_id}", detail=key,
+                           reason=reason[:500]))
+    return award
+
+
+def revoke(session: Session, *, user_id: int, key: str, actor_id: int, reason: str) -> None:
+    """Withdraw a badge (its row stays, so it is never granted again by itself); audited."""
+    reason = (reason or "").strip()
+    if len(reason) < 3:
+        raise BadgeError(_("A reason is required."))
+    award = session.execute(select(BadgeAward).where(BadgeAward.user_id == user_id, BadgeAward.badge_key == key,
+                                                     BadgeAward.revoked_at.is_(None))).scalar()
+    if award is None:
+        raise BadgeError(_("This reader does not hold this badge."))
+    award.revoked_at, award.revoke_reason = utcnow(), reason[:500]
+    session.add(award)
+    session.add(AuditEntry(actor_id=actor_id, action="badge.revoke", target=f"user:{user_id}", detail=key,
+                           reason=reason[:500]))
+
+
+def _badge_url(key: str) -> str:
+    try:
+        return url_for("badges.detail", key=key)
+    except RuntimeError:  # outside a request there is no server name to build on
+        return f"/badges/{key}"
+
+
+def _held(session: Session, user_id: int, keys: list[str]) -> set[str]:
+    if not keys:
+        return set()
+    return set(session.execute(select(BadgeAward.badge_key).where(
+        BadgeAward.user_id == user_id, BadgeAward.badge_key.in_(keys))).scalars())
+
+
+# --- evaluation on events -----------------------------------------------------------------
+
+def check_points(session: Session, *, user_id: int, old_total: int, new_total: int) -> None:
+    """Called by ``core.points.award``: grant the points badges whose threshold was just crossed."""
+    if new_total <= old_total:
+        return
+    crossed = active_rules().crossed(old_total, new_total)
+    for rule in crossed:  # usually empty: no query at all
+        grant(session, user_id=user_id, rule=rule)
+
+
+def check_activity(session: Session, activity: ActivityEntry) -> None:
+    """Called by ``core.activity.record_activity``: counts, firsts and streaks for this activity."""
+    active = active_rules()
+    rules = active.by_activity.get((activity.plugin, activity.kind), []) + active.any_activity
+    if not rules:
+        return
+    held = _held(session, activity.user_id, [r.key for r in rules])
+    for rule in rules:
+        if rule.key in held:
+            continue
+        if rule.kind == "activity_count":
+            from core.activity import activity_count
+
+            done = activity_count(session, user_id=activity.user_id, plugin=activity.plugin, kind=activity.kind)
+            if done >= rule.count:
+                grant(session, user_id=activity.user_id, rule=rule)
+        elif rule.kind == "first":
+            if _is_first(session, activity, rule):
+                grant(session, user_id=activity.user_id, rule=rule)
+        elif rule.kind == "weekly_streak":
+            if weekly_streak(session, activity.user_id, activity=rule.activity, at=activity.created_at) >= rule.weeks:
+                grant(session, user_id=activity.user_id, rule=rule)
+
+
+def _is_first(session: Session, activity: ActivityEntry, rule: BadgeRule) -> bool:
+    """Whether ``activity`` is the first ever of its kind and nobody holds the badge yet."""
+    query = select(ActivityEntry.id).where(ActivityEntry.id < activity.id)
+    if rule.activity is not None:
+        query = query.where(ActivityEntry.plugin == activity.plugin, ActivityEntry.kind == activity.kind)
+    if session.execute(query.limit(1)).first() is not None:
+        return False
+    return session.execute(select(BadgeAward.id).where(BadgeAward.sole_key == rule.key)).first() is None
+
+
+# --- weekly streaks -------------------------------------------------------------------------
+
+def _calendar():
+    from core.points import current_calendar
+
+    return current_calendar()
+
+
+def holiday_weeks() -> frozenset[str]:
+    """Weeks ("YYYY-Www") that neither break nor extend a streak (setting ``HOLIDAY_WEEKS``)."""
+    return frozenset(current_app.config.get("HOLIDAY_WEEKS") or ())
+
+
+def weekly_streak(session: Session, user_id: int, *, activity: tuple[str, str] | None = None,
+                  at: datetime | None = None, calendar=None, holidays=None) -> int:
+    """The user's current run of consecutive weeks with at least one activity.
+
+    Counted back from the week of ``at`` (now by default). The current week may still be
+    empty without breaking the run; holiday weeks are skipped (they neither break nor extend it).
+    """
+    calendar = calendar or _calendar()
+    holidays = holiday_weeks() if holidays is None else frozenset(holidays)
+    at = at or utcnow()
+    query = select(ActivityEntry.created_at).where(ActivityEntry.user_id == user_id)
+    if activity is not None:
+        query = query.where(ActivityEntry.plugin == activity[0], ActivityEntry.kind == activity[1])
+    earliest = at - timedelta(weeks=MAX_STREAK_WEEKS)
+    query = query.where(ActivityEntry.created_at >= earliest, ActivityEntry.created_at <= at + timedelta(days=7))
+    active = {calendar.keys(moment)["week"] for moment in session.execute(query).scalars()}
+    if not active:
+        return 0
+    streak = 0
+    day = calendar.local_date(at)
+    current = calendar.keys(at)["week"]
+    for step in range(MAX_STREAK_WEEKS):
+        iso = (day - timedelta(weeks=step)).isocalendar()
+        week = f"{iso.year}-W{iso.week:02d}"
+        if week in holidays:
+            continue
+        if week in active:
+            streak += 1
+        elif week == current:
+            continue  # this week is not over yet
+        else:
+            break
+    return streak
+
+
+# --- progress, rarity, holders ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class BadgeView:
+    """A badge as a page shows it to one reader."""
+
+    rule: BadgeRule
+    holders: int
+    share: float
+    earned: BadgeAward | None = None
+    current: int | None = None
+    taken: bool = False
+
+    @property
+    def percent(self) -> int:
+        if self.earned:
+            return 100
+        goal = self.rule.goal
+        if not goal or self.current is None:
+            return 0
+        return max(0, min(100, self.current * 100 // goal))
+
+
+def active_user_count(session: Session) -> int:
+    return session.execute(select(func.count()).select_from(User).where(User.is_active.is_(True))).scalar_one()
+
+
+def holder_counts(session: Session) -> dict[str, int]:
+    """How many active users hold each badge (revoked awards left out)."""
+    rows = session.execute(select(BadgeAward.badge_key, func.count()).join(User, User.id == BadgeAward.user_id)
+                           .where(BadgeAward.revoked_at.is_(None), User.is_active.is_(True))
+                           .group_by(BadgeAward.badge_key)).all()
+    return dict(rows)
+
+
+def user_awards(session: Session, user_id: int) -> dict[str, BadgeAward]:
+    """A user's badges that are not revoked, by key (of every plugin, switched on or not)."""
+    rows = session.execute(select(BadgeAward).where(BadgeAward.user_id == user_id,
+                                                    BadgeAward.revoked_at.is_(None))).scalars()
+    return {row.badge_key: row for row in rows}
+
+
+def progress_value(session: Session, rule: BadgeRule, user_id: int, total: int | None = None) -> int | None:
+    """How far a user is toward ``rule``: points, activities or weeks (None when not countable)."""
+    if rule.kind == "points":
+        if total is None:
+            row = session.get(PointTotal, user_id)
+            total = row.total if row else 0
+        return total
+    if rule.kind == "activity_count":
+        from core.activity import activity_count
+
+        return activity_count(session, user_id=user_id, plugin=rule.activity[0], kind=rule.activity[1])
+    if rule.kind == "weekly_streak":
+        return weekly_streak(session, user_id, activity=rule.activity)
+    return None
+
+
+def views(session: Session, user_id: int | None, rules: list[BadgeRule] | None = None) -> list[BadgeView]:
+    """Every active badge (or ``rules``) with rarity and, for a signed-in reader, their progress."""
+    rules = rules if rules is not None else active_rules().ordered()
+    counts = holder_counts(session)
+    population = max(active_user_count(session), 1)
+    mine = user_awards(session, user_id) if user_id else {}
+    total = None
+    if user_id:
+        row = session.get(PointTotal, user_id)
+        total = row.total if row else 0
+    taken = set()
+    firsts = [r.key for r in rules if r.kind == "first"]
+    if firsts:
+        taken = set(session.execute(select(BadgeAward.badge_key).where(BadgeAward.badge_key.in_(firsts))).scalars())
+    result = []
+    for rule in rules:
+        held = counts.get(rule.key, 0)
+        earned = mine.get(rule.key)
+        current = progress_value(session, rule, user_id, total) if user_id and not earned else None
+        result.append(BadgeView(rule, held, held / population, earned, current, rule.key in taken))
+    return result
+
+
+def holders(session: Session, key: str, *, limit: int = 100) -> tuple[list[tuple[str, datetime]], int]:
+    """Public holders (display name, when granted), earliest first, and how many others opted out."""
+    base = (select(User.display_name, BadgeAward.granted_at, User.hide_from_boards)
+            .join(User, User.id == BadgeAward.user_id)
+            .where(BadgeAward.badge_key == key, BadgeAward.revoked_at.is_(None), User.is_active.is_(True)))
+    rows = session.execute(base.order_by(BadgeAward.granted_at, BadgeAward.id)).all()
+    public = [(name, at) for name, at, hidden in rows if not hidden]
+    hidden = sum(1 for row in rows if row[2])
+    return public[:limit], hidden + max(0, len(public) - limit)
+
+
+# --- artwork ------------------------------------------------------------------------------
+
+def badge_colour(key: str) -> tuple[str, str]:
+    """A deterministic (main, dark) colour pair for a badge key."""
+    digest = hashlib.sha256(key.encode()).digest()
+    hue = digest[0] / 255
+    light, sat = 0.34 + digest[1] / 255 * 0.06, 0.55 + digest[2] / 255 * 0.2
+
+    def hexa(l: float) -> str:
+        r, g, b = colorsys.hls_to_rgb(hue, l, sat)
+        return f"#{int(r * 255):02x}{int(g * 255):02x}{int(b * 255):02x}"
+
+    return hexa(light), hexa(light - 0.18)
+
+
+def glyphs(rule: BadgeRule) -> str:
+    """One or two letters for the emblem: initials of the English name (or its first character)."""
+    words = [w for w in rule.name.get("en", "").replace("-", " ").split() if w[:1].isalnum()]
+    letters = "".join(w[0] for w in words[:2]).upper()
+    return letters or (rule.name.get("zh_Hans") or rule.key)[:1]
+
+
+def emblem_svg(rule: BadgeRule) -> str:
+    """A generated medal on a ribbon for badges without uploaded artwork."""
+    main, dark = badge_colour(rule.key)
+    text = escape(glyphs(rule))
+    title = escape(rule.name.get("en", rule.key))
+    size = 64 if len(glyphs(rule)) > 1 else 80
+    return f"""<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 256 256" width="256" height="256" role="img" aria-label="{title}">
+<title>{title}</title>
+<path d="M82 150 L52 244 L88 228 L108 254 L128 170 Z" fill="{dark}"/>
+<path d="M174 150 L204 244 L168 228 L148 254 L128 170 Z" fill="{dark}"/>
+<circle cx="128" cy="110" r="96" fill="#e9b765"/>
+<circle cx="128" cy="110" r="84" fill="{main}"/>
+<circle cx="128" cy="110" r="70" fill="none" stroke="#ffffff" stroke-opacity="0.55" stroke-width="3" stroke-dasharray="6 6"/>
+<text x="128" y="110" dy="0.35em" text-anchor="middle" font-family="system-ui, 'Noto Sans CJK SC', sans-serif" font-weight="700" font-size="{size}" fill="#ffffff">{text}</text>
+</svg>
+"""
+
+
+def process_upload(data: bytes) -> bytes:
+    """Check an uploaded image by its content and re-encode it as a 256×256 PNG without metadata."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise BadgeError(_("The image is larger than 1 MB."))
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            kind = probe.format
+            width, height = probe.size
+            probe.verify()
+        if kind not in ("PNG", "JPEG", "WEBP"):
+            raise BadgeError(_("Upload a PNG, JPEG or WebP image."))
+        if width * height > 25_000_000:
+            raise BadgeError(_("The image has too many pixels."))
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+            image = ImageOps.exif_transpose(image).convert("RGBA")
+            image = ImageOps.fit(image, (ARTWORK_SIZE, ARTWORK_SIZE), Image.LANCZOS)
+    except BadgeError:
+        raise
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        raise BadgeError(_("This file is not a PNG, JPEG or WebP image."))
+    clean = Image.new("RGBA", image.size)
+    clean.paste(image)
+    out = io.BytesIO()
+    clean.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def save_artwork(session: Session, *, key: str, data: bytes, actor_id: int) -> None:
+    """Store uploaded artwork for a badge after checking and re-encoding it; audited."""
+    png = process_upload(data)
+    row = session.get(BadgeImage, key) or BadgeImage(badge_key=key, data=png)
+    row.data, row.content_type, row.updated_at = png, "image/png", utcnow()
+    session.add(row)
+    session.add(AuditEntry(actor_id=actor_id, action="badge.artwork", target=f"badge:{key}",
+                           detail=f"{len(png)} bytes"))
+
+
+KIND_LABELS = {"points": _l("Points"), "activity_count": _l("Activity count"), "weekly_streak": _l("Weekly streak"),
+               "first": _l("First to do it"), "manual": _l("Awarded by a librarian")}

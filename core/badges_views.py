@@ -1,0 +1,168 @@
+"""Badge pages: the catalogue, one badge with its holders, artwork, manual awards and uploads."""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask import Blueprint, abort, flash, make_response, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from sqlalchemy import func, select
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length
+
+from core import badges
+from core.db import get_session
+from core.models import BadgeImage, Role, User
+from core.security import role_required
+from core.ui import render
+
+bp = Blueprint("badges", __name__, url_prefix="/badges")
+
+
+class ManualBadgeForm(FlaskForm):
+    who = StringField(_l("Reader's email or member number"), validators=[DataRequired(), Length(max=254)])
+    reason = StringField(_l("Reason"), validators=[DataRequired(message=_l("A reason is required.")),
+                                                   Length(min=3, max=500)])
+
+
+class ArtworkForm(FlaskForm):
+    image = FileField(_l("Image (PNG, JPEG or WebP, at most 1 MB)"))
+
+
+@bp.app_template_global()
+def badges_of(user_id: int) -> list[badges.BadgeView]:
+    """A user's badges whose rules are active (for the profile page)."""
+    db = get_session()
+    mine = badges.user_awards(db, user_id)
+    rules = [r for r in badges.active_rules().ordered() if r.key in mine]
+    return [badges.BadgeView(r, 0, 0.0, mine[r.key]) for r in rules]
+
+
+@bp.app_template_global()
+def badge_kind_label(kind: str) -> str:
+    return str(badges.KIND_LABELS.get(kind, kind))
+
+
+def _rule_or_404(key: str) -> badges.BadgeRule:
+    rule = badges.get_rule(key)
+    if rule is None:
+        abort(404)
+    return rule
+
+
+@bp.route("/")
+def index():
+    """Every badge: how to earn it, how rare it is, and your progress toward it."""
+    db = get_session()
+    user_id = current_user.id if current_user.is_authenticated else None
+    return render("badges/index.html", badges=badges.views(db, user_id))
+
+
+@bp.route("/<key>")
+def detail(key: str):
+    """One badge: how to earn it, who holds it (opted-out readers only counted), your progress."""
+    rule = _rule_or_404(key)
+    db = get_session()
+    user_id = current_user.id if current_user.is_authenticated else None
+    view = badges.views(db, user_id, [rule])[0]
+    public, others = badges.holders(db, rule.key)
+    return render("badges/detail.html", badge=view, holders=public, others=others)
+
+
+@bp.route("/<key>/image")
+def image(key: str):
+    """The badge's artwork: the uploaded PNG, else a generated SVG emblem."""
+    rule = _rule_or_404(key)
+    row = get_session().get(BadgeImage, rule.key)
+    if row is not None:
+        body, content_type, max_age = row.data, row.content_type, 3600
+    else:
+        body, content_type, max_age = badges.emblem_svg(rule).encode(), "image/svg+xml", 86400
+    response = make_response(body)
+    response.headers["Content-Type"] = content_type
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.set_etag(hashlib.sha256(body).hexdigest()[:32])
+    response.cache_control.public = True
+    response.cache_control.max_age = max_age
+    return response.make_conditional(request)
+
+
+def _find_user(db, who: str) -> User | None:
+    who = who.strip()
+    return db.execute(select(User).where((func.lower(User.email) == who.lower()) | (User.member_number == who))
+                      ).scalar()
+
+
+@bp.route("/<key>/award", methods=["GET", "POST"])
+@role_required(Role.librarian)
+def award(key: str):
+    """A librarian awards a manual badge to a reader, with a reason (audited)."""
+    rule = _rule_or_404(key)
+    if rule.kind != "manual":
+        abort(404)
+    form = ManualBadgeForm()
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.validate_on_submit():
+            db = get_session()
+            user = _find_user(db, form.who.data)
+            if user is None or not user.is_active:
+                form.who.errors.append(_("No reader has this email or member number."))
+            else:
+                try:
+                    badges.award_manually(db, user_id=user.id, key=rule.key, actor_id=current_user.id,
+                                          reason=form.reason.data)
+                except badges.BadgeError as exc:
+                    db.rollback()
+                    form.who.errors.append(str(exc))
+                else:
+                    db.commit()
+                    flash(_("%(badge)s awarded to %(name)s.", badge=rule.label, name=user.display_name), "success")
+                    return redirect(url_for("badges.detail", key=rule.key))
+    return render("badges/award.html", badge=rule, form=form, status=status)
+
+
+@bp.route("/manage")
+@role_required(Role.admin)
+def manage():
+    """Administrators: every badge with its artwork and an upload form."""
+    db = get_session()
+    uploaded = set(db.execute(select(BadgeImage.badge_key)).scalars())
+    return render("badges/manage.html", rules=badges.active_rules().ordered(), uploaded=uploaded, form=ArtworkForm())
+
+
+@bp.route("/<key>/artwork", methods=["POST"])
+@role_required(Role.admin)
+def artwork(key: str):
+    """Upload artwork for a badge; the file is checked by content, re-encoded and stripped."""
+    rule = _rule_or_404(key)
+    form = ArtworkForm()
+    status = 400
+    if form.validate_on_submit():
+        upload = form.image.data
+        data = upload.stream.read(badges.MAX_UPLOAD_BYTES + 1) if upload else b""
+        if not data:
+            form.image.errors.append(_("Choose an image to upload."))
+        elif len(data) > badges.MAX_UPLOAD_BYTES:
+            form.image.errors.append(_("The image is larger than 1 MB."))
+            status = 413
+        else:
+            db = get_session()
+            try:
+                badges.save_artwork(db, key=rule.key, data=data, actor_id=current_user.id)
+            except badges.BadgeError as exc:
+                db.rollback()
+                form.image.errors.append(str(exc))
+            else:
+                db.commit()
+                flash(_("The artwork for %(badge)s is saved.", badge=rule.label), "success")
+                return redirect(url_for("badges.manage"))
+    db = get_session()
+    uploaded = set(db.execute(select(BadgeImage.badge_key)).scalars())
+    return render("badges/manage.html", rules=badges.active_rules().ordered(), uploaded=uploaded, form=form,
+                  failed=rule.key, status=status)

@@ -1,0 +1,245 @@
+"""Library screens: the librarians' pages (``/screens/``) and the TV's own page (``/screen/<token>``).
+
+The TV page needs no login; its token is the secret. The slide fragment answers 304 from
+the per-worker version cache before any query or rendering (see ``core.screens``).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, g, make_response, redirect, render_template, request, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from jinja2_fragments.flask import render_block
+from sqlmodel import select
+
+from core import boards
+from core import screens as service
+from core.db import get_session
+from core.forms import ConfirmForm
+from core.i18n import pick
+from core.models import Role, Screen, utcnow
+from core.plugins import get_host
+from core.points import current_calendar
+from core.security import role_required
+from core.ui import render
+
+bp = Blueprint("screens", __name__, url_prefix="/screens")
+public_bp = Blueprint("screen", __name__)
+TOP = 10
+LOCALE_NAMES = {"en": "English", "zh_Hans": "简体中文"}
+
+
+# --- librarians ---------------------------------------------------------------------------
+
+def _screen_or_404(screen_id: int) -> Screen:
+    screen = get_session().get(Screen, screen_id)
+    if screen is None:
+        abort(404)
+    return screen
+
+
+def _after_change() -> None:
+    """This worker sees the change at once; the others within SCREEN_VERSION_SECONDS."""
+    current_app.extensions["engage.screens"].refresh(current_app.extensions["engage.db"], force=True)
+
+
+@bp.route("/")
+@role_required(Role.librarian)
+def index():
+    """Every screen with its secret URL."""
+    db = get_session()
+    rows = db.exec(select(Screen).order_by(Screen.name)).all()
+    listed = [(screen, url_for("screen.show", token=service.make_token(screen), _external=True),
+               len(service.slide_keys(screen))) for screen in rows]
+    return render("screens/index.html", screens=listed, form=ConfirmForm(), locale_names=LOCALE_NAMES)
+
+
+def _edit_page(screen: Screen | None, values: dict, error: str | None = None, status: int = 200):
+    db = get_session()
+    info = service.ScreenInfo.of(screen) if screen is not None else \
+        service.ScreenInfo(None, "", "en", 15, (), 1)
+    choices = service.available_slides(db, info)
+    return render("screens/edit.html", screen=screen, values=values, choices=choices, error=error,
+                  form=ConfirmForm(), locales=list(LOCALE_NAMES.items()), status=status,
+                  low=service.MIN_SECONDS, high=service.MAX_SECONDS)
+
+
+def _save(screen: Screen | None):
+    db = get_session()
+    form = ConfirmForm()
+    values = {"name": request.form.get("name", ""), "locale": request.form.get("locale", ""),
+              "seconds": request.form.get("seconds_per_slide", ""), "slides": request.form.getlist("slides")}
+    if not form.validate_on_submit():
+        return _edit_page(screen, values, _("The form has expired. Please reload the page and try again."), 400)
+    info = service.ScreenInfo.of(screen) if screen is not None else service.ScreenInfo(None, "", "en", 15, (), 1)
+    allowed = {key for key, _label in service.available_slides(db, info)}
+    try:
+        saved = service.save_screen(db, screen=screen, name=values["name"], locale=values["locale"],
+                                    seconds_per_slide=values["seconds"], slides=values["slides"],
+                                    allowed=allowed, actor_id=current_user.id)
+    except service.ScreenError as exc:
+        db.rollback()
+        return _edit_page(screen, values, str(exc), 400)
+    db.commit()
+    _after_change()
+    flash(_("The screen “%(name)s” is saved.", name=saved.name), "success")
+    return redirect(url_for("screens.index"))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@role_required(Role.librarian)
+def create():
+    """A new screen."""
+    if request.method == "POST":
+        return _save(None)
+    return _edit_page(None, {"name": "", "locale": "en", "seconds": 15, "slides": ["board:all", "board:week"]})
+
+
+@bp.route("/<int:screen_id>", methods=["GET", "POST"])
+@role_required(Role.librarian)
+def edit(screen_id: int):
+    """Change a screen's name, language, pace and slides."""
+    screen = _screen_or_404(screen_id)
+    if request.method == "POST":
+        return _save(screen)
+    return _edit_page(screen, {"name": screen.name, "locale": screen.locale, "seconds": screen.seconds_per_slide,
+                               "slides": service.slide_keys(screen)})
+
+
+@bp.route("/<int:screen_id>/rotate", methods=["POST"])
+@role_required(Role.librarian)
+def rotate(screen_id: int):
+    """A new secret URL; the old one stops working."""
+    screen = _screen_or_404(screen_id)
+    db = get_session()
+    service.rotate_token(db, screen=screen, actor_id=current_user.id)
+    db.commit()
+    _after_change()
+    flash(_("The screen “%(name)s” has a new address. Open it on the TV; the old address no longer works.",
+            name=screen.name), "success")
+    return redirect(url_for("screens.index"))
+
+
+@bp.route("/<int:screen_id>/delete", methods=["POST"])
+@role_required(Role.librarian)
+def delete(screen_id: int):
+    """Delete a screen; its address stops working."""
+    screen = _screen_or_404(screen_id)
+    name = screen.name
+    db = get_session()
+    service.delete_screen(db, screen=screen, actor_id=current_user.id)
+    db.commit()
+    _after_change()
+    flash(_("The screen “%(name)s” is deleted.", name=name), "success")
+    return redirect(url_for("screens.index"))
+
+
+# --- the TV -------------------------------------------------------------------------------
+
+def _denied():
+    """The same bare 403 for a forged, revoked or deleted address: nothing about any screen."""
+    response = make_response(render_template("screen_denied.html"), 403)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _active(info: service.ScreenInfo) -> list[str]:
+    """The screen's slides that can be shown now (a switched-off plugin's slides drop out)."""
+    host = get_host()
+    keys = []
+    for key in info.slides:
+        plugin = service.split_plugin_key(key)
+        if plugin is None or host.is_enabled(plugin[0]):
+            keys.append(key)
+    return keys
+
+
+def _board_slide(key: str) -> dict | None:
+    parts = key.split(":", 2)
+    if parts[0] != "board" or len(parts) < 2:
+        return None
+    if parts[1] == "cohort" and len(parts) == 3:
+        period, cohort = "all", parts[2]
+    elif parts[1] in boards.PERIODS and len(parts) == 2:
+        period, cohort = parts[1], None
+    else:
+        return None
+    db = get_session()
+    calendar = current_calendar()
+    now = utcnow()
+    rows = boards.top(db, period=period, cohort=cohort, limit=TOP, calendar=calendar, at=now)
+    term = calendar.term_of(calendar.local_date(now)) if period == "term" else None
+    url = url_for("boards.board", period=period, cohort=cohort, _external=True) if cohort else \
+        url_for("boards.board", period=period, _external=True)
+    return {"kind": "board", "title": boards.BOARDS[period], "cohort": cohort, "rows": rows,
+            "term_name": pick({"en": term.name_en, "zh_Hans": term.name_zh}) if term else None,
+            "no_term": period == "term" and term is None, "url": url}
+
+
+def _plugin_slide(key: str, info: service.ScreenInfo) -> dict | None:
+    found = service.split_plugin_key(key)
+    if found is None:
+        return None
+    plugin, slide_key = found
+    for _name, slide in service.plugin_slides(info, only=plugin):
+        if slide.key == slide_key:
+            return {"kind": "plugin", "title": slide.title, "html": slide.html, "url": service.absolute(slide.url)}
+    return None
+
+
+def _slide_context(info: service.ScreenInfo, token: str, n: int) -> dict:
+    """Slide ``n`` (modulo the active slides) with its QR code and the address of the next one."""
+    keys = _active(info)
+    slide, position = None, 0
+    for step in range(len(keys)):
+        position = (n + step) % len(keys)
+        key = keys[position]
+        slide = _plugin_slide(key, info) if key.startswith("plugin:") else _board_slide(key)
+        if slide is not None:
+            break
+    count = len(keys)
+    following = (position + 1) % count if count else 0
+    if slide is not None:
+        slide["qr"] = service.qr_svg(slide["url"])
+    return {"screen": info, "slide": slide, "position": position, "count": count,
+            "next_url": url_for("screen.slide", token=token, n=following)}
+
+
+def _with_etag(response, etag: str):
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@public_bp.route("/screen/<token>")
+def show(token: str):
+    """The full-screen page a TV opens; its slide area rotates by polling."""
+    info = service.get_versions().lookup(token)
+    if info is None:
+        return _denied()
+    g.menu = []  # the TV page has no menu; skip building it
+    with force_locale(info.locale):
+        body = render_template("screen.html", token=token, **_slide_context(info, token, 0))
+    response = make_response(body)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@public_bp.route("/screen/<token>/slide")
+def slide(token: str):
+    """One slide as an htmx fragment, or 304 when the browser's copy is still current."""
+    versions = service.get_versions()
+    info = versions.lookup(token)
+    if info is None:
+        return _denied()
+    n = request.args.get("n", 0, type=int)
+    keys = _active(info)
+    position = n % len(keys) if keys else 0
+    etag = versions.etag(info, position, keys[position] if keys else "", get_host().generation)
+    if request.if_none_match.contains(etag):
+        return _with_etag(current_app.response_class(status=304), etag)
+    g.menu = []
+    with force_locale(info.locale):
+        body = render_block("screen.html", "slide", token=token, **_slide_context(info, token, position))
+    return _with_etag(make_response(body), etag)
