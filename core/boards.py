@@ -156,6 +156,14 @@ def _count_statement(periodic: bool, cohort: str | None, sqlite: bool = True):
 
 
 @lru_cache(maxsize=None)
+def _tied_statement(periodic: bool, by_cohort: bool):
+    """Public users on the board whose total is exactly ``:value`` (one run of the rank index)."""
+    t = _table(periodic)
+    return (select(func.count()).select_from(t.join(_USERS, _USERS.c.id == t.c.user_id))
+            .where(*_picks(periodic), t.c.total == bindparam("value"), *_public("scan" if by_cohort else None)))
+
+
+@lru_cache(maxsize=None)
 def _me_statement(periodic: bool):
     t = _table(periodic)
     return (select(t.c.total, t.c.reached_at, _USERS.c.display_name, _USERS.c.cohort,
@@ -294,7 +302,7 @@ def around_me(session: Session, *, user_id: int, period: str = "all", cohort: st
     params = {**board.params, "value": mine, "reached_at": me.reached_at, "user_id": user_id,
               "above": above, "below": below}
     # One row more above than shown tells whether the topmost shown group of equal totals
-    # starts inside the window; then every rank follows from mine without another COUNT.
+    # starts inside the window; then every rank follows from mine and the groups' sizes.
     before = session.execute(before_stmt, {**params, "above": above + 1}).all()
     after = session.execute(after_stmt, params).all() if below > 0 else []
     if len(before) <= above:  # the window reaches the top of the board
@@ -312,19 +320,25 @@ def around_me(session: Session, *, user_id: int, period: str = "all", cohort: st
             groups.append([item[1], index, 1])
     off_board_me = 0 if me.public else 1  # an off-board viewer counts above the rows below them
 
-    def counted(total: int) -> int:
-        return 1 + _count_greater(session, board, total) + (off_board_me if total < mine else 0)
+    def size(i: int) -> int:
+        """How many users share group i's total on the board as this viewer sees it."""
+        if i > 0 or whole_top:
+            return groups[i][2]
+        # Only the topmost group may be cut off: count its run of the rank index.
+        total = groups[i][0]
+        tied = session.execute(_tied_statement(board.periodic, cohort is not None),
+                               {**board.params, "value": total}).scalar_one()
+        return tied + (off_board_me if total == mine else 0)
 
     # A group's rank is the next group's rank minus its own size (going up), or the previous
-    # group's rank plus the previous group's size (going down) — when the group measured is
-    # wholly in the window. Only the topmost group may be cut off; then it takes a COUNT.
+    # group's rank plus the previous group's size (going down).
     mine_at = next(i for i, g in enumerate(groups) if g[0] == mine)
     ranks = [0] * len(groups)
     ranks[mine_at] = me.row.rank
     for i in range(mine_at - 1, -1, -1):
-        ranks[i] = ranks[i + 1] - groups[i][2] if i > 0 or whole_top else counted(groups[i][0])
+        ranks[i] = ranks[i + 1] - size(i)
     for i in range(mine_at + 1, len(groups)):
-        ranks[i] = ranks[i - 1] + groups[i - 1][2] if i - 1 > 0 or whole_top else counted(groups[i][0])
+        ranks[i] = ranks[i - 1] + size(i - 1)
     rows: list[Row] = []
     for (total, first, size), rank in zip(groups, ranks):
         rows.extend(Row(rank, uid, name, user_cohort, total)
