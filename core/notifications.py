@@ -23,9 +23,14 @@ def _both_languages(message: Message) -> tuple[str, str]:
     return message["en"], message.get("zh_Hans") or message["en"]
 
 
+# A Core insert compiled once: an ORM add and flush cost more than the row itself on the
+# award path, where level-ups and badge grants notify.
+_INSERT = insert(Notification.__table__).returning(Notification.__table__.c.id)
+
+
 def notify(session: Session, *, user_id: int, plugin: str, kind: str, message: Message,
-           url: str | None = None) -> Notification:
-    """Put a message in a user's inbox, inside the caller's transaction.
+           url: str | None = None) -> int:
+    """Put a message in a user's inbox, inside the caller's transaction; returns its id.
 
     ``message`` is ``{"en": …, "zh_Hans": …}`` or a callable such as
     ``lambda: _("Your story was featured")``, rendered once in each language, so the reader
@@ -35,14 +40,13 @@ def notify(session: Session, *, user_id: int, plugin: str, kind: str, message: M
     english, chinese = _both_languages(message)
     values = {"user_id": user_id, "plugin": plugin, "kind": kind, "text_en": english[:500],
               "text_zh": chinese[:500], "url": url, "created_at": utcnow()}
-    # A Core insert: an ORM add and flush cost more than the row itself on the award path.
-    table = Notification.__table__
-    note_id = session.execute(insert(table).values(values).returning(table.c.id)).scalar_one()
-    note = Notification(id=note_id, **values)
+    note_id = session.execute(_INSERT, values).scalar_one()
     from core.plugins import current_hooks
 
-    current_hooks().engage_notification_created(session=session, notification=note)
-    return note
+    listeners = current_hooks().engage_notification_created
+    if listeners.get_hookimpls():  # building the model object costs more than the insert
+        listeners(session=session, notification=Notification(id=note_id, **values))
+    return note_id
 
 
 def unread_count(session: Session, user_id: int) -> int:

@@ -56,9 +56,9 @@ def test_unread_badge_and_mark_read(client, auth, app, db, make_user):
 def test_nobody_reads_another_users_notifications(client, auth, app, db, make_user):
     owner, other = make_user(), make_user()
     with app.app_context(), db.write_session() as session:
-        note = notify(session, user_id=owner.id, plugin="core", kind="test", message={"en": "private", "zh_Hans": "私信"})
+        note_id = notify(session, user_id=owner.id, plugin="core", kind="test", message={"en": "private", "zh_Hans": "私信"})
     auth.login(other.email)
-    assert client.post(f"/notifications/{note.id}/read").status_code == 404
+    assert client.post(f"/notifications/{note_id}/read").status_code == 404
     assert b"private" not in client.get("/notifications/").data
     with db.session() as session:
         assert unread_count(session, owner.id) == 1
