@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
-from core import badges
+from core import badge_artwork, badges
 from core.db import get_session
 from core.models import BadgeImage, Role, User
 from core.security import role_required
@@ -81,7 +81,7 @@ def image(key: str):
     if row is not None:
         body, content_type, max_age = row.data, row.content_type, 3600
     else:
-        body, content_type, max_age = badges.emblem_svg(rule).encode(), "image/svg+xml", 86400
+        body, content_type, max_age = badge_artwork.emblem_svg(rule).encode(), "image/svg+xml", 86400
     response = make_response(body)
     response.headers["Content-Type"] = content_type
     response.headers["X-Content-Type-Options"] = "nosniff"
@@ -145,16 +145,16 @@ def artwork(key: str):
     status = 400
     if form.validate_on_submit():
         upload = form.image.data
-        data = upload.stream.read(badges.MAX_UPLOAD_BYTES + 1) if upload else b""
+        data = upload.stream.read(badge_artwork.MAX_UPLOAD_BYTES + 1) if upload else b""
         if not data:
             form.image.errors.append(_("Choose an image to upload."))
-        elif len(data) > badges.MAX_UPLOAD_BYTES:
+        elif len(data) > badge_artwork.MAX_UPLOAD_BYTES:
             form.image.errors.append(_("The image is larger than 1 MB."))
             status = 413
         else:
             db = get_session()
             try:
-                badges.save_artwork(db, key=rule.key, data=data, actor_id=current_user.id)
+                badge_artwork.save_artwork(db, key=rule.key, data=data, actor_id=current_user.id)
             except badges.BadgeError as exc:
                 db.rollback()
                 form.image.errors.append(str(exc))

@@ -5,13 +5,14 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import delete, select
 from sqlmodel import Session
 
 from core.models import AuditEntry, Level
+from core.ui import path_for
 
 # Used until an administrator sets levels of their own.
 DEFAULT_LEVELS = (
@@ -137,11 +138,6 @@ def note_level_up(session: Session, *, user_id: int, old_total: int, new_total: 
             name = after.name_zh if str(get_locale()) == "zh_Hans" else after.name_en
             return _("Level up! You are now level %(number)d: %(name)s.", number=after.number, name=name)
 
-        notify(session, user_id=user_id, plugin="core", kind="level-up", message=message, url=_profile_url())
+        notify(session, user_id=user_id, plugin="core", kind="level-up", message=message,
+               url=path_for("main.profile"))
 
-
-def _profile_url() -> str:
-    try:
-        return url_for("main.profile")
-    except RuntimeError:  # outside a request (command line) there is no server name to build on
-        return "/me"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from flask import make_response, render_template, request
+from flask import current_app, has_request_context, make_response, render_template, request, url_for
 from jinja2_fragments.flask import render_block
 from markupsafe import Markup
 
@@ -45,6 +45,15 @@ def collect(results, kind: type) -> list:
                 raise TypeError(f"expected {kind.__name__}, a plugin returned {item!r}")
             items.append(item)
     return sorted(items, key=lambda i: (i.order, str(i.label if kind is MenuItem else i.title)))
+
+
+def path_for(endpoint: str, **values) -> str:
+    """The site path of ``endpoint``, inside a request or not (a notification made from the
+    command line still links to the right page, under the app's root path)."""
+    if has_request_context():
+        return url_for(endpoint, **values)
+    adapter = current_app.url_map.bind("localhost", script_name=current_app.config["APPLICATION_ROOT"])
+    return adapter.build(endpoint, values)
 
 
 def is_fragment_request() -> bool:

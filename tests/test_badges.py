@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 import example_plugin
-from core import badges
+from core import badge_artwork, badges
 from core.activity import record_activity
 from core.models import ActivityEntry, AuditEntry, BadgeAward, BadgeImage, Notification, Role
 from core.periods import Calendar
@@ -300,7 +300,7 @@ def test_generated_emblem_is_svg_and_cached(ex_app):
     again = client.get("/badges/core:champion/image", headers={"If-None-Match": response.headers["ETag"]})
     assert again.status_code == 304
     assert client.get("/badges/core:champion/image").data == response.data  # deterministic
-    assert badges.badge_colour("core:champion") != badges.badge_colour("core:points-100")
+    assert badge_artwork.badge_colour("core:champion") != badge_artwork.badge_colour("core:points-100")
     assert client.get("/badges/nope/image").status_code == 404
 
 
@@ -368,7 +368,7 @@ def test_disguised_or_oversized_uploads_are_refused(admin, ex_db):
     Image.new("RGB", (10, 10)).save(gif, format="GIF")
     response = upload(admin, gif.getvalue())
     assert response.status_code == 400 and b"PNG, JPEG or WebP" in response.data
-    response = upload(admin, b"\x89PNG" + b"0" * (badges.MAX_UPLOAD_BYTES + 10))
+    response = upload(admin, b"\x89PNG" + b"0" * (badge_artwork.MAX_UPLOAD_BYTES + 10))
     assert response.status_code == 413 and b"larger than 1 MB" in response.data
     assert stored(ex_db) == []
 

@@ -1,0 +1,95 @@
+"""Badge artwork: a generated SVG emblem by default, or an uploaded image checked and re-encoded."""
+
+from __future__ import annotations
+
+import colorsys
+import hashlib
+import io
+from html import escape
+
+from flask_babel import gettext as _
+from sqlmodel import Session
+
+from core.badges import BadgeError, BadgeRule
+from core.models import AuditEntry, BadgeImage, utcnow
+
+MAX_UPLOAD_BYTES = 1024 * 1024
+ARTWORK_SIZE = 256
+
+
+def badge_colour(key: str) -> tuple[str, str]:
+    """A deterministic (main, dark) colour pair for a badge key."""
+    digest = hashlib.sha256(key.encode()).digest()
+    hue = digest[0] / 255
+    light, sat = 0.34 + digest[1] / 255 * 0.06, 0.55 + digest[2] / 255 * 0.2
+
+    def hexa(l: float) -> str:
+        r, g, b = colorsys.hls_to_rgb(hue, l, sat)
+        return f"#{int(r * 255):02x}{int(g * 255):02x}{int(b * 255):02x}"
+
+    return hexa(light), hexa(light - 0.18)
+
+
+def glyphs(rule: BadgeRule) -> str:
+    """One or two letters for the emblem: initials of the English name (or its first character)."""
+    words = [w for w in rule.name.get("en", "").replace("-", " ").split() if w[:1].isalnum()]
+    letters = "".join(w[0] for w in words[:2]).upper()
+    return letters or (rule.name.get("zh_Hans") or rule.key)[:1]
+
+
+def emblem_svg(rule: BadgeRule) -> str:
+    """A generated medal on a ribbon for badges without uploaded artwork."""
+    main, dark = badge_colour(rule.key)
+    text = escape(glyphs(rule))
+    title = escape(rule.name.get("en", rule.key))
+    size = 64 if len(glyphs(rule)) > 1 else 80
+    return f"""<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 256 256" width="256" height="256" role="img" aria-label="{title}">
+<title>{title}</title>
+<path d="M82 150 L52 244 L88 228 L108 254 L128 170 Z" fill="{dark}"/>
+<path d="M174 150 L204 244 L168 228 L148 254 L128 170 Z" fill="{dark}"/>
+<circle cx="128" cy="110" r="96" fill="#e9b765"/>
+<circle cx="128" cy="110" r="84" fill="{main}"/>
+<circle cx="128" cy="110" r="70" fill="none" stroke="#ffffff" stroke-opacity="0.55" stroke-width="3" stroke-dasharray="6 6"/>
+<text x="128" y="110" dy="0.35em" text-anchor="middle" font-family="system-ui, 'Noto Sans CJK SC', sans-serif" font-weight="700" font-size="{size}" fill="#ffffff">{text}</text>
+</svg>
+"""
+
+
+def process_upload(data: bytes) -> bytes:
+    """Check an uploaded image by its content and re-encode it as a 256×256 PNG without metadata."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise BadgeError(_("The image is larger than 1 MB."))
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            kind = probe.format
+            width, height = probe.size
+            probe.verify()
+        if kind not in ("PNG", "JPEG", "WEBP"):
+            raise BadgeError(_("Upload a PNG, JPEG or WebP image."))
+        if width * height > 25_000_000:
+            raise BadgeError(_("The image has too many pixels."))
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+            image = ImageOps.exif_transpose(image).convert("RGBA")
+            image = ImageOps.fit(image, (ARTWORK_SIZE, ARTWORK_SIZE), Image.LANCZOS)
+    except BadgeError:
+        raise
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        raise BadgeError(_("This file is not a PNG, JPEG or WebP image."))
+    clean = Image.new("RGBA", image.size)
+    clean.paste(image)
+    out = io.BytesIO()
+    clean.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def save_artwork(session: Session, *, key: str, data: bytes, actor_id: int) -> None:
+    """Store uploaded artwork for a badge after checking and re-encoding it; audited."""
+    png = process_upload(data)
+    row = session.get(BadgeImage, key) or BadgeImage(badge_key=key, data=png)
+    row.data, row.content_type, row.updated_at = png, "image/png", utcnow()
+    session.add(row)
+    session.add(AuditEntry(actor_id=actor_id, action="badge.artwork", target=f"badge:{key}",
+                           detail=f"{len(png)} bytes"))
