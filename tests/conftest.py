@@ -7,6 +7,7 @@ the server cannot be reached.
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 from pathlib import Path
@@ -115,21 +116,24 @@ def db(app):
     return app.extensions["engage.db"]
 
 
+_user_numbers = itertools.count(1)
+
+
+def create_test_user(app, role=Role.student, **fields):
+    """Create a user in ``app``'s database through the service function (password: PASSWORD)."""
+    n = next(_user_numbers)
+    role = Role(role)
+    fields.setdefault("email", f"{role.value}{n}@test.library")
+    fields.setdefault("display_name", f"Reader {n}")
+    fields.setdefault("password", PASSWORD)
+    with app.app_context(), app.extensions["engage.db"].write_session() as session:
+        return create_user(session, role=role, **fields)
+
+
 @pytest.fixture
-def make_user(app, db):
-    """Create a user directly through the service function."""
-    counter = iter(range(1, 10_000))
-
-    def make(role=Role.student, **fields):
-        n = next(counter)
-        fields.setdefault("email", f"{role.value if isinstance(role, Role) else role}{n}@test.library")
-        fields.setdefault("display_name", f"Reader {n}")
-        fields.setdefault("password", PASSWORD)
-        with app.app_context(), db.write_session() as session:
-            user = create_user(session, role=Role(role), **fields)
-        return user
-
-    return make
+def make_user(app):
+    """Create a user in the test app's database."""
+    return lambda role=Role.student, **fields: create_test_user(app, role, **fields)
 
 
 class AuthActions:

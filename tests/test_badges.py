@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 import example_plugin
+from conftest import create_test_user
 from core import badge_artwork, badges
 from core.activity import record_activity
 from core.models import ActivityEntry, AuditEntry, BadgeAward, BadgeImage, Notification, Role
@@ -31,18 +32,8 @@ def ex_db(ex_app):
 
 
 @pytest.fixture
-def user_in(ex_app, ex_db):
-    from core.accounts import create_user
-
-    counter = iter(range(1, 1000))
-
-    def make(role=Role.student, **fields):
-        n = next(counter)
-        fields.setdefault("email", f"{role.value}{n}@badges.library")
-        fields.setdefault("display_name", f"Badger {n}")
-        with ex_app.app_context(), ex_db.write_session() as session:
-            return create_user(session, password="correct horse battery", role=role, **fields)
-    return make
+def user_in(ex_app):
+    return lambda role=Role.student, **fields: create_test_user(ex_app, role, **fields)
 
 
 def login(app, user):

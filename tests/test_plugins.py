@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 import example_plugin
+from conftest import create_test_user
 from core import hookspecs
 from core.activity import record_activity
 from core.models import AuditEntry, PluginState, Role
@@ -35,13 +36,7 @@ def admin_client(example_app, make_user_in):
 
 @pytest.fixture
 def make_user_in():
-    from core.accounts import create_user
-
-    def make(app, role=Role.student, email=None):
-        with app.app_context(), app.extensions["engage.db"].write_session() as session:
-            return create_user(session, email=email or f"{role.value}@example.library", password="correct horse battery",
-                               display_name=f"A {role.value}", role=role)
-    return make
+    return create_test_user
 
 
 def switch(app, name, enabled):
