@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import colorsys
 import hashlib
-import io
 from html import escape
 
 from flask_babel import gettext as _
 from sqlmodel import Session
 
 from core.badges import BadgeError, BadgeRule
+from core.images import ImageError, clean_image
 from core.models import AuditEntry, BadgeImage, utcnow
 
 MAX_UPLOAD_BYTES = 1024 * 1024
@@ -57,32 +57,10 @@ def emblem_svg(rule: BadgeRule) -> str:
 
 def process_upload(data: bytes) -> bytes:
     """Check an uploaded image by its content and re-encode it as a 256×256 PNG without metadata."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise BadgeError(_("The image is larger than 1 MB."))
     try:
-        with Image.open(io.BytesIO(data)) as probe:
-            kind = probe.format
-            width, height = probe.size
-            probe.verify()
-        if kind not in ("PNG", "JPEG", "WEBP"):
-            raise BadgeError(_("Upload a PNG, JPEG or WebP image."))
-        if width * height > 25_000_000:
-            raise BadgeError(_("The image has too many pixels."))
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()
-            image = ImageOps.exif_transpose(image).convert("RGBA")
-            image = ImageOps.fit(image, (ARTWORK_SIZE, ARTWORK_SIZE), Image.LANCZOS)
-    except BadgeError:
-        raise
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
-        raise BadgeError(_("This file is not a PNG, JPEG or WebP image."))
-    clean = Image.new("RGBA", image.size)
-    clean.paste(image)
-    out = io.BytesIO()
-    clean.save(out, format="PNG", optimize=True)
-    return out.getvalue()
+        return clean_image(data, max_bytes=MAX_UPLOAD_BYTES, square=ARTWORK_SIZE, png=True).data
+    except ImageError as exc:
+        raise BadgeError(str(exc)) from None
 
 
 def save_artwork(session: Session, *, key: str, data: bytes, actor_id: int) -> None:

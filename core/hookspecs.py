@@ -7,10 +7,39 @@ plugins switched off, so a disabled plugin's menu items, panels and listeners ar
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 import pluggy
 
 hookspec = pluggy.HookspecMarker("engage")
 hookimpl = pluggy.HookimplMarker("engage")
+
+
+@dataclass(frozen=True)
+class AnswerRating:
+    """A user's rating (1–5) of a librarian's answer, offered to other plugins (``engage_answer_rated``).
+
+    ``source_ref`` names the rated thing within ``plugin`` (e.g. ``"feedback:item:12"``) so a
+    listener can count each rating once; ``rated_at`` is timezone-aware (UTC).
+    """
+
+    staff_id: int
+    score: int
+    plugin: str
+    source_ref: str
+    rated_at: datetime
+
+
+@dataclass(frozen=True)
+class ContentTarget:
+    """Something of a plugin's that others may link to (``engage_content_targets``): a story
+    episode, a contribution challenge. ``key`` is stable and unique, ``"<plugin>:<kind>:<id>"``."""
+
+    key: str
+    title: str
+    url: str
+    order: int = 100
 
 
 # --- start-up ---------------------------------------------------------------------------
@@ -62,6 +91,11 @@ def engage_screen_slides(screen):
     """Return Slide objects (core.ui.Slide, or a list) a library ``screen`` can rotate through (its id is None while a librarian creates it)."""
 
 
+@hookspec
+def engage_content_targets(user):
+    """Return ContentTarget objects (or a list): this plugin's content that ``user`` (a librarian) may link other things to."""
+
+
 # --- events -----------------------------------------------------------------------------
 
 @hookspec
@@ -82,3 +116,8 @@ def engage_notification_created(session, notification):
 @hookspec
 def engage_badge_granted(session, award):
     """React to a badge ``award`` (a BadgeAward) just granted to a user, inside the transaction that granted it."""
+
+
+@hookspec
+def engage_answer_rated(session, rating):
+    """React to an AnswerRating: a user rated a librarian's answer, inside the transaction that stored the rating."""

@@ -3,7 +3,7 @@
 from flask import Blueprint, url_for
 from markupsafe import Markup
 
-from core.hookspecs import hookimpl
+from core.hookspecs import ContentTarget, hookimpl
 from core.ui import MenuItem, Panel
 
 NAME = "example"
@@ -105,3 +105,13 @@ def engage_badge_rules():
 @hookimpl
 def engage_badge_granted(session, award):
     events.append(("badge", award.user_id, award.badge_key))
+
+
+@hookimpl
+def engage_content_targets(user):
+    return ContentTarget("example:page:1", "Example page", url_for("example.index"))
+
+
+@hookimpl
+def engage_answer_rated(session, rating):
+    events.append(("rated", rating.staff_id, rating.score, rating.source_ref))

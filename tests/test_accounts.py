@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from conftest import PASSWORD
+from core.testing import PASSWORD
 from core.models import Role, User
 
 FORM = {"email": "li.hua@uni.edu", "display_name": "Li Hua", "member_number": "2024001", "cohort": "History",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from conftest import PASSWORD
+from core.testing import PASSWORD
 from core.models import AuditEntry, PointEntry, Role, Term, User
 
 

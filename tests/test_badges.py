@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 import example_plugin
-from conftest import create_test_user
+from core.testing import create_test_user
 from core import badge_artwork, badges
 from core.activity import record_activity
 from core.models import ActivityEntry, AuditEntry, BadgeAward, BadgeImage, Notification, Role
@@ -354,11 +354,11 @@ def stored(db):
 def test_disguised_or_oversized_uploads_are_refused(admin, ex_db):
     assert admin.get("/badges/manage").status_code == 200
     response = upload(admin, b"just some text, honestly\n" * 10)
-    assert response.status_code == 400 and b"not a PNG, JPEG or WebP" in response.data
-    gif = io.BytesIO()
-    Image.new("RGB", (10, 10)).save(gif, format="GIF")
-    response = upload(admin, gif.getvalue())
-    assert response.status_code == 400 and b"PNG, JPEG or WebP" in response.data
+    assert response.status_code == 400 and b"not a PNG, JPEG, WebP or GIF" in response.data
+    bmp = io.BytesIO()
+    Image.new("RGB", (10, 10)).save(bmp, format="BMP")  # a real image, of a kind not accepted
+    response = upload(admin, bmp.getvalue())
+    assert response.status_code == 400 and b"Upload a PNG, JPEG, WebP or GIF" in response.data
     response = upload(admin, b"\x89PNG" + b"0" * (badge_artwork.MAX_UPLOAD_BYTES + 10))
     assert response.status_code == 413 and b"larger than 1 MB" in response.data
     assert stored(ex_db) == []

@@ -8,9 +8,11 @@ translate, compile); these tests fail until that has been done.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
 
+import pytest
 from babel import Locale
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
@@ -21,9 +23,7 @@ from wtforms.i18n import messages_path as wtforms_messages_path
 
 ROOT = Path(__file__).resolve().parent.parent
 BABEL_CFG = ROOT / "babel.cfg"
-LC_MESSAGES = ROOT / "core" / "translations" / "zh_Hans" / "LC_MESSAGES"
-PO_FILE = LC_MESSAGES / "messages.po"
-MO_FILE = LC_MESSAGES / "messages.mo"
+PLUGIN_BABEL_CFG = ROOT / "plugins" / "babel.cfg"
 # The same keywords as the documented `pybabel extract -k _l -k lazy_gettext` (babel.cfg adds them too).
 KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_ngettext": (1, 2)}
 # A Python %-placeholder, named or not: %(name)s, %(amount)+d, %5.2f, %s …; "%%" is a literal percent sign.
@@ -32,20 +32,43 @@ ZH = {"Accept-Language": "zh-CN,zh;q=0.9"}
 EN = {"Accept-Language": "en-US,en;q=0.9"}
 
 
-def extracted_messages() -> dict:
-    """``{(msgid, context): [file:line, …]}`` for every string in core/ and templates/, as babel.cfg says."""
-    with BABEL_CFG.open(encoding="utf-8") as f:
-        method_map, options_map = parse_mapping_cfg(f, str(BABEL_CFG))
+@dataclass(frozen=True)
+class Catalogue:
+    """Where one catalogue's strings come from and where its Chinese translation lives."""
+
+    name: str
+    source: Path
+    cfg: Path
+    translations: Path
+
+    @property
+    def po(self) -> Path:
+        return self.translations / "zh_Hans" / "LC_MESSAGES" / "messages.po"
+
+    @property
+    def mo(self) -> Path:
+        return self.po.with_suffix(".mo")
+
+
+CATALOGUES = [Catalogue("core", ROOT, BABEL_CFG, ROOT / "core" / "translations")] + [
+    Catalogue(folder.name, folder, PLUGIN_BABEL_CFG, folder / "translations")
+    for folder in sorted((ROOT / "plugins").iterdir()) if (folder / "plugin.py").exists()]
+
+
+def extracted_messages(catalogue: Catalogue = CATALOGUES[0]) -> dict:
+    """``{(msgid, context): [file:line, …]}`` for every string the catalogue's babel.cfg scans."""
+    with catalogue.cfg.open(encoding="utf-8") as f:
+        method_map, options_map = parse_mapping_cfg(f, str(catalogue.cfg))
     found: dict = {}
     for filename, lineno, message, _comments, context in extract_from_dir(
-            ROOT, method_map, options_map, keywords=KEYWORDS):
+            catalogue.source, method_map, options_map, keywords=KEYWORDS):
         found.setdefault((message[0] if isinstance(message, tuple) else message, context), []).append(
             f"{filename}:{lineno}")
     return found
 
 
-def load_po():
-    with PO_FILE.open("rb") as f:
+def load_po(catalogue: Catalogue = CATALOGUES[0]):
+    with catalogue.po.open("rb") as f:
         return read_po(f, locale="zh_Hans")
 
 
@@ -68,14 +91,28 @@ def placeholders(text: str) -> set[str]:
     return {p for p in PLACEHOLDER.findall(text) if p != "%%"}
 
 
-def test_every_source_string_is_translated():
-    found = extracted_messages()
-    files = {where.rsplit(":", 1)[0] for places in found.values() for where in places}
+def test_babel_cfg_scans_core():
+    files = {where.rsplit(":", 1)[0] for places in extracted_messages().values() for where in places}
     # Guard against a babel.cfg that silently stops scanning part of the code.
     for expected in ("core/forms.py", "core/errors.py", "core/views.py", "templates/base.html"):
         assert expected in files, f"babel.cfg no longer extracts {expected}"
 
-    catalog = load_po()
+
+@pytest.fixture(params=CATALOGUES, ids=lambda c: c.name)
+def catalogue(request):
+    """Core's catalogue and each plugin's that has strings to translate."""
+    catalogue = request.param
+    if catalogue.name != "core" and not extracted_messages(catalogue) and not catalogue.po.exists():
+        pytest.skip(f"plugin {catalogue.name} has no strings to translate")
+    return catalogue
+
+
+def test_every_source_string_is_translated(catalogue):
+    found = extracted_messages(catalogue)
+    po_file = catalogue.po
+    assert po_file.exists(), (f"{po_file.relative_to(ROOT)} is missing; see the commands at the top of "
+                              f"{catalogue.cfg.relative_to(ROOT)}")
+    catalog = load_po(catalogue)
     assert not catalog.fuzzy, "the catalogue header is marked fuzzy; pybabel compile would skip it"
     assert catalog.num_plurals == 1, "Chinese has one plural form (nplurals=1; plural=0;)"
     missing = []
@@ -87,27 +124,29 @@ def test_every_source_string_is_translated():
             state = "missing" if message is None else "fuzzy" if message.fuzzy else "untranslated"
             missing.append(f"  {places[0]}: {msgid!r} ({state})")
     assert not missing, (f"{len(missing)} source strings lack a Chinese translation in "
-                         f"{PO_FILE.relative_to(ROOT)}; run extract, update, translate, compile:\n"
+                         f"{po_file.relative_to(ROOT)}; run extract, update, translate, compile:\n"
                          + "\n".join(missing))
 
 
-def test_compiled_catalogue_matches_po():
-    assert MO_FILE.exists(), f"{MO_FILE.relative_to(ROOT)} is missing; run `pybabel compile -d core/translations`"
+def test_compiled_catalogue_matches_po(catalogue):
+    mo_file = catalogue.mo
+    compile_cmd = f"pybabel compile -d {catalogue.translations.relative_to(ROOT)}"
+    assert mo_file.exists(), f"{mo_file.relative_to(ROOT)} is missing; run `{compile_cmd}`"
     compiled = BytesIO()
-    write_mo(compiled, load_po())
+    write_mo(compiled, load_po(catalogue))
     compiled.seek(0)
     expected = translations(read_mo(compiled))
-    with MO_FILE.open("rb") as f:
+    with mo_file.open("rb") as f:
         committed = translations(read_mo(f))
     stale = sorted(str(key[0]) for key in expected.keys() | committed.keys()
                    if expected.get(key) != committed.get(key))
-    assert not stale, ("messages.mo is out of date with messages.po; run `pybabel compile -d core/translations`. "
+    assert not stale, (f"{mo_file.relative_to(ROOT)} is out of date with messages.po; run `{compile_cmd}`. "
                        f"Differing messages: {stale[:20]}")
 
 
-def test_placeholders_survive_translation():
+def test_placeholders_survive_translation(catalogue):
     problems = []
-    for message in load_po():
+    for message in load_po(catalogue):
         if not message.id:
             continue
         ids = message.id if isinstance(message.id, tuple) else (message.id,)

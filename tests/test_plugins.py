@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import example_plugin
-from conftest import create_test_user
+from core.testing import create_test_user
 from core import hookspecs
 from core.activity import record_activity
 from core.models import AuditEntry, PluginState, Role
@@ -136,6 +136,31 @@ def test_hook_engage_badge_granted(example_app, make_user_in):
             record_activity(session, user_id=user.id, plugin="example", kind="quest", source_ref=ref)
     badges = [e for e in example_plugin.events if e[0] == "badge"]
     assert badges == [("badge", user.id, "example:pioneer"), ("badge", user.id, "example:quester")]
+
+
+def test_hook_engage_content_targets(example_app):
+    from core.hookspecs import ContentTarget
+    from core.plugins import current_hooks
+
+    with example_app.test_request_context():
+        targets = [t for result in current_hooks().engage_content_targets(user=None) for t in
+                   (result if isinstance(result, list) else [result])]
+    assert targets == [ContentTarget("example:page:1", "Example page", "/example/")]
+    switch(example_app, "example", False)
+    with example_app.test_request_context():
+        assert current_hooks().engage_content_targets(user=None) == []
+
+
+def test_hook_engage_answer_rated(example_app, make_user_in):
+    from core.hookspecs import AnswerRating
+    from core.models import utcnow
+    from core.plugins import current_hooks
+
+    librarian = make_user_in(example_app, Role.librarian)
+    rating = AnswerRating(librarian.id, 5, "feedback", "feedback:item:1", utcnow())
+    with example_app.app_context(), example_app.extensions["engage.db"].write_session() as session:
+        current_hooks().engage_answer_rated(session=session, rating=rating)
+    assert example_plugin.events == [("rated", librarian.id, 5, "feedback:item:1")]
 
 
 # --- meta-tests: the plugin API stays honest ----------------------------------------------

@@ -1,0 +1,3 @@
+"""The suite's fixtures live in core.testing, so plugin tests share them."""
+
+pytest_plugins = ["core.testing"]

@@ -1,0 +1,269 @@
+"""Test fixtures for core and for every plugin: a pytest plugin (``pytest_plugins = ["core.testing"]``).
+
+A fresh database per test, an app, a client, a CLI runner and sign-in helpers; and a
+browser harness (the app served on loopback, driven by Playwright in Debian's Chromium).
+
+The suite runs on SQLite always; with ENGAGE_TEST_DATABASE_URL set it runs on that
+PostgreSQL database instead (each xdist worker in its own schema) and fails at once if
+the server cannot be reached. A plugin's own tests (``plugins/<name>/tests``) use the same
+fixtures; a third-party plugin package adds ``pytest_plugins = ["core.testing"]`` to its
+root ``conftest.py``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher
+from sqlalchemy import create_engine, text
+from sqlmodel import SQLModel
+
+import core.accounts
+from core import create_app
+from core.accounts import create_user
+from core.models import Role
+
+PG_URL = os.environ.get("ENGAGE_TEST_DATABASE_URL")
+PASSWORD = "correct horse battery"
+
+
+def pytest_report_header(config):
+    return f"database: {'PostgreSQL ' + PG_URL if PG_URL else 'SQLite (a new file per test)'}"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashes():
+    """Argon2 is slow on purpose; tests use cheap parameters of the same algorithm."""
+    real = core.accounts._hasher
+    core.accounts._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    core.accounts._hasher = real
+
+
+@pytest.fixture(scope="session")
+def pg_schema_url(worker_id="master"):
+    """A PostgreSQL URL whose search_path is a schema of this test worker's own."""
+    if not PG_URL:
+        return None
+    schema = f"engage_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    try:
+        engine = create_engine(PG_URL)
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+        engine.dispose()
+    except Exception as exc:  # the PostgreSQL pass must fail, never skip
+        pytest.exit(f"cannot reach PostgreSQL at {PG_URL}: {exc}", returncode=3)
+    sep = "&" if "?" in PG_URL else "?"
+    return f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture
+def database_url(tmp_path, pg_schema_url):
+    """A clean database for this test."""
+    if not pg_schema_url:
+        yield f"sqlite:///{tmp_path / 'engage.sqlite'}"
+        return
+    engine = create_engine(pg_schema_url)
+    SQLModel.metadata.drop_all(engine)
+    engine.dispose()
+    yield pg_schema_url
+
+
+def make_app(database_url, tmp_path, plugins=(), **config):
+    """An app for tests: CSRF and rate limits off unless a test turns them on."""
+    settings = {"TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_URL": database_url,
+                "PLUGIN_REFRESH_SECONDS": 0, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False,
+                "PLUGIN_ENTRY_POINT_GROUP": None}
+    settings.update(config)
+    return create_app(settings, plugins=plugins, instance_path=str(tmp_path / "instance"))
+
+
+@pytest.fixture
+def app_factory(database_url, tmp_path):
+    """Build apps on this test's database; all are disposed afterwards."""
+    apps = []
+
+    def factory(plugins=(), **config):
+        app = make_app(database_url, tmp_path, plugins, **config)
+        apps.append(app)
+        return app
+
+    yield factory
+    for app in apps:
+        app.extensions["engage.db"].dispose()
+
+
+@pytest.fixture
+def app(app_factory):
+    return app_factory()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def db(app):
+    """The app's Database (engine and session factories)."""
+    return app.extensions["engage.db"]
+
+
+_user_numbers = itertools.count(1)
+
+
+def create_test_user(app, role=Role.student, **fields):
+    """Create a user in ``app``'s database through the service function (password: PASSWORD)."""
+    n = next(_user_numbers)
+    role = Role(role)
+    fields.setdefault("email", f"{role.value}{n}@test.library")
+    fields.setdefault("display_name", f"Reader {n}")
+    fields.setdefault("password", PASSWORD)
+    with app.app_context(), app.extensions["engage.db"].write_session() as session:
+        return create_user(session, role=role, **fields)
+
+
+@pytest.fixture
+def make_user(app):
+    """Create a user in the test app's database."""
+    return lambda role=Role.student, **fields: create_test_user(app, role, **fields)
+
+
+class AuthActions:
+    """Sign in and out through the real forms."""
+
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, email, password=PASSWORD):
+        return self._client.post("/auth/login", data={"email": email, "password": password})
+
+    def logout(self):
+        return self._client.post("/auth/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+# --- the browser harness ------------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+VIEWPORTS = [(360, 800), (1920, 1080)]
+LANGS = {"en": ("English", "en"), "zh_Hans": ("简体中文", "zh-Hans")}  # locale: (button label, <html lang>)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium for the module; skipped where it is not installed, failed in CI."""
+    if not Path(CHROMIUM).exists():
+        message = "Chromium not installed (apt-get install chromium fonts-noto-cjk)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@contextmanager
+def serve(app):
+    """Serve ``app`` on a free loopback port in a background thread; yields the base URL."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="engage-live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+
+
+@pytest.fixture
+def screenshots(tmp_path):
+    """The folder screenshots go to: ``ENGAGE_SCREENSHOTS``, else this test's temporary folder."""
+    folder = Path(os.environ.get("ENGAGE_SCREENSHOTS") or tmp_path / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def use_language(page, locale):
+    """Click the header's language button (a POST to /language) unless that language is on already."""
+    label, _tag = LANGS[locale]
+    button = page.locator("form.lang button", has_text=label)
+    if button.get_attribute("aria-pressed") != "true":
+        with page.expect_navigation():
+            button.click()
+    assert page.locator("html").get_attribute("lang") == LANGS[locale][1]
+
+
+def sign_in(page, base, email, password=PASSWORD):
+    """Sign in through the login form."""
+    page.goto(base + "/auth/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    with page.expect_navigation():
+        page.click("main button[type=submit]")
+    assert page.locator("form[action$='/auth/logout']").count() == 1, f"signing in as {email} failed"
+
+
+def check_page(page, base, name, path, locale, viewport, folder, problems, status=200):
+    """Visit one page, note in ``problems`` what is wrong with it, and keep a screenshot."""
+    width, height = viewport
+    response = page.goto(base + path)
+    where = f"{path} [{locale}, {width}x{height}]"
+    if response is None or response.status != status:
+        problems.append(f"{where}: status {response.status if response else 'none'}")
+    lang = page.locator("html").get_attribute("lang")
+    if lang != LANGS[locale][1]:
+        problems.append(f"{where}: <html lang={lang!r}>, expected {LANGS[locale][1]!r}")
+    if page.locator(".site-header").count():
+        styled = page.evaluate("getComputedStyle(document.querySelector('.site-header')).backgroundColor")
+        if styled in ("rgba(0, 0, 0, 0)", "transparent"):
+            problems.append(f"{where}: the stylesheet is not applied (header has no background)")
+    if width <= 360:
+        scroll_width, inner_width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        if scroll_width > inner_width:
+            problems.append(f"{where}: scrolls sideways ({scroll_width}px wide in a {inner_width}px window)")
+    page.screenshot(path=str(folder / f"{name}-{locale}-{width}x{height}.png"), full_page=True)
+
+
+def sweep(browser, base, pages, folder, *, email=None, prefix=""):
+    """Check every ``(name, path)`` in both languages at phone and desktop sizes, signed in as
+    ``email`` when given; returns the list of problems (empty when all is well)."""
+    problems: list[str] = []
+    for viewport in VIEWPORTS:
+        context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]}, locale="en-US")
+        page = context.new_page()
+        try:
+            if email:
+                sign_in(page, base, email)
+            else:
+                page.goto(base + "/")
+            for locale in LANGS:
+                use_language(page, locale)
+                for name, path in pages:
+                    check_page(page, base, prefix + name, path, locale, viewport, folder, problems)
+            use_language(page, "en")  # a signed-in account remembers the language
+        finally:
+            context.close()
+    return problems
