@@ -50,7 +50,9 @@ def pg_schema_url(worker_id="master"):
     """A PostgreSQL URL whose search_path is a schema of this test worker's own."""
     if not PG_URL:
         return None
-    schema = f"engage_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    # ENGAGE_TEST_SCHEMA keeps runs that share one database (two checkouts, say) apart.
+    prefix = os.environ.get("ENGAGE_TEST_SCHEMA", "engage_test")
+    schema = f"{prefix}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
     try:
         engine = create_engine(PG_URL)
         with engine.begin() as conn:
