@@ -31,9 +31,10 @@ def create_app(test_config: dict | None = None, *, plugins: tuple = (), instance
     security.init_app(app)
     Htmx(app)
     errors.init_app(app)
-    from core import badges, badges_views  # rules are checked at start-up: a duplicate key stops the app
+    from core import badges, badges_views, openbadges_views  # rules are checked at start-up: a duplicate key stops the app
     badges.init_app(app, host)
     app.register_blueprint(badges_views.bp)
+    app.register_blueprint(openbadges_views.bp)
     for blueprint in (views.bp, auth.bp, admin.bp, boards_views.bp, notification_views.bp):
         app.register_blueprint(blueprint)
     from core import screens, screens_views  # library screens: the TV page and the librarians' pages

@@ -288,6 +288,13 @@ def revoke(session: Session, *, user_id: int, key: str, actor_id: int, reason: s
         raise BadgeError(_("This reader does not hold this badge."))
     award.revoked_at, award.revoke_reason = utcnow(), reason[:500]
     session.add(award)
+    rule = get_rule(key)
+    from core.notifications import notify
+
+    notify(session, user_id=user_id, plugin=(rule.plugin if rule else "") or "core", kind="badge-revoked",
+           message=lambda: _("Your badge %(name)s was withdrawn: %(reason)s",
+                             name=rule.label if rule else key, reason=award.revoke_reason),
+           url=path_for("badges.detail", key=key) if rule else None)
     session.add(AuditEntry(actor_id=actor_id, action="badge.revoke", target=f"user:{user_id}", detail=key,
                            reason=reason[:500]))
 

@@ -30,7 +30,7 @@ class ManualBadgeForm(FlaskForm):
 
 
 class ArtworkForm(FlaskForm):
-    image = FileField(_l("Image (PNG, JPEG or WebP, at most 1 MB)"))
+    image = FileField(_l("Image (PNG, JPEG, WebP or GIF, at most 1 MB)"))
 
 
 @bp.app_template_global()
@@ -97,13 +97,8 @@ def _find_user(db, who: str) -> User | None:
                       ).scalar()
 
 
-@bp.route("/<key>/award", methods=["GET", "POST"])
-@role_required(Role.librarian)
-def award(key: str):
-    """A librarian awards a manual badge to a reader, with a reason (audited)."""
-    rule = _rule_or_404(key)
-    if rule.kind != "manual":
-        abort(404)
+def _act_on_holder(rule: badges.BadgeRule, act, done: str, **page):
+    """The award and withdraw pages: find the reader, act with a reason, report in their language."""
     form = ManualBadgeForm()
     status = 200
     if request.method == "POST":
@@ -115,16 +110,37 @@ def award(key: str):
                 form.who.errors.append(_("No reader has this email or member number."))
             else:
                 try:
-                    badges.award_manually(db, user_id=user.id, key=rule.key, actor_id=current_user.id,
-                                          reason=form.reason.data)
+                    act(db, user_id=user.id, key=rule.key, actor_id=current_user.id, reason=form.reason.data)
                 except badges.BadgeError as exc:
                     db.rollback()
                     form.who.errors.append(str(exc))
                 else:
                     db.commit()
-                    flash(_("%(badge)s awarded to %(name)s.", badge=rule.label, name=user.display_name), "success")
+                    flash(done % {"badge": rule.label, "name": user.display_name}, "success")
                     return redirect(url_for("badges.detail", key=rule.key))
-    return render("badges/award.html", badge=rule, form=form, status=status)
+    return render("badges/award.html", badge=rule, form=form, status=status, **page)
+
+
+@bp.route("/<key>/award", methods=["GET", "POST"])
+@role_required(Role.librarian)
+def award(key: str):
+    """A librarian awards a manual badge to a reader, with a reason (audited)."""
+    rule = _rule_or_404(key)
+    if rule.kind != "manual":
+        abort(404)
+    return _act_on_holder(rule, badges.award_manually, _("%(badge)s awarded to %(name)s."),
+                          heading=_("Award a badge"), submit=_("Award"))
+
+
+@bp.route("/<key>/revoke", methods=["GET", "POST"])
+@role_required(Role.librarian)
+def revoke(key: str):
+    """A librarian withdraws a badge from a reader, with a reason (audited, and the reader is told)."""
+    rule = _rule_or_404(key)
+    return _act_on_holder(rule, badges.revoke, _("%(badge)s withdrawn from %(name)s."),
+                          heading=_("Withdraw a badge"), submit=_("Withdraw"),
+                          explain=_("The reader is told, with your reason, and the badge's verification address "
+                                    "then answers that it was withdrawn."))
 
 
 @bp.route("/manage")

@@ -34,6 +34,12 @@ class Defaults:
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     # Weeks ("2026-W05") that neither break nor extend a badge's weekly streak, e.g. exam breaks.
     HOLIDAY_WEEKS: list[str] = []
+    # The library as the issuer of Open Badges (ISSUER_URL defaults to this site's home page,
+    # ISSUER_EMAIL to the first administrator's address).
+    LIBRARY_NAME = "University Library"
+    ISSUER_URL = None
+    ISSUER_EMAIL = None
+    ISSUER_DESCRIPTION = None
 
 
 def load_config(app: Flask, test_config: dict | None) -> None:

@@ -33,7 +33,8 @@ class RegisterForm(ProfileFields, FlaskForm):
                             validators=[DataRequired(), EqualTo("password", message=_l("The passwords do not match."))])
 
 class ProfileForm(ProfileFields, FlaskForm):
-    pass
+    public_profile = BooleanField(_l("Show my public profile page"),
+                                  description=_l("Only your display name, level and badges, at a link you can share."))
 
 class AdjustForm(FlaskForm):
     amount = IntegerField(_l("Points (negative to deduct)"), validators=[InputRequired()])

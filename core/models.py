@@ -68,6 +68,8 @@ class User(SQLModel, table=True):
     role: str = Field(default=Role.student.value, max_length=16)
     locale: str | None = Field(default=None, max_length=10)
     hide_from_boards: bool = Field(default=False)
+    # Opt-in: a public page with the display name, level and badges (nothing else).
+    public_profile: bool = Field(default=False)
     is_active: bool = Field(default=True)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
 

@@ -15,7 +15,7 @@ from sqlmodel import Session
 from core.db import get_session
 from core.forms import LANGUAGE_CHOICES, ProfileForm
 from core.i18n import pick
-from core.models import PointEntry
+from core.models import PointEntry, User
 from core.plugins import get_host
 from core.levels import progress
 from core.points import period_totals, user_total
@@ -95,6 +95,16 @@ def profile():
     return render("profile.html", form=form, user=user, panels=panels, total=total, level=progress(total),
                   periods=period_totals(db, user.id), entries=history(db, user.id, None),
                   status=400 if form.errors else 200)
+
+
+@bp.route("/people/<int:user_id>")
+def public_profile(user_id: int):
+    """A reader's public page, when they chose to have one: display name, level and badges."""
+    db = get_session()
+    user = db.get(User, user_id)
+    if user is None or not user.public_profile or not user.is_active:
+        abort(404)
+    return render("public_profile.html", person=user, level=progress(user_total(db, user.id)))
 
 
 @bp.route("/me/history")
