@@ -169,7 +169,7 @@ def rebuild_totals_command():
 @with_appcontext
 def demo(host: str, port: int, reset: bool, no_serve: bool, students: int, seed: int):
     """Populate a demo library (students, librarians, an admin, a term of points), then serve it."""
-    from core.demo import DEMO_PASSWORD, populate
+    from core.demo import DEMO_PASSWORD, populate, screen_addresses
 
     db = _db()
     if reset:
@@ -183,6 +183,8 @@ def demo(host: str, port: int, reset: bool, no_serve: bool, students: int, seed:
     for role, email in [("admin", "admin@demo.library"), ("librarian", "librarian1@demo.library"),
                         ("student", "student1@demo.library")]:
         click.echo(f"  {role:<10} {email:<25} password: {DEMO_PASSWORD}")
+    for name, address in screen_addresses(db, url):
+        click.echo(f"  screen     {name:<25} {address}")
     click.echo()
     if not no_serve:
         current_app.run(host=host, port=port, debug=False, use_reloader=False)

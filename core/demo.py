@@ -49,7 +49,34 @@ def populate(db, *, students: int = 200, seed: int = 2024, progress_label: str |
     _point_history(db, people, librarians, rng, progress_label)
     with db.write_session() as session:
         get_host().hooks.engage_demo_data(session=session, rng=rng, students=people, librarians=librarians)
+    with db.write_session() as session:
+        _lobby_screens(session, admin_id=librarians[0].id)
     return True
+
+
+def _lobby_screens(session, *, admin_id: int) -> None:
+    """Two lobby screens, one per language, rotating every board and every plugin's slides."""
+    from flask import current_app
+
+    from core.screens import ScreenInfo, available_slides, save_screen
+
+    # Plugins build their slides' links with url_for, which needs a request context.
+    with current_app.test_request_context("/"):
+        for name, locale in (("Lobby", "en"), ("大厅", "zh_Hans")):
+            probe = ScreenInfo(None, name, locale, 12, (), 0)
+            slides = [key for key, _label in available_slides(session, probe) if not key.startswith("board:cohort:")]
+            save_screen(session, screen=None, name=name, locale=locale, seconds_per_slide=12, slides=slides,
+                        allowed=set(slides), actor_id=admin_id)
+
+
+def screen_addresses(db, base_url: str) -> list[tuple[str, str]]:
+    """(name, secret address) of every screen, for the demo's welcome message."""
+    from core.models import Screen
+    from core.screens import make_token
+
+    with db.session() as session:
+        screens = session.execute(select(Screen).order_by(Screen.id)).scalars().all()
+        return [(screen.name, f"{base_url.rstrip('/')}/screen/{make_token(screen)}") for screen in screens]
 
 
 def _point_history(db, people, librarians, rng, progress_label) -> None:

@@ -16,13 +16,22 @@ import pytest
 from core.accounts import create_user
 from core.models import Role
 from core.points import adjust, award
+from core.screens import make_token, save_screen
 from core.testing import PASSWORD, make_app, serve, sweep
 
 pytestmark = pytest.mark.browser
 
-ANONYMOUS_PAGES = [("home", "/"), ("login", "/auth/login"), ("register", "/auth/register")]
-ADMIN_PAGES = [("me", "/me"), ("admin", "/admin/")]
+ANONYMOUS_PAGES = [("home", "/"), ("login", "/auth/login"), ("register", "/auth/register"),
+                   ("badges", "/badges/"), ("badge", "/badges/core:first-points"), ("board-all", "/boards/all"),
+                   ("board-week", "/boards/week"), ("public-profile", "/people/1")]
+ADMIN_PAGES = [("me", "/me"), ("admin", "/admin/"), ("admin-users", "/admin/users"), ("admin-user", "/admin/users/1"),
+               ("admin-terms", "/admin/terms"), ("admin-levels", "/admin/levels"), ("admin-audit", "/admin/audit"),
+               ("badges-manage", "/badges/manage"), ("badge-held", "/badges/core:first-points"),
+               ("badge-award", "/badges/core:champion/award"), ("badge-revoke", "/badges/core:first-points/revoke"),
+               ("notifications", "/notifications/"), ("screens", "/screens/"), ("screen-new", "/screens/new"),
+               ("screen-edit", "/screens/1"), ("board-cohort", "/boards/all/cohort/图书馆 Library")]
 ADMIN_EMAIL = "admin@browser.library"
+SCREEN: dict = {}  # the library screen's secret path, set up by live_server
 
 
 @pytest.fixture
@@ -33,11 +42,18 @@ def live_server(database_url, tmp_path):
     with app.app_context(), database.write_session() as session:
         admin = create_user(session, email=ADMIN_EMAIL, password=PASSWORD, display_name="Ada Admin 管理员",
                             role=Role.admin, cohort="图书馆 Library")
+        admin.public_profile = True
         for n, amount in enumerate([10, 20, 5]):
             award(session, user_id=admin.id, amount=amount, rule="demo-activity", plugin="core",
                   idempotency_key=f"browser:{n}")
         adjust(session, user_id=admin.id, amount=-5, actor_id=admin.id, reason="Returned a book late",
                idempotency_key="browser:adjust")
+        with app.test_request_context("/"):
+            slides = ["board:all", "board:week", "plugin:example:spotlight"]
+            screen = save_screen(session, screen=None, name="Lobby 大厅", locale="zh_Hans", seconds_per_slide=5,
+                                 slides=slides, allowed=set(slides), actor_id=admin.id)
+            session.flush()
+            SCREEN["path"] = f"/screen/{make_token(screen)}"
     try:
         with serve(app) as base:
             yield base
@@ -49,3 +65,26 @@ def test_pages_render_in_both_languages_at_phone_and_desktop_sizes(browser, live
     problems = sweep(browser, live_server, ANONYMOUS_PAGES, screenshots)
     problems += sweep(browser, live_server, ADMIN_PAGES, screenshots, email=ADMIN_EMAIL)
     assert not problems, "\n".join(problems)
+
+
+def test_library_screen_fills_a_tv_and_rotates(browser, live_server, screenshots):
+    """The TV page at 1920×1080 and 3840×2160: no scrollbars, big type, and the slides rotate."""
+    titles = set()
+    for width, height in [(1920, 1080), (3840, 2160)]:
+        context = browser.new_context(viewport={"width": width, "height": height})
+        page = context.new_page()
+        try:
+            assert page.goto(live_server + SCREEN["path"]).status == 200
+            page.wait_for_selector(".tv-slide .tv-title")
+            sizes = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
+            assert sizes[0] <= width and sizes[1] <= height, f"the screen scrolls at {width}x{height}: {sizes}"
+            heading = page.evaluate("parseFloat(getComputedStyle(document.querySelector('.tv-title')).fontSize)")
+            assert heading >= height / 30, f"headline only {heading}px high on a {height}px screen"
+            page.screenshot(path=str(screenshots / f"screen-{width}x{height}.png"))
+            titles.add(page.inner_text(".tv-title"))
+            page.wait_for_function("t => document.querySelector('.tv-title').innerText !== t",
+                                   arg=page.inner_text(".tv-title"), timeout=15_000)  # the next slide
+            titles.add(page.inner_text(".tv-title"))
+        finally:
+            context.close()
+    assert len(titles) >= 2

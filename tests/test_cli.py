@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
@@ -83,13 +85,22 @@ def test_check_and_rebuild_totals(engage, app, make_user):
     assert engage("check").exit_code == 0
 
 
-def test_demo_populates_once_and_prints_logins(engage, app):
+def test_demo_populates_once_and_prints_logins(engage, app, monkeypatch):
+    monkeypatch.setenv("ENGAGE_SECRET_KEY", app.config["SECRET_KEY"])  # so this app reads the screens' tokens
     result = engage("demo", "--no-serve", "--students", "30")
     assert result.exit_code == 0, result.output
     assert "admin@demo.library" in result.output and "demo-pass-2024" in result.output
-    assert query(app, select(func.count()).select_from(User)) == 34
+    assert query(app, select(func.count()).select_from(User)) >= 34  # plugins may add their own people
     entries = query(app, select(func.count()).select_from(PointEntry))
     assert entries > 30
+    # Two lobby screens, one per language, whose secret addresses work without signing in.
+    addresses = re.findall(r"screen +(\S+) +http://127\.0\.0\.1:5000(/screen/\S+)", result.output)
+    assert [name for name, _path in addresses] == ["Lobby", "大厅"]
+    client = app.test_client()
+    with app.app_context():  # the screen cache would notice within a second; do not wait
+        app.extensions["engage.screens"].refresh(app.extensions["engage.db"], force=True)
+    for _name, path in addresses:
+        assert client.get(path).status_code == 200 and client.get(path + "/slide?n=0").status_code == 200
     again = engage("demo", "--no-serve", "--students", "30")
     assert "already there" in again.output
     assert query(app, select(func.count()).select_from(PointEntry)) == entries
