@@ -20,10 +20,11 @@ period_key, total, reached_at):
 * the top of a board scans the rank index from its high end, joins each row's user by
   primary key and stops after ``limit`` public rows (SQLite sorts only within equal
   totals, for the reached-first tie-break; PostgreSQL uses an incremental sort);
-* "my rank" is an index-only COUNT of the totals above mine, minus the off-board users
-  above mine, found through the small partial index ``ix_core_user_off_boards`` — about
-  (users above me) × an index step + (off-board users) × a primary-key lookup, so it grows
-  with the rank and the number of opted-out users, never with the ledger;
+* "my rank" on everyone's board is 1 + a sum over the rank counts (``core_rank_count``: how
+  many public users hold each total, kept with the totals by ``core.points.award`` and
+  ``core.ranks``) — one short range of distinct totals, whatever the rank, the number of
+  users or the number of opted-out users, and never the ledger; on a cohort's board it is an
+  index count of the cohort's public members above me;
 * a cohort's board either scans the rank index (a big cohort: its rows come soon) or reads
   the cohort's public members through ``ix_core_user_cohort_public`` and sorts them (a small cohort),
   whichever touches fewer rows.
@@ -39,7 +40,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, bindparam, false, func, or_, select, true
 from sqlmodel import Session
 
-from core.models import OFF_BOARDS, PeriodTotal, PointTotal, User, utcnow
+from core.models import PeriodTotal, PointTotal, RankCount, User, utcnow
 from core.periods import Calendar
 
 PERIODS = ("all", "week", "month", "term")
@@ -138,29 +139,19 @@ def _top_statement(periodic: bool, cohort: str | None):
 
 
 @lru_cache(maxsize=None)
-def _count_statement(periodic: bool, cohort: str | None, sqlite: bool = True):
-    """Public users on the board with a total strictly greater than ``:value``."""
+def _count_statement(periodic: bool):
+    """Public users of ``:cohort`` on the board with a total strictly greater than ``:value``."""
     t = _table(periodic)
-    if cohort is None:
-        everyone = select(func.count()).select_from(t).where(*_picks(periodic), t.c.total > bindparam("value"))
-        # On SQLite, "total + 0" keeps the planner off the rank index here (for a period board
-        # it would walk the whole range and read each row for its user id): it must start from
-        # the few off-board users and look up each one's total by primary key. PostgreSQL has
-        # statistics and picks a hash join or those lookups by itself.
-        above = (t.c.total + 0 if sqlite else t.c.total) > bindparam("value")
-        off_board = (select(func.count()).select_from(t)
-                     .where(t.c.user_id.in_(select(_USERS.c.id).where(OFF_BOARDS)), *_picks(periodic), above))
-        return select(everyone.scalar_subquery() - off_board.scalar_subquery())
     return (select(func.count()).select_from(t.join(_USERS, _USERS.c.id == t.c.user_id))
-            .where(*_picks(periodic), t.c.total > bindparam("value"), *_public(cohort)))
+            .where(*_picks(periodic), t.c.total > bindparam("value"), *_public("index")))
 
 
 @lru_cache(maxsize=None)
-def _tied_statement(periodic: bool, by_cohort: bool):
-    """Public users on the board whose total is exactly ``:value`` (one run of the rank index)."""
+def _tied_statement(periodic: bool):
+    """Public users of ``:cohort`` on the board whose total is exactly ``:value`` (one run of the rank index)."""
     t = _table(periodic)
     return (select(func.count()).select_from(t.join(_USERS, _USERS.c.id == t.c.user_id))
-            .where(*_picks(periodic), t.c.total == bindparam("value"), *_public("scan" if by_cohort else None)))
+            .where(*_picks(periodic), t.c.total == bindparam("value"), *_public("scan")))
 
 
 @lru_cache(maxsize=None)
@@ -254,10 +245,24 @@ class _Me:
     public: bool
 
 
+_RANKS = RankCount.__table__
+_RANK_BOARD = (_RANKS.c.period == bindparam("rank_period"), _RANKS.c.period_key == bindparam("rank_key"))
+# Public users above a total, and exactly at it, from the rank counts (everyone's boards).
+_RANK_ABOVE = select(func.coalesce(func.sum(_RANKS.c.users), 0)).where(*_RANK_BOARD, _RANKS.c.total > bindparam("value"))
+_RANK_AT = select(func.coalesce(func.sum(_RANKS.c.users), 0)).where(*_RANK_BOARD, _RANKS.c.total == bindparam("value"))
+
+
+def _rank_params(board: _Board, value: int) -> dict:
+    return {"rank_period": board.params.get("period", "all"), "rank_key": board.params.get("period_key", ""),
+            "value": value}
+
+
 def _count_greater(session: Session, board: _Board, value: int) -> int:
-    mode = None if board.cohort is None else "index"
-    statement = _count_statement(board.periodic, mode, session.get_bind().dialect.name == "sqlite")
-    return session.execute(statement, {**board.params, "value": value}).scalar_one()
+    """Public users on the board with a greater total: a short sum over the rank counts for
+    everyone's boards, an index count joined to the users for a cohort's."""
+    if board.cohort is None:
+        return session.execute(_RANK_ABOVE, _rank_params(board, value)).scalar_one()
+    return session.execute(_count_statement(board.periodic), {**board.params, "value": value}).scalar_one()
 
 
 def _me(session: Session, board: _Board, user_id: int) -> _Me | None:
@@ -326,8 +331,10 @@ def around_me(session: Session, *, user_id: int, period: str = "all", cohort: st
             return groups[i][2]
         # Only the topmost group may be cut off: count its run of the rank index.
         total = groups[i][0]
-        tied = session.execute(_tied_statement(board.periodic, cohort is not None),
-                               {**board.params, "value": total}).scalar_one()
+        if cohort is None:
+            tied = session.execute(_RANK_AT, _rank_params(board, total)).scalar_one()
+        else:
+            tied = session.execute(_tied_statement(board.periodic), {**board.params, "value": total}).scalar_one()
         return tied + (off_board_me if total == mine else 0)
 
     # A group's rank is the next group's rank minus its own size (going up), or the previous

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, func
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from core.models import PeriodTotal, PointEntry, PointTotal
+from core.models import PeriodTotal, PointEntry, PointTotal, RankCount, User
 
 ENTRY_COLUMNS = ("user_id", "amount", "rule", "plugin", "source_ref", "actor_id", "reason", "reverses_id",
                  "idempotency_key", "created_at")
@@ -27,7 +27,8 @@ def insert_for(session: Session):
 
 
 class AwardSQL:
-    """Compiled SQL for one dialect: the ledger insert and the two totals upserts."""
+    """Compiled SQL for one dialect: the ledger insert, the totals upserts, whether the user is
+    on public boards, and the rank counts' upsert."""
 
     def __init__(self, dialect) -> None:
         pg = dialect.name == "postgresql"
@@ -46,10 +47,17 @@ class AwardSQL:
         period = insert(periods).values(values("user_id", "period", "period_key", "total", "reached_at"))
         period = period.on_conflict_do_update(index_elements=["user_id", "period", "period_key"], set_={
             "total": periods.c.total + period.excluded.total,
-            "reached_at": later(periods.c.reached_at, period.excluded.reached_at)})
+            "reached_at": later(periods.c.reached_at, period.excluded.reached_at)}).returning(periods.c.total)
+        users = User.__table__
+        public = select(users.c.hide_from_boards, users.c.is_active).where(users.c.id == bindparam("user_id"))
+        counts = RankCount.__table__
+        rank = insert(counts).values(values("period", "period_key", "total", "users"))
+        rank = rank.on_conflict_do_update(index_elements=["period", "period_key", "total"],
+                                          set_={"users": counts.c.users + rank.excluded.users})
         # Named parameters on both drivers: sqlite3 takes :name, psycopg takes %(name)s.
         compile_dialect = dialect if pg else sqlite.dialect(paramstyle="named")
-        self.entry, self.total, self.period = (str(s.compile(dialect=compile_dialect)) for s in (entry, total, period))
+        self.entry, self.total, self.period, self.public, self.rank = (
+            str(s.compile(dialect=compile_dialect)) for s in (entry, total, period, public, rank))
         self._time = entries.c.created_at.type._cached_bind_processor(dialect) or (lambda value: value)
 
     def time(self, moment: datetime):
@@ -67,3 +75,17 @@ def award_sql(session: Session) -> AwardSQL:
     if compiled is None:
         compiled = _COMPILED[dialect.name] = AwardSQL(dialect)
     return compiled
+
+
+def rank_changes(boards: list[tuple[str, str, int]], amount: int) -> list[dict]:
+    """The rank-count changes when a public user's totals on ``boards`` ((period, key, new total))
+    moved by ``amount``: one fewer at the old total, one more at the new (totals above zero only).
+    Sorted by key, so concurrent transactions lock the rows in the same order and never deadlock."""
+    changes = []
+    for period, key, new in boards:
+        old = new - amount
+        if old > 0:
+            changes.append((period, key, old, -1))
+        if new > 0:
+            changes.append((period, key, new, 1))
+    return [{"period": p, "period_key": k, "total": t, "users": d} for p, k, t, d in sorted(changes)]

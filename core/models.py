@@ -145,6 +145,25 @@ class PeriodTotal(SQLModel, table=True):
     reached_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
 
 
+class RankCount(SQLModel, table=True):
+    """How many public users hold exactly ``total`` on one board, kept with the totals.
+
+    "My rank" is 1 + the public users with a greater total: a sum over the (few thousand)
+    distinct totals above mine here, instead of a count over every user above me and a
+    correction for the opted-out ones. The all-time board is ``period = "all"`` with an
+    empty key. Only public users (active, not opted out) with a total above zero count.
+    Clustered on its key on SQLite (WITHOUT ROWID), so the sum reads one short range.
+    """
+
+    __tablename__ = "core_rank_count"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    period: str = Field(max_length=8, primary_key=True)
+    period_key: str = Field(max_length=24, primary_key=True)
+    total: int = Field(primary_key=True)
+    users: int = 0
+
+
 class ActivityEntry(SQLModel, table=True):
     """Something a user did in an activity, recorded once per (plugin, kind, ref, user)."""
 

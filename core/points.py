@@ -18,7 +18,8 @@ from sqlalchemy import delete, func, select, text
 from flask_babel import gettext as _
 from sqlmodel import Session
 
-from core.ledger_sql import award_sql
+from core import ranks  # also keeps rank counts right when users opt out of boards
+from core.ledger_sql import award_sql, rank_changes
 from core.badges import check_points
 from core.levels import note_level_up
 from core.models import AuditEntry, PeriodTotal, PointEntry, PointTotal, utcnow
@@ -89,9 +90,15 @@ def award(
         entry_id = row[0]
         cursor.execute(sql.total, {"user_id": user_id, "total": amount, "reached_at": stamp})
         new_total = cursor.fetchone()[0]
-        cursor.executemany(sql.period, [
-            {"user_id": user_id, "period": period, "period_key": key, "total": amount, "reached_at": stamp}
-            for period, key in calendar.keys(at).items()])
+        boards = [("all", "", new_total)]
+        for period, key in calendar.keys(at).items():
+            cursor.execute(sql.period, {"user_id": user_id, "period": period, "period_key": key, "total": amount,
+                                        "reached_at": stamp})
+            boards.append((period, key, cursor.fetchone()[0]))
+        cursor.execute(sql.public, {"user_id": user_id})
+        hidden, active = cursor.fetchone()
+        if active and not hidden:
+            cursor.executemany(sql.rank, rank_changes(boards, amount))
 
     note_level_up(session, user_id=user_id, old_total=new_total - amount, new_total=new_total)
     check_points(session, user_id=user_id, old_total=new_total - amount, new_total=new_total)
@@ -219,6 +226,8 @@ def check_totals(session: Session, *, calendar: Calendar | None = None,
         want = periods[k][0] if k in periods else 0
         if stored_p.get(k, 0) != want:
             problems.append(f"user {k[0]}: {k[1]} {k[2]} total {stored_p.get(k, 0)}, ledger says {want}")
+    if not problems:  # the rank counts follow the totals; only worth checking once those agree
+        problems += ranks.check(session)
     return problems
 
 
@@ -231,6 +240,7 @@ def rebuild_totals(session: Session, *, calendar: Calendar | None = None,
     _bulk(session, PointTotal, [{"user_id": u, "total": t, "reached_at": at} for u, (t, at) in totals.items()])
     _bulk(session, PeriodTotal, [{"user_id": u, "period": p, "period_key": k, "total": t, "reached_at": at}
                                  for (u, p, k), (t, at) in periods.items()])
+    ranks.rebuild(session)
     return len(totals)
 
 

@@ -11,7 +11,9 @@ from sqlalchemy import event, update
 
 from core import boards
 from core.boards import BoardNotFound, Row, around_me, cohorts, my_rank, top
-from core.models import PeriodTotal, PointTotal, User, utcnow
+from core import ranks
+from core.points import check_totals
+from core.models import PeriodTotal, PointTotal, RankCount, User, utcnow
 from core.periods import Calendar, TermSpan
 from core.points import award
 from test_i18n import EN, ZH, zh
@@ -225,7 +227,7 @@ def test_around_me_window_at_top_middle_and_bottom(ctx, make_user):
     assert names(people[7]) == [f"P{i:02d}" for i in range(2, 13)]
     assert names(people[14]) == [f"P{i:02d}" for i in range(9, 15)]
     assert [r.rank for r in read(ctx, around_me, user_id=people[7].id)] == list(range(3, 14))
-    # The window's ranks follow from the user's own: one COUNT, not one per row.
+    # The window's ranks follow from the user's own: one sum over the rank counts, no COUNT per row.
     statements = []
     listener = lambda conn, cursor, statement, *args: statements.append(statement)  # noqa: E731
     event.listen(ctx.engine, "before_cursor_execute", listener)
@@ -233,7 +235,8 @@ def test_around_me_window_at_top_middle_and_bottom(ctx, make_user):
         read(ctx, around_me, user_id=people[7].id)
     finally:
         event.remove(ctx.engine, "before_cursor_execute", listener)
-    assert sum("count(" in s for s in statements) == 1
+    assert sum("core_rank_count" in s for s in statements) == 1
+    assert not [s for s in statements if "count(" in s]
 
 
 def test_boards_follow_maintained_totals_and_never_read_the_ledger(ctx, make_user):
@@ -245,6 +248,8 @@ def test_boards_follow_maintained_totals_and_never_read_the_ledger(ctx, make_use
         session.get(PointTotal, a.id).total = 999
         session.execute(update(PeriodTotal).where(PeriodTotal.user_id == a.id, PeriodTotal.period == "week")
                         .values(total=1))
+        session.flush()
+        ranks.rebuild(session)  # the rank counts are kept with the totals
     statements = []
     listener = lambda conn, cursor, statement, *args: statements.append(statement)  # noqa: E731
     event.listen(ctx.engine, "before_cursor_execute", listener)
@@ -384,3 +389,37 @@ def test_rows_are_plain_data():
     row = Row(rank=1, user_id=2, display_name="A", cohort=None, total=3)
     assert (row.rank, row.total) == (1, 3)
     assert set(boards.BOARDS) == set(boards.PERIODS) == {"all", "week", "month", "term"}
+
+
+def test_rank_counts_follow_awards_opt_outs_and_reversals(ctx, make_user):
+    a, b, c = (make_user(display_name=n) for n in "ABC")
+    pay(ctx, a, 10)
+    pay(ctx, b, 20)
+    pay(ctx, c, 20)
+
+    def rank_of(user, period="all"):
+        return read(ctx, my_rank, user_id=user.id, period=period).rank
+
+    def consistent():
+        with ctx.session() as session:
+            return ranks.check(session) == []
+
+    assert consistent() and rank_of(a) == 3 and rank_of(a, "week") == 3
+    with ctx.write_session() as session:  # B opts out: A moves up on every board, B still sees a rank
+        session.get(User, b.id).hide_from_boards = True
+    assert consistent() and rank_of(a) == 2 and rank_of(a, "week") == 2 and rank_of(b) == 1
+    pay(ctx, b, 5)  # an opted-out user's points never touch the public counts
+    assert consistent() and rank_of(a) == 2
+    with ctx.write_session() as session:  # back on the boards, with the new total
+        session.get(User, b.id).hide_from_boards = False
+    assert consistent() and rank_of(a) == 3 and rank_of(c) == 2
+    pay(ctx, c, -20)  # a correction takes C off the count altogether
+    assert consistent() and rank_of(a) == 2
+
+    with ctx.write_session() as session:  # tampering shows in `engage check`; a rebuild mends it
+        session.execute(update(RankCount).values(users=RankCount.users + 1))
+    with ctx.session() as session:
+        assert any("rank count" in problem for problem in check_totals(session))
+    with ctx.write_session() as session:
+        ranks.rebuild(session)
+    assert consistent()

@@ -1,0 +1,91 @@
+"""The rank counts (``core_rank_count``): how many public users hold each total on each board.
+
+They change in three places, always in the transaction that changes what they count:
+
+* ``core.points.award`` moves a public user from their old total to the new one on the
+  all-time board and on this week's, month's and term's boards;
+* a user switching between public and not (opting out of boards or back in, deactivated or
+  reactivated) is added to or taken off every board they have points on — by a ``before_flush``
+  listener, so no code path that changes those flags through the ORM can forget it;
+* ``engage rebuild-totals`` rebuilds them from the totals, and ``engage check`` proves them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, event, func, inspect, literal, select, union_all
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session as OrmSession
+from sqlmodel import Session
+
+from core.models import PeriodTotal, PointTotal, RankCount, User
+
+_T, _P, _U, _R = PointTotal.__table__, PeriodTotal.__table__, User.__table__, RankCount.__table__
+
+
+def _public(user_table=_U):
+    return (user_table.c.hide_from_boards.is_(False)) & (user_table.c.is_active.is_(True))
+
+
+def _boards_of(user_id: int):
+    """(period, key, total) of every board on which ``user_id`` has a total above zero."""
+    return union_all(
+        select(literal("all").label("period"), literal("").label("period_key"), _T.c.total)
+        .where(_T.c.user_id == user_id, _T.c.total > 0),
+        select(_P.c.period, _P.c.period_key, _P.c.total).where(_P.c.user_id == user_id, _P.c.total > 0))
+
+
+def shift_user(connection, user_id: int, delta: int) -> None:
+    """Add (``delta`` = 1) or remove (-1) one user on every board they have points on."""
+    rows = connection.execute(_boards_of(user_id)).all()
+    if not rows:
+        return
+    stmt = (postgresql if connection.dialect.name == "postgresql" else sqlite).insert(_R)
+    stmt = stmt.on_conflict_do_update(index_elements=["period", "period_key", "total"],
+                                      set_={"users": _R.c.users + stmt.excluded.users})
+    connection.execute(stmt, [{"period": p, "period_key": k, "total": t, "users": delta} for p, k, t in sorted(rows)])
+
+
+def _was_and_is(user: User, name: str) -> tuple:
+    history = inspect(user).attrs[name].history
+    now = getattr(user, name)
+    return (history.deleted[0] if history.deleted else now), now
+
+
+@event.listens_for(OrmSession, "before_flush")
+def _follow_visibility(session, _flush_context, _instances) -> None:
+    """Keep the rank counts right when a user's hide_from_boards or is_active changes."""
+    for obj in session.dirty:
+        if not isinstance(obj, User) or obj.id is None:
+            continue
+        hidden_was, hidden_now = _was_and_is(obj, "hide_from_boards")
+        active_was, active_now = _was_and_is(obj, "is_active")
+        was, now = active_was and not hidden_was, active_now and not hidden_now
+        if was != now:
+            shift_user(session.connection(), obj.id, 1 if now else -1)
+
+
+def _expected():
+    """The rank counts recomputed from the totals."""
+    public_totals = (select(literal("all").label("period"), literal("").label("period_key"), _T.c.total)
+                     .join(_U, _U.c.id == _T.c.user_id).where(_T.c.total > 0, _public()))
+    public_periods = (select(_P.c.period, _P.c.period_key, _P.c.total)
+                      .join(_U, _U.c.id == _P.c.user_id).where(_P.c.total > 0, _public()))
+    both = union_all(public_totals, public_periods).subquery()
+    return select(both.c.period, both.c.period_key, both.c.total, func.count().label("users")).group_by(
+        both.c.period, both.c.period_key, both.c.total)
+
+
+def rebuild(session: Session) -> int:
+    """Throw the rank counts away and count them again from the totals; returns the rows written."""
+    session.execute(delete(RankCount))
+    query = _expected()
+    result = session.execute(_R.insert().from_select(["period", "period_key", "total", "users"], query))
+    return result.rowcount or 0
+
+
+def check(session: Session) -> list[str]:
+    """Every rank count that differs from the totals (empty when all agree)."""
+    want = {(p, k, t): n for p, k, t, n in session.execute(_expected())}
+    have = {(p, k, t): n for p, k, t, n in session.execute(select(_R)) if n}
+    return [f"rank count {p} {k or '-'} at {t}: stored {have.get((p, k, t), 0)}, totals say {want.get((p, k, t), 0)}"
+            for p, k, t in sorted(set(want) | set(have)) if want.get((p, k, t), 0) != have.get((p, k, t), 0)]
