@@ -126,11 +126,11 @@ def build_sqlite(path: Path, users: int, rows: int, hidden: float, inactive: flo
     step("users", f"""
         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
         INSERT INTO core_user (id, email, password_hash, display_name, cohort, role, hide_from_boards,
-                               is_active, created_at)
+                               is_active, public_profile, created_at)
         SELECT i, 'reader' || i || '@bench.invalid', 'not-a-hash', 'Reader ' || i,
                'Faculty ' || (abs(random()) % {COHORTS}), 'student',
                {f'i % {hide_every} = 1' if hide_every else '0'}, {f'i % {inactive_every} != 2' if inactive_every else '1'},
-               '2025-09-01 00:00:00.000000'
+               0, '2025-09-01 00:00:00.000000'
         FROM n""", users)
     # Half the entries go to any user, half are skewed toward low ids: a few very active readers.
     step("ledger", f"""
@@ -222,11 +222,11 @@ def build_pg(url: str, schema: str, users: int, rows: int, hidden: float, inacti
 
         step("users", f"""
             INSERT INTO core_user (id, email, password_hash, display_name, cohort, role, hide_from_boards,
-                                   is_active, created_at)
+                                   is_active, public_profile, created_at)
             SELECT i, 'reader' || i || '@bench.invalid', 'not-a-hash', 'Reader ' || i,
                    'Faculty ' || floor(random() * {COHORTS})::int, 'student',
                    {f'i % {hide_every} = 1' if hide_every else 'false'},
-                   {f'i % {inactive_every} != 2' if inactive_every else 'true'}, '2025-09-01'
+                   {f'i % {inactive_every} != 2' if inactive_every else 'true'}, false, '2025-09-01'
             FROM generate_series(1, :users) AS i""", users=users)
         conn.execute(text("SELECT setval(pg_get_serial_sequence('core_user', 'id'), :n)"), {"n": users})
         step("ledger", f"""
@@ -266,6 +266,28 @@ def build_pg(url: str, schema: str, users: int, rows: int, hidden: float, inacti
     seconds = time.perf_counter() - started
     print(f"  built in {seconds:.0f} s", flush=True)
     return Built(scoped, rows, ref, seconds)
+
+
+def ensure_rank_counts(url: str) -> None:
+    """Count the public users per total (core_rank_count) from the totals, as `engage rebuild-totals`
+    would, when a database was built without them. Set-up, not measured."""
+    from sqlmodel import Session, SQLModel
+
+    from core import ranks
+    from core.models import RankCount
+
+    engine = create_engine(url)
+    SQLModel.metadata.create_all(engine, tables=[RankCount.__table__])
+    with Session(engine) as session:
+        if session.execute(text("SELECT 1 FROM core_rank_count LIMIT 1")).first() is None:
+            t = time.perf_counter()
+            rows = ranks.rebuild(session)
+            session.commit()
+            print(f"  rank counts: {rows:,} rows in {time.perf_counter() - t:.1f} s", flush=True)
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE core_rank_count"))
+    engine.dispose()
 
 
 # --- measuring --------------------------------------------------------------------------
@@ -344,26 +366,25 @@ def explain(target: Target, user_id: int, cohort: str) -> list[str]:
 
     session = target.session
     engine = target.engine
-    sqlite = engine.dialect.name == "sqlite"
     me = boards.my_rank(session, user_id=user_id, calendar=target.calendar, at=target.built.ref)
     from core.models import PointTotal
 
     reached = session.get(PointTotal, user_id).reached_at
     key = target.calendar.keys(target.built.ref)["week"]
     params = {"period": "week", "period_key": key, "limit": 20, "value": me.total, "cohort": cohort,
+              "rank_period": "all", "rank_key": "",
               "user_id": user_id, "reached_at": reached, "above": 5, "below": 5}
     statements = {
         "top-20 (all time)": boards._top_statement(False, None),
         "top-20 (week)": boards._top_statement(True, None),
         "top-20 (cohort, big: rank index)": boards._top_statement(False, "scan"),
         "top-20 (cohort, small: cohort index)": boards._top_statement(False, "index"),
-        "my rank: count above (all time)": boards._count_statement(False, None, sqlite),
-        "my rank: count above (week)": boards._count_statement(True, None, sqlite),
-        "my rank: count above (cohort)": boards._count_statement(False, "index", sqlite),
+        "my rank: public users above (all time)": boards._RANK_ABOVE,
+        "my rank: count above (cohort)": boards._count_statement(False),
         "my row": boards._me_statement(False),
         "around me: rows above": boards._neighbour_statements(False, None)[0],
         "around me: rows below": boards._neighbour_statements(False, None)[1],
-        "around me: size of a cut-off tie": boards._tied_statement(False, False),
+        "around me: size of a cut-off tie": boards._RANK_AT,
     }
     lines = []
     conn = session.connection()
@@ -424,6 +445,8 @@ def main(argv: list[str] | None = None) -> int:
                 path.unlink()
             built.append(build_sqlite(path, args.users, rows, args.hidden, args.inactive, calendar))
 
+    for b in built:
+        ensure_rank_counts(b.url)
     targets = [Target(b, calendar) for b in built]
     rng = random.Random(args.seed)
     users = sample_users(targets[-1], targets[:-1], args.samples, rng)

@@ -42,6 +42,7 @@ def create_app(test_config: dict | None = None, *, plugins: tuple = (), instance
     app.register_blueprint(screens_views.bp)
     app.register_blueprint(screens_views.public_bp)
     app.extensions["engage.limiter"].exempt(screens_views.public_bp)  # TVs poll; nothing there to brute-force
+    app.wsgi_app = screens_views.SlidePollFastPath(app, app.wsgi_app)
     security.rate_limit(app, "auth.login", app.config["LOGIN_RATE_LIMIT"])
     security.rate_limit(app, "auth.register", app.config["REGISTER_RATE_LIMIT"])
     if app.config.get("CREATE_TABLES", True):

@@ -39,6 +39,8 @@ Polling cheaply (DESIGN contract 7)
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import hashlib
 import json
 import logging
@@ -246,6 +248,9 @@ class ScreenVersions:
         self.generation: int | None = None
         self.data_version = ""
         self.screens: dict[int, ScreenInfo] = {}
+        # Rendered slide fragments by ETag: a TV that polls without one (just switched on) gets
+        # the same bytes as its neighbours without rendering them again. Bounded, oldest out.
+        self._bodies: OrderedDict[str, bytes] = OrderedDict()
 
     def refresh(self, db, *, force: bool = False) -> None:
         """Re-read the version signals if they are older than ``refresh_seconds``."""
@@ -277,6 +282,15 @@ class ScreenVersions:
         if info is None or info.token_version != found[1]:
             return None
         return info
+
+    def remember(self, etag: str, body: bytes, keep: int = 256) -> None:
+        with self._lock:
+            self._bodies[etag] = body
+            while len(self._bodies) > keep:
+                self._bodies.popitem(last=False)
+
+    def body(self, etag: str) -> bytes | None:
+        return self._bodies.get(etag)
 
     def etag(self, info: ScreenInfo, position: int, key: str, plugin_generation) -> str:
         max_age = current_app.config["SCREEN_MAX_AGE_SECONDS"]

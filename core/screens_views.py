@@ -6,12 +6,16 @@ the per-worker version cache before any query or rendering (see ``core.screens``
 
 from __future__ import annotations
 
+import re
+from urllib.parse import parse_qs
+
 from flask import Blueprint, abort, current_app, flash, g, make_response, redirect, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 from sqlmodel import select
+from werkzeug.http import parse_etags
 
 from core import boards
 from core import screens as service
@@ -233,13 +237,68 @@ def slide(token: str):
     info = versions.lookup(token)
     if info is None:
         return _denied()
-    n = request.args.get("n", 0, type=int)
-    keys = _active(info)
-    position = n % len(keys) if keys else 0
-    etag = versions.etag(info, position, keys[position] if keys else "", get_host().generation)
+    position, etag = _version(versions, info, request.args.get("n", 0, type=int))
     if request.if_none_match.contains(etag):
         return _with_etag(current_app.response_class(status=304), etag)
     g.menu = []
     with force_locale(info.locale):
         body = render_block("screen.html", "slide", token=token, **_slide_context(info, token, position))
-    return _with_etag(make_response(body), etag)
+    response = _with_etag(make_response(body), etag)
+    versions.remember(etag, response.get_data())
+    return response
+
+
+def _version(versions: service.ScreenVersions, info: service.ScreenInfo, n: int) -> tuple[int, str]:
+    """Which of the active slides ``n`` means, and the ETag of its current version."""
+    keys = _active(info)
+    position = n % len(keys) if keys else 0
+    return position, versions.etag(info, position, keys[position] if keys else "", get_host().generation)
+
+
+class SlidePollFastPath:
+    """WSGI middleware for the TVs' polls, ``GET /screen/<token>/slide?n=…``.
+
+    A lobby TV asks every few seconds; nearly always nothing changed. This answers from the
+    worker's version cache before Flask builds a request (no routing, session, sign-in,
+    locale, rate limiter or plugin guard): 304 when the TV's ETag is current, or the
+    fragment already rendered for that ETag. Anything else (a first render, a bad token)
+    goes on to the Flask view, which gives the same answers the slow way.
+    """
+
+    def __init__(self, app, wsgi_app) -> None:
+        self.app = app
+        self.wsgi_app = wsgi_app
+        prefix = re.escape(app.config.get("APPLICATION_ROOT", "/").rstrip("/"))
+        self.pattern = re.compile(rf"^{prefix}/screen/([^/]+)/slide$")
+
+    def __call__(self, environ, start_response):
+        if environ.get("REQUEST_METHOD") == "GET":
+            found = self.pattern.match(environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", ""))
+            if found:
+                answer = self._answer(found.group(1), environ)
+                if answer is not None:
+                    status, body, etag = answer
+                    headers = [("ETag", f'"{etag}"'), ("Cache-Control", "no-cache"),
+                               ("Content-Length", str(len(body)))]
+                    if body:
+                        headers.append(("Content-Type", "text/html; charset=utf-8"))
+                    start_response(status, headers)
+                    return [body]
+        return self.wsgi_app(environ, start_response)
+
+    def _answer(self, token: str, environ) -> tuple[str, bytes, str] | None:
+        with self.app.app_context():
+            versions = service.get_versions()
+            info = versions.lookup(token)
+            if info is None:
+                return None
+            get_host().refresh(self.app.extensions["engage.db"])
+            try:
+                n = int(parse_qs(environ.get("QUERY_STRING", "")).get("n", ["0"])[0])
+            except ValueError:
+                n = 0
+            _position, etag = _version(versions, info, n)
+        if parse_etags(environ.get("HTTP_IF_NONE_MATCH")).contains(etag):
+            return "304 Not Modified", b"", etag
+        body = versions.body(etag)
+        return None if body is None else ("200 OK", body, etag)

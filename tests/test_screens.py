@@ -6,6 +6,7 @@ import json
 import re
 
 import pytest
+from flask import request_started
 from sqlalchemy import event
 from sqlmodel import select
 
@@ -197,6 +198,26 @@ def test_a_matching_etag_gets_304_without_any_sql(app_factory):
     assert again.status_code == 304 and again.data == b""
     assert again.headers["ETag"] == etag
     assert statements == []
+
+
+def test_polls_are_answered_before_flask_does_any_work(app_factory):
+    """A current ETag gets 304, and a TV without one gets the fragment already rendered for it,
+    both from the version cache: no request handling (routing, session, sign-in, hooks) at all."""
+    app = app_factory(plugins=(example_plugin,), SCREEN_VERSION_SECONDS=60, PLUGIN_REFRESH_SECONDS=60)
+    lib = login(app, new_user(app, Role.librarian, email="l@x.library"))
+    create_screen(lib)
+    address = address_of(lib)
+    first = app.test_client().get(address + "/slide?n=0")
+    assert first.status_code == 200
+    handled = []
+    request_started.connect(lambda sender, **extra: handled.append(1), app, weak=False)
+    not_modified = app.test_client().get(address + "/slide?n=0", headers={"If-None-Match": first.headers["ETag"]})
+    cached = app.test_client().get(address + "/slide?n=0")  # another TV, just switched on
+    assert not_modified.status_code == 304 and not_modified.headers["ETag"] == first.headers["ETag"]
+    assert cached.status_code == 200 and cached.data == first.data and cached.headers["ETag"] == first.headers["ETag"]
+    assert cached.mimetype == "text/html" and handled == []
+    # Everything else takes the ordinary path, e.g. a forged token.
+    assert app.test_client().get("/screen/forged/slide?n=0").status_code == 403 and handled == [1]
 
 
 def test_a_new_award_changes_the_etag(screen_app, librarian):
