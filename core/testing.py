@@ -228,8 +228,28 @@ def sign_in(page, base, email, password=PASSWORD):
     assert page.locator("form[action$='/auth/logout']").count() == 1, f"signing in as {email} failed"
 
 
-def check_page(page, base, name, path, locale, viewport, folder, problems, status=200):
-    """Visit one page, note in ``problems`` what is wrong with it, and keep a screenshot."""
+AXE_IMPACTS = ("serious", "critical")
+
+
+def accessibility_problems(page, where: str) -> list[str]:
+    """axe-core's serious and critical violations on the page as it is now (axe-playwright-python
+    ships axe-core itself, so nothing is fetched)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    problems = []
+    for violation in results.response["violations"]:
+        if violation.get("impact") in AXE_IMPACTS:
+            targets = [", ".join(map(str, node["target"])) for node in violation["nodes"][:3]]
+            problems.append(f"{where}: axe {violation['impact']} {violation['id']} — {violation['help']} "
+                            f"at {'; '.join(targets)}")
+    return problems
+
+
+def check_page(page, base, name, path, locale, viewport, folder, problems, status=200, axe=True):
+    """Visit one page, note in ``problems`` what is wrong with it (status, language, styles,
+    sideways scrolling on a phone, and with ``axe`` serious or critical accessibility
+    violations), and keep a screenshot."""
     width, height = viewport
     response = page.goto(base + path)
     where = f"{path} [{locale}, {width}x{height}]"
@@ -246,12 +266,15 @@ def check_page(page, base, name, path, locale, viewport, folder, problems, statu
         scroll_width, inner_width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
         if scroll_width > inner_width:
             problems.append(f"{where}: scrolls sideways ({scroll_width}px wide in a {inner_width}px window)")
+    if axe:
+        problems.extend(accessibility_problems(page, where))
     page.screenshot(path=str(folder / f"{name}-{locale}-{width}x{height}.png"), full_page=True)
 
 
 def sweep(browser, base, pages, folder, *, email=None, prefix=""):
     """Check every ``(name, path)`` in both languages at phone and desktop sizes, signed in as
-    ``email`` when given; returns the list of problems (empty when all is well)."""
+    ``email`` when given; returns the list of problems (empty when all is well). The
+    accessibility audit runs once per page and language, at the desktop size."""
     problems: list[str] = []
     for viewport in VIEWPORTS:
         context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]}, locale="en-US")
@@ -264,7 +287,8 @@ def sweep(browser, base, pages, folder, *, email=None, prefix=""):
             for locale in LANGS:
                 use_language(page, locale)
                 for name, path in pages:
-                    check_page(page, base, prefix + name, path, locale, viewport, folder, problems)
+                    check_page(page, base, prefix + name, path, locale, viewport, folder, problems,
+                               axe=viewport == VIEWPORTS[-1])
             use_language(page, "en")  # a signed-in account remembers the language
         finally:
             context.close()

@@ -17,7 +17,7 @@ from core.accounts import create_user
 from core.models import Role
 from core.points import adjust, award
 from core.screens import make_token, save_screen
-from core.testing import PASSWORD, make_app, serve, sweep
+from core.testing import PASSWORD, accessibility_problems, make_app, serve, sweep
 
 pytestmark = pytest.mark.browser
 
@@ -88,3 +88,16 @@ def test_library_screen_fills_a_tv_and_rotates(browser, live_server, screenshots
         finally:
             context.close()
     assert len(titles) >= 2
+
+
+def test_the_accessibility_audit_finds_real_problems(browser):
+    """The sweep's axe-core audit is live: a page with an unlabelled button and an image
+    without text fails it."""
+    page = browser.new_page()
+    try:
+        page.set_content('<html lang="en"><head><title>t</title></head><body><main>'
+                         '<img src="data:,"><button></button></main></body></html>')
+        problems = accessibility_problems(page, "sample")
+    finally:
+        page.close()
+    assert any("button-name" in p for p in problems) and any("image-alt" in p for p in problems)
