@@ -1,0 +1,60 @@
+"""Journeys through core in a real browser, as people make them (the plugins' journeys live
+with each plugin's tests)."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.accounts import create_user
+from core.models import Role
+from core.points import award
+from core.screens import make_token, save_screen
+from core.testing import PASSWORD, make_app, serve
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def library(database_url, tmp_path):
+    """An app with a librarian, a reader with points and a lobby screen, served on loopback."""
+    app = make_app(database_url, tmp_path)
+    database = app.extensions["engage.db"]
+    with app.app_context(), database.write_session() as session:
+        librarian = create_user(session, email="lib@journey.library", password=PASSWORD, display_name="Lib",
+                                role=Role.librarian)
+        early = create_user(session, email="early@journey.library", password=PASSWORD, display_name="Early Reader")
+        award(session, user_id=early.id, amount=20, rule="read", plugin="core", idempotency_key="j:early")
+        with app.test_request_context("/"):
+            slides = ["board:all", "board:week"]
+            screen = save_screen(session, screen=None, name="Lobby", locale="en", seconds_per_slide=5,
+                                 slides=slides, allowed=set(slides), actor_id=librarian.id)
+            session.flush()
+            token = make_token(screen)
+    try:
+        with serve(app) as base:
+            yield app, base, f"/screen/{token}"
+    finally:
+        database.dispose()
+
+
+def test_a_screen_rotates_and_shows_a_new_award_without_reloading(browser, library, screenshots):
+    app, base, path = library
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    try:
+        page.goto(base + path)
+        page.wait_for_selector(".tv-title")
+        assert "Early Reader" in page.inner_text(".tv-slide")
+        page.evaluate("window.stillTheSamePage = true")
+        first_title = page.inner_text(".tv-title")
+        page.wait_for_function("t => document.querySelector('.tv-title').innerText !== t", arg=first_title,
+                               timeout=15_000)  # rotated to the next slide
+
+        with app.app_context(), app.extensions["engage.db"].write_session() as session:
+            newcomer = create_user(session, email="new@journey.library", password=PASSWORD, display_name="Newcomer")
+            award(session, user_id=newcomer.id, amount=500, rule="read", plugin="core", idempotency_key="j:new")
+        # Within one refresh of each slide the new leader is on screen, with no page load.
+        page.wait_for_function("document.querySelector('.tv-slide').innerText.includes('Newcomer')", timeout=20_000)
+        assert page.evaluate("window.stillTheSamePage") is True
+        page.screenshot(path=str(screenshots / "journey-screen-new-award.png"))
+    finally:
+        page.close()
