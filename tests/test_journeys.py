@@ -58,3 +58,39 @@ def test_a_screen_rotates_and_shows_a_new_award_without_reloading(browser, libra
         page.screenshot(path=str(screenshots / "journey-screen-new-award.png"))
     finally:
         page.close()
+
+
+def test_switching_a_plugin_off_and_on_again_for_everyone(browser, database_url, tmp_path):
+    """An administrator switches a plugin off: its menu item and pages are gone for a reader in
+    another browser at once; switched on again, they are back."""
+    import example_plugin
+    from core.testing import sign_in
+
+    app = make_app(database_url, tmp_path, plugins=(example_plugin,), PLUGIN_REFRESH_SECONDS=0.2)
+    database = app.extensions["engage.db"]
+    with app.app_context(), database.write_session() as session:
+        create_user(session, email="admin@journey.library", password=PASSWORD, display_name="Admin", role=Role.admin)
+        create_user(session, email="reader@journey.library", password=PASSWORD, display_name="Reader")
+    try:
+        with serve(app) as base:
+            admin = browser.new_context(viewport={"width": 1920, "height": 1080}).new_page()
+            reader = browser.new_context(viewport={"width": 360, "height": 800}).new_page()
+            sign_in(admin, base, "admin@journey.library")
+            sign_in(reader, base, "reader@journey.library")
+            menu = reader.locator("nav.menu a", has_text="Example menu")
+            assert menu.count() == 1 and reader.goto(base + "/example/").status == 200
+
+            for enabled in (False, True):
+                admin.goto(base + "/admin/")
+                label = "Switch on Example activity" if enabled else "Switch off Example activity"
+                admin.get_by_role("button", name=label).click()
+                row_state = admin.locator("#plugin-example .state")
+                row_state.filter(has_text="On" if enabled else "Off").wait_for()
+                reader.wait_for_timeout(300)  # longer than the workers' refresh interval
+                reader.goto(base + "/")
+                assert menu.count() == (1 if enabled else 0)
+                assert reader.goto(base + "/example/").status == (200 if enabled else 404)
+            admin.context.close()
+            reader.context.close()
+    finally:
+        database.dispose()
