@@ -94,3 +94,40 @@ def test_switching_a_plugin_off_and_on_again_for_everyone(browser, database_url,
             reader.context.close()
     finally:
         database.dispose()
+
+
+def test_signing_in_and_changing_settings_with_the_keyboard_alone(browser, library):
+    """No mouse: the skip link, then Tab through the sign-in form and Enter; then the settings form."""
+    _app, base, _path = library
+    page = browser.new_page(viewport={"width": 360, "height": 800})
+    try:
+        page.goto(base + "/auth/login")
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.classList.contains('skip')"), "the first Tab reaches the skip link"
+        page.keyboard.press("Enter")  # skip to the main content
+        for _ in range(10):
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement.name") == "email":
+                break
+        assert page.evaluate("document.activeElement.name") == "email"
+        outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+        shadow = page.evaluate("getComputedStyle(document.activeElement).boxShadow")
+        assert outline != "none" or shadow != "none", "the focused field shows it has focus"
+        page.keyboard.type("early@journey.library")
+        page.keyboard.press("Tab")
+        page.keyboard.type(PASSWORD)
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        assert page.locator("form[action$='/auth/logout']").count() == 1
+
+        page.goto(base + "/me")
+        page.focus("input[name=display_name]")
+        page.keyboard.press("Control+A")
+        page.keyboard.type("Keyboard Reader")
+        while page.evaluate("document.activeElement.type") != "submit":
+            page.keyboard.press("Tab")
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        assert "Keyboard Reader" in page.inner_text("main")
+    finally:
+        page.close()
