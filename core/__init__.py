@@ -26,9 +26,12 @@ def create_app(test_config: dict | None = None, *, plugins: tuple = (), instance
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     config.load_config(app, test_config)
     db.init_app(app)
+    security.init_app(app)  # before the plugins' blueprints, so they can rate-limit their views
     host = plugin_host.init_app(app, extra_plugins=plugins)
     i18n.init_app(app, host.translation_dirs())
-    security.init_app(app)
+    from core.text import render_markdown
+
+    app.jinja_env.filters["markdown"] = render_markdown  # {{ text|markdown }}: a user's Markdown, sanitised
     Htmx(app)
     errors.init_app(app)
     from core import badges, badges_views, openbadges_views  # rules are checked at start-up: a duplicate key stops the app

@@ -4,6 +4,7 @@ from flask import Blueprint, url_for
 from markupsafe import Markup
 
 from core.hookspecs import ContentTarget, hookimpl
+from core.security import rate_limit
 from core.ui import MenuItem, Panel
 
 NAME = "example"
@@ -20,6 +21,15 @@ bp = Blueprint("example", __name__, url_prefix="/example")
 @bp.route("/")
 def index():
     return "example index"
+
+
+@bp.route("/poke", methods=["POST"])
+def poke():
+    return "poked"
+
+
+# A plugin limits its own state-changing views when its blueprint is registered.
+bp.record_once(lambda state: rate_limit(state.app, "example.poke", "2 per minute"))
 
 
 @hookimpl

@@ -50,6 +50,12 @@ def test_hook_engage_blueprints(example_app):
     assert example_app.test_client().get("/example/").data == b"example index"
 
 
+def test_a_plugin_can_rate_limit_its_views(app_factory):
+    app = app_factory(plugins=(example_plugin,), RATELIMIT_ENABLED=True)
+    client = app.test_client()
+    assert [client.post("/example/poke").status_code for _ in range(3)] == [200, 200, 429]
+
+
 def test_hook_engage_cli_commands(example_app):
     example_app.extensions["engage.plugins"].hooks.engage_cli_commands(cli=example_app.cli)
     result = example_app.test_cli_runner().invoke(args=["example-hello"])

@@ -34,3 +34,9 @@ def test_plain_excerpt():
     assert plain_excerpt("**Quiet** please <b>now</b>", 100) == "Quiet please <b>now</b>"
     assert plain_excerpt("word " * 100, 20).endswith("…") and len(plain_excerpt("word " * 100, 20)) == 20
     assert render_markdown(None) == "" and plain_excerpt(None) == ""
+
+
+def test_templates_have_a_markdown_filter(app):
+    with app.app_context():
+        html = app.jinja_env.from_string("{{ text|markdown }}").render(text="*hi* <script>x</script>")
+    assert "<em>hi</em>" in html and "<script>" not in html
