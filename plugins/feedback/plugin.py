@@ -1,4 +1,27 @@
-"""Plugin object for `feedback`: its name, version, titles, and (as its issue lands) its hooks."""
+"""Plugin object for `feedback`: its name, version, titles, and its hooks.
+
+Importing this module registers everything: the tables (models), the blueprint and its routes
+(views, staff) and the hook implementations below.
+"""
+
+from __future__ import annotations
+
+import click
+from flask import render_template, url_for
+from flask_babel import gettext as _
+from markupsafe import Markup
+from sqlalchemy import select
+
+from core.badges import BadgeRule
+from core.db import get_db, get_session
+from core.hookspecs import hookimpl
+from core.models import Role
+from core.ui import MenuItem, Panel, Slide
+
+from . import models  # noqa: F401  (the tables must exist before create_all)
+from . import demo, service, staff, workflow  # noqa: F401  (staff registers its routes on the blueprint)
+from .models import FeedbackItem
+from .views import bp
 
 NAME = "feedback"
 VERSION = "0.1.0"
@@ -7,3 +30,93 @@ DESCRIPTION = {
     "en": "A closed loop from a reader's complaint or suggestion to a visible change, with credit to the reader who raised it.",
     "zh_Hans": "从读者的意见建议到可见的改进，形成闭环，并为提出者记功。",
 }
+
+
+def _both(en: str, zh: str) -> dict:
+    return {"en": en, "zh_Hans": zh}
+
+
+@hookimpl
+def engage_blueprints():
+    return bp
+
+
+@hookimpl
+def engage_cli_commands(cli):
+    """``engage feedback auto-close``: close answered items whose reader stayed quiet (for cron)."""
+    @cli.group("feedback")
+    def feedback_group():
+        """The feedback loop."""
+
+    @feedback_group.command("auto-close")
+    def auto_close_command():
+        """Close answered items left quiet for FEEDBACK_AUTO_CLOSE_DAYS days."""
+        with get_db().write_session() as session:
+            closed = service.auto_close(session)
+        click.echo(f"{closed} feedback item(s) closed.")
+
+
+@hookimpl
+def engage_demo_data(session, rng, students, librarians):
+    demo.populate(session, rng, students, librarians)
+
+
+@hookimpl
+def engage_badge_rules():
+    """Badges for feedback that helped: counted on confirmation and on inspiring, never on submission."""
+    return [
+        BadgeRule("feedback:voice", _both("Voice of the library", "图书馆之声"),
+                  _both("Three of your feedback items were answered and confirmed.", "三条反馈得到答复并经你确认。"),
+                  kind="activity_count", activity=("feedback", "confirmed"), count=3, order=60),
+        BadgeRule("feedback:spark", _both("Spark", "灵感火花"),
+                  _both("Your feedback inspired a change or a story at the library.", "你的反馈启发了图书馆的一项改进或一个故事。"),
+                  kind="activity_count", activity=("feedback", "inspired"), count=1, order=61),
+        BadgeRule("feedback:first-voice", _both("First voice", "第一声"),
+                  _both("Be the first reader to confirm an answer to feedback.", "第一位确认反馈答复的读者。"),
+                  kind="first", activity=("feedback", "confirmed"), order=62),
+    ]
+
+
+@hookimpl
+def engage_menu_items(user):
+    items = [MenuItem(_("Feedback"), url_for("feedback.index") if user.is_authenticated else url_for("feedback.board"),
+                      60, "feedback")]
+    if user.is_authenticated and user.has_role(Role.librarian):
+        items.append(MenuItem(_("Feedback queue"), url_for("feedback.queue"), 61, "feedback-queue"))
+    return items
+
+
+@hookimpl
+def engage_home_panels(user):
+    """Readers see their open items; librarians see how many are overdue."""
+    if not user.is_authenticated:
+        return None
+    session = get_session()
+    if user.has_role(Role.librarian):
+        html = render_template("feedback/_panel_staff.html", overdue=service.overdue_count(session),
+                               active=len(service.queue(session)))
+        return Panel(_("Feedback queue"), Markup(html), 40, "feedback-queue")
+    items = session.execute(select(FeedbackItem).where(FeedbackItem.submitter_id == user.id,
+                                                       FeedbackItem.state.in_(workflow.OPEN))
+                            .order_by(FeedbackItem.updated_at.desc()).limit(5)).scalars().all()
+    return Panel(_("Your feedback"), Markup(render_template("feedback/_panel_reader.html", items=items)), 40,
+                 "feedback-mine")
+
+
+@hookimpl
+def engage_admin_panels(user):
+    session = get_session()
+    from .measures import report
+
+    html = render_template("feedback/_panel_admin.html", overdue=service.overdue_count(session),
+                           report=report(session, days=30))
+    return Panel(_("Feedback loop"), Markup(html), 40, "feedback-admin")
+
+
+@hookimpl
+def engage_screen_slides(screen):
+    """The "you said, we did" board for lobby screens: the latest published changes."""
+    items = get_session().execute(select(FeedbackItem).where(FeedbackItem.published.is_(True))
+                                  .order_by(FeedbackItem.closed_at.desc()).limit(2)).scalars().all()
+    html = render_template("feedback/_slide.html", items=items)
+    return Slide("you-said-we-did", _("You said, we did"), Markup(html), url_for("feedback.board", _external=True), 40)
