@@ -1,0 +1,85 @@
+"""Read-side queries: galleries, a reader's own work, the moderation queue and the CSV export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from core.models import User
+
+from .models import Challenge, Submission
+
+
+@dataclass(frozen=True)
+class Item:
+    """A submission with what a page shows beside it."""
+
+    submission: Submission
+    author: str
+    challenge: Challenge
+
+
+def _items(session: Session, query) -> list[Item]:
+    query = query.join(User, User.id == Submission.user_id).join(Challenge, Challenge.id == Submission.challenge_id)
+    return [Item(s, name, c) for s, name, c in session.execute(query.add_columns(User.display_name, Challenge))]
+
+
+def gallery(session: Session, *, challenge_id: int | None = None, limit: int = 60) -> list[Item]:
+    """Approved work, featured pieces first, newest first."""
+    query = select(Submission).where(Submission.status == "approved")
+    if challenge_id is not None:
+        query = query.where(Submission.challenge_id == challenge_id)
+    return _items(session, query.order_by(Submission.featured_at.is_(None), Submission.featured_at.desc(),
+                                          Submission.id.desc()).limit(limit))
+
+
+def featured(session: Session, limit: int = 3) -> list[Item]:
+    """The most recently featured pieces (for screens)."""
+    query = select(Submission).where(Submission.status == "approved", Submission.featured_at.is_not(None))
+    return _items(session, query.order_by(Submission.featured_at.desc()).limit(limit))
+
+
+def of_user(session: Session, user_id: int, *, approved_only: bool = False, limit: int = 100) -> list[Item]:
+    """A reader's submissions, newest first (only approved ones for others' eyes)."""
+    query = select(Submission).where(Submission.user_id == user_id)
+    query = query.where(Submission.status == "approved") if approved_only else query
+    return _items(session, query.order_by(Submission.id.desc()).limit(limit))
+
+
+def queue(session: Session, *, challenge_id: int | None, status: str | None, flagged: bool,
+          limit: int = 200) -> list[Item]:
+    """The moderation queue, oldest first so nobody waits longest."""
+    query = select(Submission)
+    if challenge_id:
+        query = query.where(Submission.challenge_id == challenge_id)
+    if status:
+        query = query.where(Submission.status == status)
+    if flagged:
+        query = query.where(Submission.flags != "")
+    return _items(session, query.order_by(Submission.id).limit(limit))
+
+
+def _cell(value) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def export_csv(session: Session, challenge: Challenge, headers: list[str]) -> str:
+    """Every submission to ``challenge`` as CSV text, starting with a BOM so Excel reads UTF-8 (Chinese)."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow(headers)
+    query = select(Submission).where(Submission.challenge_id == challenge.id).order_by(Submission.id)
+    rows = session.execute(query.join(User, User.id == Submission.user_id).add_columns(User.display_name, User.email))
+    for s, name, email in rows:
+        featured = s.featured_at.isoformat(timespec="seconds") if s.featured_at else ""
+        writer.writerow([_cell(v) for v in (
+            s.id, name, email, s.status, s.created_at.isoformat(timespec="seconds"), s.text, s.link or "",
+            s.image_id or "", s.flags, s.like_count, featured, s.reason or "")])
+    return out.getvalue()
