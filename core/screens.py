@@ -284,6 +284,8 @@ class ScreenVersions:
         return info
 
     def remember(self, etag: str, body: bytes, keep: int = 256) -> None:
+        if keep <= 0:
+            return
         with self._lock:
             self._bodies[etag] = body
             while len(self._bodies) > keep:
@@ -310,6 +312,7 @@ def get_versions() -> ScreenVersions:
 def init_app(app) -> ScreenVersions:
     app.config.setdefault("SCREEN_VERSION_SECONDS", 1.0)
     app.config.setdefault("SCREEN_MAX_AGE_SECONDS", 60)
+    app.config.setdefault("SCREEN_FRAGMENT_CACHE", 256)  # rendered slides kept per worker; 0: render every time
     versions = ScreenVersions(app.config["SCREEN_VERSION_SECONDS"])
     app.extensions["engage.screens"] = versions
     return versions

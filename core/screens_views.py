@@ -244,7 +244,7 @@ def slide(token: str):
     with force_locale(info.locale):
         body = render_block("screen.html", "slide", token=token, **_slide_context(info, token, position))
     response = _with_etag(make_response(body), etag)
-    versions.remember(etag, response.get_data())
+    versions.remember(etag, response.get_data(), keep=current_app.config["SCREEN_FRAGMENT_CACHE"])
     return response
 
 
