@@ -1,0 +1,255 @@
+"""Ballots and counts: approval polls and ranked (Schulze) design contests.
+
+Service functions take the session and never commit. One ballot per voter is the database's
+job (a UNIQUE constraint); changing a ballot copies the old one to the history table and
+updates the current row in the same transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import secrets
+from collections import Counter
+from datetime import datetime
+
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from sqlalchemy import func, insert, select, update
+from sqlmodel import Session
+
+from core.activity import record_activity
+from core.models import utcnow
+from core.notifications import notify
+from core.points import award
+from core.ui import path_for
+
+from . import schulze
+from .models import (Ballot, BallotHistory, Contest, Design, Episode, Poll, PollOption, RankBallot,
+                     RankBallotHistory)
+
+PLUGIN = "brand_stories"
+VOTE_POINTS = 5
+DESIGN_POINTS = 20
+WINNER_POINTS = 50
+
+
+class VoteError(ValueError):
+    """A ballot that cannot be accepted; the message is for the voter, ``status`` for the response."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+# --- states -------------------------------------------------------------------------------
+
+def poll_state(poll: Poll, now: datetime | None = None) -> str:
+    """``upcoming``, ``open`` or ``closed``."""
+    now = now or utcnow()
+    return "upcoming" if now < poll.opens_at else "open" if now < poll.closes_at else "closed"
+
+
+def contest_state(contest: Contest, now: datetime | None = None) -> str:
+    """``submitting``, ``moderating`` (between submissions and the vote), ``voting`` or ``closed``."""
+    now = now or utcnow()
+    if now < contest.submissions_close_at:
+        return "submitting"
+    if now < contest.voting_opens_at:
+        return "moderating"
+    return "voting" if now < contest.voting_closes_at else "closed"
+
+
+def counts_visible(poll: Poll, now: datetime | None = None) -> bool:
+    """Counts stay hidden until close (early counts sway later voters) unless a librarian chose live counts."""
+    return poll.live_counts or poll_state(poll, now) == "closed"
+
+
+def options_for(session: Session, poll: Poll, user_id: int | None) -> list[PollOption]:
+    """The poll's options in this voter's own random order, the same on every visit."""
+    options = list(session.execute(select(PollOption).where(PollOption.poll_id == poll.id)
+                                   .order_by(PollOption.position, PollOption.id)).scalars())
+    random.Random(f"{poll.id}:{user_id or 0}").shuffle(options)
+    return options
+
+
+# --- casting --------------------------------------------------------------------------------
+
+def _replace(session: Session, current, history, owner: str, owner_id: int, user_id: int, choices: list[int]) -> bool:
+    """Store ``choices`` as the voter's current ballot, keeping the one it replaces in ``history``.
+
+    Returns True for a first ballot, False when the voter changed an earlier one. A concurrent
+    first ballot from another tab makes the insert raise IntegrityError; the caller rolls back
+    and says so. Core statements rather than ORM objects: this is the hot path of a vote.
+    """
+    table, kept = current.__table__, history.__table__
+    text, now = json.dumps(choices), utcnow()
+    mine = (table.c[owner] == owner_id) & (table.c.user_id == user_id)
+    earlier = session.execute(select(table.c.choices, table.c.cast_at).where(mine)).first()
+    if earlier is None:
+        values = {owner: owner_id, "user_id": user_id, "choices": text, "cast_at": now}
+        if current is RankBallot:
+            values["code"] = secrets.token_hex(8)
+        session.execute(insert(table).values(**values))
+        return True
+    session.execute(insert(kept).values(**{owner: owner_id}, user_id=user_id, choices=earlier.choices,
+                                        cast_at=earlier.cast_at, replaced_at=now))
+    session.execute(update(table).where(mine).values(choices=text, cast_at=now))
+    return False
+
+
+def _pay_voter(session: Session, key: str, user_id: int, ref: str) -> None:
+    """Points once per poll or contest, and the activity the voting badges count."""
+    award(session, user_id=user_id, amount=VOTE_POINTS, rule="vote", plugin=PLUGIN,
+          idempotency_key=key, source_ref=ref)
+    record_activity(session, user_id=user_id, plugin=PLUGIN, kind="voted", source_ref=ref)
+
+
+def cast_approval(session: Session, *, poll: Poll, user_id: int, option_ids: list) -> bool:
+    """Record an approval ballot (every option the voter accepts); returns True for a first ballot."""
+    if poll_state(poll) != "open":
+        raise VoteError(_("This poll is closed.") if poll_state(poll) == "closed"
+                        else _("This poll has not opened yet."), 409)
+    try:
+        chosen = sorted({int(o) for o in option_ids})
+    except (TypeError, ValueError):
+        raise VoteError(_("This ballot is not valid. Please tick the options again.")) from None
+    if not chosen:
+        raise VoteError(_("Tick at least one option you accept."))
+    valid = set(session.execute(select(PollOption.id).where(PollOption.poll_id == poll.id)).scalars())
+    if not set(chosen) <= valid:
+        raise VoteError(_("This ballot names options that are not in this poll."))
+    first = _replace(session, Ballot, BallotHistory, "poll_id", poll.id, user_id, chosen)
+    _pay_voter(session, f"brand_stories:voted:{poll.id}:{user_id}", user_id, f"poll:{poll.id}")
+    return first
+
+
+def cast_ranking(session: Session, *, contest: Contest, user_id: int, ranks: dict) -> bool:
+    """Record a ranked ballot from ``{design_id: rank}`` (1 = best; blank = unranked)."""
+    if contest_state(contest) != "voting":
+        raise VoteError(_("Voting in this contest is not open."), 409)
+    candidates = set(accepted_ids(session, contest))
+    try:
+        ranks = {int(k): int(v) for k, v in ranks.items() if str(v).strip()}
+    except (TypeError, ValueError):
+        raise VoteError(_("This ballot is not valid. Please rank the designs again.")) from None
+    if not ranks:
+        raise VoteError(_("Rank at least one design."))
+    if not set(ranks) <= candidates:
+        raise VoteError(_("This ballot names designs that are not in this contest."))
+    if any(not 1 <= r <= len(candidates) for r in ranks.values()) or len(set(ranks.values())) != len(ranks):
+        raise VoteError(_("Give each ranked design a different number from 1 to %(n)d.", n=len(candidates)))
+    ordering = sorted(ranks, key=ranks.get)
+    first = _replace(session, RankBallot, RankBallotHistory, "contest_id", contest.id, user_id, ordering)
+    _pay_voter(session, f"brand_stories:ranked:{contest.id}:{user_id}", user_id, f"contest:{contest.id}")
+    return first
+
+
+# --- counting -------------------------------------------------------------------------------
+
+def turnout(session: Session, poll_id: int) -> int:
+    return session.execute(select(func.count()).select_from(Ballot).where(Ballot.poll_id == poll_id)).scalar_one()
+
+
+def approval_tally(session: Session, poll: Poll) -> list[tuple[PollOption, int]]:
+    """Each option with its approvals, most approved first (ties in the librarian's order)."""
+    tally = Counter()
+    for choices in session.execute(select(Ballot.choices).where(Ballot.poll_id == poll.id)).scalars():
+        tally.update(json.loads(choices))
+    options = session.execute(select(PollOption).where(PollOption.poll_id == poll.id)
+                              .order_by(PollOption.position, PollOption.id)).scalars()
+    return sorted(((o, tally[o.id]) for o in options), key=lambda pair: -pair[1])
+
+
+def accepted_ids(session: Session, contest: Contest) -> list[int]:
+    """The contest's accepted designs in submission order — which is also the published tie-break."""
+    return list(session.execute(select(Design.id).where(Design.contest_id == contest.id, Design.status == "accepted")
+                                .order_by(Design.submitted_at, Design.id)).scalars())
+
+
+def rank_ballots(session: Session, contest_id: int) -> list[tuple[str, list[int]]]:
+    """(anonymous code, ranking) of every current ballot, ordered by code so nothing hints at voters."""
+    rows = session.execute(select(RankBallot.code, RankBallot.choices).where(RankBallot.contest_id == contest_id)
+                           .order_by(RankBallot.code)).all()
+    return [(code, json.loads(choices)) for code, choices in rows]
+
+
+def schulze_count(session: Session, contest: Contest) -> schulze.Result:
+    """Count the stored ballots afresh (also how anyone re-checks a stored result)."""
+    candidates = accepted_ids(session, contest)
+    return schulze.count(candidates, [r for _c, r in rank_ballots(session, contest.id)], tiebreak=candidates)
+
+
+def result_json(result: schulze.Result) -> str:
+    return json.dumps({"candidates": list(result.candidates), "ranking": list(result.ranking),
+                       "d": [list(r) for r in result.d], "p": [list(r) for r in result.p],
+                       "tied": [list(t) for t in result.tied]})
+
+
+def stored_result(contest: Contest) -> dict | None:
+    return json.loads(contest.result) if contest.result else None
+
+
+# --- closing: results, notifications, winner bonus, once ----------------------------------------
+
+def settle_due(session: Session, now: datetime | None = None) -> int:
+    """Tell the voters of every newly closed poll, and tally every newly closed contest; once each.
+
+    A conditional UPDATE claims each poll or contest, so two workers (or a page view and the
+    ``close-due`` command) running at once still notify and pay once. Returns how many it settled.
+    """
+    now = now or utcnow()
+    settled = 0
+    for poll in session.execute(select(Poll).where(Poll.closes_at <= now, Poll.notified.is_(False))).scalars().all():
+        if session.execute(update(Poll).where(Poll.id == poll.id, Poll.notified.is_(False))
+                           .values(notified=True)).rowcount != 1:
+            continue
+        episode = session.get(Episode, poll.episode_id)
+        url = path_for("brand_stories.poll", poll_id=poll.id)
+        for user_id in session.execute(select(Ballot.user_id).where(Ballot.poll_id == poll.id)).scalars():
+            notify(session, user_id=user_id, plugin=PLUGIN, kind="poll_closed", url=url,
+                   message=lambda: _("The poll on “%(episode)s” has closed: see what happens next.",
+                                     episode=local(episode.title_en, episode.title_zh)))
+        settled += 1
+    for contest in session.execute(select(Contest).where(Contest.voting_closes_at <= now,
+                                                         Contest.tallied_at.is_(None))).scalars().all():
+        result = schulze_count(session, contest)
+        if session.execute(update(Contest).where(Contest.id == contest.id, Contest.tallied_at.is_(None))
+                           .values(result=result_json(result), tallied_at=now)).rowcount != 1:
+            continue
+        _announce(session, contest, result, has_ballots=bool(rank_ballots(session, contest.id)))
+        settled += 1
+    return settled
+
+
+def local(english: str, chinese: str) -> str:
+    """One of a librarian's two texts, for the language being rendered (also inside force_locale)."""
+    return chinese if str(get_locale()) == "zh_Hans" and chinese else english
+
+
+def _announce(session: Session, contest: Contest, result: schulze.Result, *, has_ballots: bool) -> None:
+    """Winner bonus and badge (only when someone voted), and a message to every voter and entrant."""
+    url = path_for("brand_stories.contest", contest_id=contest.id)
+    if result.winner is not None and has_ballots:
+        winner = session.get(Design, result.winner)
+        award(session, user_id=winner.user_id, amount=WINNER_POINTS, rule="contest winner", plugin=PLUGIN,
+              idempotency_key=f"brand_stories:winner:{contest.id}", source_ref=f"design:{winner.id}")
+        record_activity(session, user_id=winner.user_id, plugin=PLUGIN, kind="contest_won",
+                        source_ref=f"contest:{contest.id}")
+    people = set(session.execute(select(RankBallot.user_id).where(RankBallot.contest_id == contest.id)).scalars())
+    people |= set(session.execute(select(Design.user_id).where(Design.contest_id == contest.id)).scalars())
+    for user_id in sorted(people):
+        notify(session, user_id=user_id, plugin=PLUGIN, kind="contest_closed", url=url,
+               message=lambda: _("The design contest “%(title)s” has closed: see the result.",
+                                 title=local(contest.title_en, contest.title_zh)))
+
+
+def accept_design(session: Session, *, design: Design, accepted: bool) -> None:
+    """A librarian's moderation; an accepted design pays its author once and counts toward a badge."""
+    design.status = "accepted" if accepted else "rejected"
+    session.add(design)
+    if accepted:
+        award(session, user_id=design.user_id, amount=DESIGN_POINTS, rule="design accepted", plugin=PLUGIN,
+              idempotency_key=f"brand_stories:design:{design.id}", source_ref=f"design:{design.id}")
+        record_activity(session, user_id=design.user_id, plugin=PLUGIN, kind="design_accepted",
+                        source_ref=f"design:{design.id}")
