@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import threading
 
 from flask import Blueprint, abort, flash, make_response, redirect, request, url_for
 from flask_babel import gettext as _
@@ -330,26 +329,9 @@ def image(image_id: int):
 
 
 def _limit_votes(state) -> None:
-    """Rate-limit the two voting endpoints with core's limiter (``core.security.rate_limit``).
-
-    Core registers plugin blueprints before it creates its limiter, so when the limiter is not
-    there yet the limits are applied on the app's first request instead, once, under a lock.
-    """
-    app = state.app
-    endpoints = ("brand_stories.vote", "brand_stories.rank")
-    if "engage.limiter" in app.extensions:
-        for endpoint in endpoints:
-            rate_limit(app, endpoint, VOTE_LIMIT)
-        return
-    pending = {"endpoints": list(endpoints), "lock": threading.Lock()}
-
-    @app.before_request
-    def _apply_vote_limits():
-        if not pending["endpoints"]:
-            return
-        with pending["lock"]:
-            while pending["endpoints"]:
-                rate_limit(app, pending["endpoints"].pop(), VOTE_LIMIT)
+    """Rate-limit the two voting endpoints with core's limiter (``core.security.rate_limit``)."""
+    for endpoint in ("brand_stories.vote", "brand_stories.rank"):
+        rate_limit(state.app, endpoint, VOTE_LIMIT)
 
 
 from . import manage  # noqa: E402,F401  (the librarians' routes live on the same blueprint)
