@@ -58,11 +58,24 @@ def test_with_staff_scores_switched_off_the_rating_is_kept_but_not_offered(app):
 
 
 def test_other_plugins_offer_their_content_as_inspiration_targets(app):
-    librarian = create_test_user(app, Role.librarian)
+    """With the demo library in place, feedback can link an item to a challenge or an episode
+    it never imported; the link keeps the target's title and address."""
+    from core.demo import populate
+    from plugins.feedback.models import FeedbackInspiration
+
+    with app.app_context():
+        assert populate(app.extensions["engage.db"], students=12, progress_label="demo")
+    item_id, librarian = rated_answer(app, 5)
     with app.test_request_context("/"):
         targets = [t for result in current_hooks().engage_content_targets(user=librarian)
                    for t in (result if isinstance(result, list) else [result])]
-    plugins = {t.key.split(":")[0] for t in targets}
-    assert plugins <= {"contributions", "brand_stories"}
-    for target in targets:
-        assert target.title and target.url.startswith("/")
+        kinds = {":".join(t.key.split(":")[:2]) for t in targets}
+        assert {"contributions:challenge", "brand_stories:episode"} <= kinds
+        episode = next(t for t in targets if t.key.startswith("brand_stories:episode:"))
+        with app.extensions["engage.db"].write_session() as session:
+            feedback.link_inspiration(session, item=session.get(FeedbackItem, item_id), actor=librarian,
+                                      target=episode)
+    with app.extensions["engage.db"].session() as session:
+        link = session.execute(select(FeedbackInspiration).where(FeedbackInspiration.item_id == item_id)).scalar_one()
+        assert (link.target_key, link.title, link.url) == (episode.key, str(episode.title), episode.url)
+    assert app.test_client().get(episode.url).status_code == 200
