@@ -269,21 +269,22 @@ def build_pg(url: str, schema: str, users: int, rows: int, hidden: float, inacti
 
 
 def ensure_rank_counts(url: str) -> None:
-    """Count the public users per total (core_rank_count) from the totals, as `engage rebuild-totals`
-    would, when a database was built without them. Set-up, not measured."""
-    from sqlmodel import Session, SQLModel
+    """Count the public users per total and per block (core_rank_count) from the totals, as
+    `engage rebuild-totals` does; rebuilt on every run, so a database built by an older version
+    of this script is measured with today's schema. Set-up, not measured."""
+    from sqlmodel import Session
 
     from core import ranks
     from core.models import RankCount
 
     engine = create_engine(url)
-    SQLModel.metadata.create_all(engine, tables=[RankCount.__table__])
+    RankCount.__table__.drop(engine, checkfirst=True)
+    RankCount.__table__.create(engine)
     with Session(engine) as session:
-        if session.execute(text("SELECT 1 FROM core_rank_count LIMIT 1")).first() is None:
-            t = time.perf_counter()
-            rows = ranks.rebuild(session)
-            session.commit()
-            print(f"  rank counts: {rows:,} rows in {time.perf_counter() - t:.1f} s", flush=True)
+        t = time.perf_counter()
+        rows = ranks.rebuild(session)
+        session.commit()
+        print(f"  rank counts: {rows:,} rows in {time.perf_counter() - t:.1f} s", flush=True)
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM ANALYZE core_rank_count"))
@@ -363,6 +364,7 @@ def ledger_aggregate_seconds(target: Target) -> float:
 def explain(target: Target, user_id: int, cohort: str) -> list[str]:
     """The plans of the board statements, with the parameters of one real call."""
     from core import boards
+    from core.models import RANK_BLOCK
 
     session = target.session
     engine = target.engine
@@ -372,7 +374,8 @@ def explain(target: Target, user_id: int, cohort: str) -> list[str]:
     reached = session.get(PointTotal, user_id).reached_at
     key = target.calendar.keys(target.built.ref)["week"]
     params = {"period": "week", "period_key": key, "limit": 20, "value": me.total, "cohort": cohort,
-              "rank_period": "all", "rank_key": "",
+              "rank_period": "all", "rank_key": "", "block": me.total // RANK_BLOCK,
+              "block_end": (me.total // RANK_BLOCK + 1) * RANK_BLOCK,
               "user_id": user_id, "reached_at": reached, "above": 5, "below": 5}
     statements = {
         "top-20 (all time)": boards._top_statement(False, None),

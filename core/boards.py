@@ -20,10 +20,11 @@ period_key, total, reached_at):
 * the top of a board scans the rank index from its high end, joins each row's user by
   primary key and stops after ``limit`` public rows (SQLite sorts only within equal
   totals, for the reached-first tie-break; PostgreSQL uses an incremental sort);
-* "my rank" on everyone's board is 1 + a sum over the rank counts (``core_rank_count``: how
-  many public users hold each total, kept with the totals by ``core.points.award`` and
-  ``core.ranks``) — one short range of distinct totals, whatever the rank, the number of
-  users or the number of opted-out users, and never the ledger; on a cohort's board it is an
+* "my rank" on everyone's board is 1 + two short sums over the rank counts
+  (``core_rank_count``: how many public users hold each total and each block of totals, kept
+  with the totals by ``core.points.award`` and ``core.ranks``): the blocks above mine and the
+  totals above mine within my block — a few hundred rows at most, whatever the rank, the
+  number of users or opted-out users, and never the ledger; on a cohort's board it is an
   index count of the cohort's public members above me;
 * a cohort's board either scans the rank index (a big cohort: its rows come soon) or reads
   the cohort's public members through ``ix_core_user_cohort_public`` and sorts them (a small cohort),
@@ -40,7 +41,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, bindparam, false, func, or_, select, true
 from sqlmodel import Session
 
-from core.models import PeriodTotal, PointTotal, RankCount, User, utcnow
+from core.models import RANK_BLOCK, PeriodTotal, PointTotal, RankCount, User, utcnow
 from core.periods import Calendar
 
 PERIODS = ("all", "week", "month", "term")
@@ -247,14 +248,24 @@ class _Me:
 
 _RANKS = RankCount.__table__
 _RANK_BOARD = (_RANKS.c.period == bindparam("rank_period"), _RANKS.c.period_key == bindparam("rank_key"))
-# Public users above a total, and exactly at it, from the rank counts (everyone's boards).
-_RANK_ABOVE = select(func.coalesce(func.sum(_RANKS.c.users), 0)).where(*_RANK_BOARD, _RANKS.c.total > bindparam("value"))
-_RANK_AT = select(func.coalesce(func.sum(_RANKS.c.users), 0)).where(*_RANK_BOARD, _RANKS.c.total == bindparam("value"))
+
+
+def _users_in(*conditions):
+    return select(func.coalesce(func.sum(_RANKS.c.users), 0)).where(*_RANK_BOARD, *conditions).scalar_subquery()
+
+
+# Public users above a total: the blocks above its block, plus the exact totals above it within
+# its block; and the public users at exactly a total (everyone's boards, from the rank counts).
+_RANK_ABOVE = select(
+    _users_in(_RANKS.c.level == 1, _RANKS.c.total > bindparam("block"))
+    + _users_in(_RANKS.c.level == 0, _RANKS.c.total > bindparam("value"), _RANKS.c.total < bindparam("block_end")))
+_RANK_AT = select(_users_in(_RANKS.c.level == 0, _RANKS.c.total == bindparam("value")))
 
 
 def _rank_params(board: _Board, value: int) -> dict:
+    block = value // RANK_BLOCK
     return {"rank_period": board.params.get("period", "all"), "rank_key": board.params.get("period_key", ""),
-            "value": value}
+            "value": value, "block": block, "block_end": (block + 1) * RANK_BLOCK}
 
 
 def _count_greater(session: Session, board: _Board, value: int) -> int:

@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from core.models import PeriodTotal, PointEntry, PointTotal, RankCount, User
+from core.models import RANK_BLOCK, PeriodTotal, PointEntry, PointTotal, RankCount, User
 
 ENTRY_COLUMNS = ("user_id", "amount", "rule", "plugin", "source_ref", "actor_id", "reason", "reverses_id",
                  "idempotency_key", "created_at")
@@ -51,8 +51,8 @@ class AwardSQL:
         users = User.__table__
         public = select(users.c.hide_from_boards, users.c.is_active).where(users.c.id == bindparam("user_id"))
         counts = RankCount.__table__
-        rank = insert(counts).values(values("period", "period_key", "total", "users"))
-        rank = rank.on_conflict_do_update(index_elements=["period", "period_key", "total"],
+        rank = insert(counts).values(values("period", "period_key", "level", "total", "users"))
+        rank = rank.on_conflict_do_update(index_elements=["period", "period_key", "level", "total"],
                                           set_={"users": counts.c.users + rank.excluded.users})
         # Named parameters on both drivers: sqlite3 takes :name, psycopg takes %(name)s.
         compile_dialect = dialect if pg else sqlite.dialect(paramstyle="named")
@@ -79,13 +79,14 @@ def award_sql(session: Session) -> AwardSQL:
 
 def rank_changes(boards: list[tuple[str, str, int]], amount: int) -> list[dict]:
     """The rank-count changes when a public user's totals on ``boards`` ((period, key, new total))
-    moved by ``amount``: one fewer at the old total, one more at the new (totals above zero only).
-    Sorted by key, so concurrent transactions lock the rows in the same order and never deadlock."""
-    changes = []
+    moved by ``amount``: one fewer at the old total and its block, one more at the new (totals
+    above zero only; a move within one block leaves the block alone). Sorted by key, so
+    concurrent transactions lock the rows in the same order and never deadlock."""
+    changes: dict[tuple, int] = {}
     for period, key, new in boards:
-        old = new - amount
-        if old > 0:
-            changes.append((period, key, old, -1))
-        if new > 0:
-            changes.append((period, key, new, 1))
-    return [{"period": p, "period_key": k, "total": t, "users": d} for p, k, t, d in sorted(changes)]
+        for total, delta in ((new - amount, -1), (new, 1)):
+            if total > 0:
+                for level, value in ((0, total), (1, total // RANK_BLOCK)):
+                    changes[(period, key, level, value)] = changes.get((period, key, level, value), 0) + delta
+    return [{"period": p, "period_key": k, "level": lv, "total": t, "users": d}
+            for (p, k, lv, t), d in sorted(changes.items()) if d]

@@ -146,13 +146,15 @@ class PeriodTotal(SQLModel, table=True):
 
 
 class RankCount(SQLModel, table=True):
-    """How many public users hold exactly ``total`` on one board, kept with the totals.
+    """How many public users hold each total on one board, kept with the totals.
 
-    "My rank" is 1 + the public users with a greater total: a sum over the (few thousand)
-    distinct totals above mine here, instead of a count over every user above me and a
-    correction for the opted-out ones. The all-time board is ``period = "all"`` with an
-    empty key. Only public users (active, not opted out) with a total above zero count.
-    Clustered on its key on SQLite (WITHOUT ROWID), so the sum reads one short range.
+    "My rank" is 1 + the public users with a greater total. Level 0 counts users per exact
+    total; level 1 per block of ``RANK_BLOCK`` totals (``total`` holds the block number). The
+    users above me are then the blocks above mine plus the exact totals above mine within my
+    block: a sum over at most a few hundred rows, however many users, opted-out users, ledger
+    rows or distinct totals there are. The all-time board is ``period = "all"`` with an empty
+    key. Only public users (active, not opted out) with a total above zero count. Clustered on
+    its key on SQLite (WITHOUT ROWID), so each sum reads one short range.
     """
 
     __tablename__ = "core_rank_count"
@@ -160,8 +162,12 @@ class RankCount(SQLModel, table=True):
 
     period: str = Field(max_length=8, primary_key=True)
     period_key: str = Field(max_length=24, primary_key=True)
+    level: int = Field(primary_key=True)
     total: int = Field(primary_key=True)
     users: int = 0
+
+
+RANK_BLOCK = 64
 
 
 class ActivityEntry(SQLModel, table=True):

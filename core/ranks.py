@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
-from core.models import PeriodTotal, PointTotal, RankCount, User
+from core.models import RANK_BLOCK, PeriodTotal, PointTotal, RankCount, User
 
 _T, _P, _U, _R = PointTotal.__table__, PeriodTotal.__table__, User.__table__, RankCount.__table__
 
@@ -40,9 +40,14 @@ def shift_user(connection, user_id: int, delta: int) -> None:
     if not rows:
         return
     stmt = (postgresql if connection.dialect.name == "postgresql" else sqlite).insert(_R)
-    stmt = stmt.on_conflict_do_update(index_elements=["period", "period_key", "total"],
+    stmt = stmt.on_conflict_do_update(index_elements=["period", "period_key", "level", "total"],
                                       set_={"users": _R.c.users + stmt.excluded.users})
-    connection.execute(stmt, [{"period": p, "period_key": k, "total": t, "users": delta} for p, k, t in sorted(rows)])
+    changes: dict[tuple, int] = {}
+    for p, k, t in rows:
+        for key in ((p, k, 0, t), (p, k, 1, t // RANK_BLOCK)):
+            changes[key] = changes.get(key, 0) + delta
+    connection.execute(stmt, [{"period": p, "period_key": k, "level": lv, "total": t, "users": d}
+                              for (p, k, lv, t), d in sorted(changes.items())])
 
 
 def _was_and_is(user: User, name: str) -> tuple:
@@ -71,21 +76,27 @@ def _expected():
     public_periods = (select(_P.c.period, _P.c.period_key, _P.c.total)
                       .join(_U, _U.c.id == _P.c.user_id).where(_P.c.total > 0, _public()))
     both = union_all(public_totals, public_periods).subquery()
-    return select(both.c.period, both.c.period_key, both.c.total, func.count().label("users")).group_by(
-        both.c.period, both.c.period_key, both.c.total)
+    exact = select(both.c.period, both.c.period_key, literal(0).label("level"), both.c.total,
+                   func.count().label("users")).group_by(both.c.period, both.c.period_key, both.c.total)
+    block = both.c.total // RANK_BLOCK  # totals here are above zero: floor and truncation agree
+    blocks = select(both.c.period, both.c.period_key, literal(1).label("level"), block.label("total"),
+                    func.count().label("users")).group_by(both.c.period, both.c.period_key, block)
+    return union_all(exact, blocks)
 
 
 def rebuild(session: Session) -> int:
     """Throw the rank counts away and count them again from the totals; returns the rows written."""
     session.execute(delete(RankCount))
     query = _expected()
-    result = session.execute(_R.insert().from_select(["period", "period_key", "total", "users"], query))
+    result = session.execute(_R.insert().from_select(["period", "period_key", "level", "total", "users"], query))
     return result.rowcount or 0
 
 
 def check(session: Session) -> list[str]:
     """Every rank count that differs from the totals (empty when all agree)."""
-    want = {(p, k, t): n for p, k, t, n in session.execute(_expected())}
-    have = {(p, k, t): n for p, k, t, n in session.execute(select(_R)) if n}
-    return [f"rank count {p} {k or '-'} at {t}: stored {have.get((p, k, t), 0)}, totals say {want.get((p, k, t), 0)}"
-            for p, k, t in sorted(set(want) | set(have)) if want.get((p, k, t), 0) != have.get((p, k, t), 0)]
+    want = {(p, k, lv, int(t)): n for p, k, lv, t, n in session.execute(_expected())}
+    have = {(p, k, lv, t): n for p, k, lv, t, n in session.execute(select(_R)) if n}
+    return [f"rank count {p} {k or '-'} {'block' if lv else 'total'} {t}: stored {have.get(key, 0)}, "
+            f"totals say {want.get(key, 0)}"
+            for key in sorted(set(want) | set(have)) if want.get(key, 0) != have.get(key, 0)
+            for p, k, lv, t in [key]]

@@ -417,9 +417,30 @@ def test_rank_counts_follow_awards_opt_outs_and_reversals(ctx, make_user):
     assert consistent() and rank_of(a) == 2
 
     with ctx.write_session() as session:  # tampering shows in `engage check`; a rebuild mends it
-        session.execute(update(RankCount).values(users=RankCount.users + 1))
+        session.execute(update(RankCount).where(RankCount.level == 0).values(users=RankCount.users + 1))
     with ctx.session() as session:
         assert any("rank count" in problem for problem in check_totals(session))
     with ctx.write_session() as session:
         ranks.rebuild(session)
     assert consistent()
+
+
+def test_my_rank_counts_across_blocks_of_totals(ctx, make_user):
+    """Totals spread over many blocks, ties, opted-out readers and a correction: every rank equals
+    1 + the public readers with more, and the rank counts equal the totals."""
+    rng = random.Random(5)
+    people = [make_user(display_name=f"R{i}", hide_from_boards=(i % 7 == 0)) for i in range(40)]
+    totals = {}
+    for person in people:
+        amount = rng.choice([rng.randint(1, 600), 64, 128, 127])  # block edges and ties too
+        pay(ctx, person, amount)
+        totals[person.id] = amount
+    pay(ctx, people[3], -20)
+    totals[people[3].id] -= 20
+    public = [t for p in people for t in [totals[p.id]] if p.display_name and not p.hide_from_boards and t > 0]
+    with ctx.session() as session:
+        assert ranks.check(session) == []
+    for person in people:
+        if totals[person.id] > 0:
+            expected = 1 + sum(1 for t in public if t > totals[person.id])
+            assert read(ctx, my_rank, user_id=person.id).rank == expected, person.display_name
