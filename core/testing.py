@@ -201,9 +201,11 @@ def serve(app):
 
 
 @pytest.fixture
-def screenshots(tmp_path):
-    """The folder screenshots go to: ``ENGAGE_SCREENSHOTS``, else this test's temporary folder."""
-    folder = Path(os.environ.get("ENGAGE_SCREENSHOTS") or tmp_path / "screenshots")
+def screenshots(request):
+    """The folder screenshots go to: ``ENGAGE_SCREENSHOTS``, else ``screenshots/<test module>/`` at
+    the root of the run (git ignores it), so a person can look at every page after a run."""
+    folder = Path(os.environ.get("ENGAGE_SCREENSHOTS")
+                  or request.config.rootpath / "screenshots" / request.node.module.__name__.rsplit(".", 1)[-1])
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 

@@ -4,7 +4,7 @@ The app runs on a loopback port in a background thread (werkzeug's ``make_server
 Playwright drives Debian's Chromium (``apt-get install chromium fonts-noto-cjk``; Playwright
 cannot download its own browsers here). Each page must answer 200, must not scroll sideways
 at 360 px, and must carry ``<html lang="zh-Hans">`` in Chinese. Screenshots go to the folder
-named by ``ENGAGE_SCREENSHOTS`` (default: this test's ``tmp_path / "screenshots"``) so a
+named by ``ENGAGE_SCREENSHOTS`` (default: ``screenshots/`` in the checkout) so a
 person can look at them.
 """
 
@@ -78,6 +78,9 @@ def test_library_screen_fills_a_tv_and_rotates(browser, live_server, screenshots
             page.wait_for_selector(".tv-slide .tv-title")
             sizes = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
             assert sizes[0] <= width and sizes[1] <= height, f"the screen scrolls at {width}x{height}: {sizes}"
+            page.wait_for_timeout(1000)  # let the slide's fade-in finish before judging contrast
+            problems = accessibility_problems(page, f"screen {width}x{height}")
+            assert not problems, "\n".join(problems)
             heading = page.evaluate("parseFloat(getComputedStyle(document.querySelector('.tv-title')).fontSize)")
             assert heading >= height / 30, f"headline only {heading}px high on a {height}px screen"
             page.screenshot(path=str(screenshots / f"screen-{width}x{height}.png"))
