@@ -6,7 +6,6 @@ import colorsys
 import hashlib
 from html import escape
 
-from flask_babel import gettext as _
 from sqlmodel import Session
 
 from core.badges import BadgeError, BadgeRule

@@ -88,8 +88,8 @@ def rebuild(session: Session) -> int:
     """Throw the rank counts away and count them again from the totals; returns the rows written."""
     session.execute(delete(RankCount))
     query = _expected()
-    result = session.execute(_R.insert().from_select(["period", "period_key", "level", "total", "users"], query))
-    return result.rowcount or 0
+    session.execute(_R.insert().from_select(["period", "period_key", "level", "total", "users"], query))
+    return session.execute(select(func.count()).select_from(_R)).scalar_one()
 
 
 def check(session: Session) -> list[str]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 
 from flask import Blueprint, abort, flash, make_response, redirect, request, url_for
@@ -13,6 +11,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from core.db import get_db, get_session
+from core.exports import csv_response
 from core.images import ImageError, clean_image
 from core.models import Role, User, utcnow
 from core.security import rate_limit
@@ -302,15 +301,8 @@ def ballots_csv(contest_id: int):
         abort(404)
     if voting.contest_state(match) != "closed":
         abort(404)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["ballot", "ranking (design ids, best first)"])
-    for code, ranking in voting.rank_ballots(db, match.id):
-        writer.writerow([code, " > ".join(map(str, ranking))])
-    response = make_response(out.getvalue())
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = f"attachment; filename=contest-{match.id}-ballots.csv"
-    return response
+    rows = ((code, " > ".join(map(str, ranking))) for code, ranking in voting.rank_ballots(db, match.id))
+    return csv_response(f"contest-{match.id}-ballots.csv", ["ballot", "ranking (design ids, best first)"], rows)
 
 
 @bp.route("/images/<int:image_id>")

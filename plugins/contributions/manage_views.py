@@ -8,12 +8,13 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, flash, make_response, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from core.db import get_session
+from core.exports import csv_response
 from core.models import Role
 from core.security import role_required
 from core.ui import render
@@ -166,8 +167,4 @@ def export(challenge_id: int):
     challenge = challenge_or_404(challenge_id)
     headers = [_("ID"), _("Author"), _("Email"), _("Status"), _("Submitted"), _("Text"), _("Link"), _("Image"),
                _("Flags"), _("Likes"), _("Featured"), _("Reason")]
-    body = queries.export_csv(get_session(), challenge, headers)
-    response = make_response(body.encode("utf-8"))
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="challenge-{challenge.id}.csv"'
-    return response
+    return csv_response(f"challenge-{challenge.id}.csv", headers, queries.export_rows(get_session(), challenge))

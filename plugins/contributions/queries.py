@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -63,23 +61,11 @@ def queue(session: Session, *, challenge_id: int | None, status: str | None, fla
     return _items(session, query.order_by(Submission.id).limit(limit))
 
 
-def _cell(value) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def export_csv(session: Session, challenge: Challenge, headers: list[str]) -> str:
-    """Every submission to ``challenge`` as CSV text, starting with a BOM so Excel reads UTF-8 (Chinese)."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out)
-    writer.writerow(headers)
+def export_rows(session: Session, challenge: Challenge):
+    """Every submission to ``challenge``, one row each, for the CSV download."""
     query = select(Submission).where(Submission.challenge_id == challenge.id).order_by(Submission.id)
     rows = session.execute(query.join(User, User.id == Submission.user_id).add_columns(User.display_name, User.email))
     for s, name, email in rows:
         featured = s.featured_at.isoformat(timespec="seconds") if s.featured_at else ""
-        writer.writerow([_cell(v) for v in (
-            s.id, name, email, s.status, s.created_at.isoformat(timespec="seconds"), s.text, s.link or "",
-            s.image_id or "", s.flags, s.like_count, featured, s.reason or "")])
-    return out.getvalue()
+        yield (s.id, name, email, s.status, s.created_at.isoformat(timespec="seconds"), s.text, s.link or "",
+               s.image_id or "", s.flags, s.like_count, featured, s.reason or "")

@@ -4,10 +4,8 @@ mark as inspiration)."""
 
 from __future__ import annotations
 
-import csv
-import io
 
-from flask import abort, flash, make_response, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -17,6 +15,7 @@ from wtforms import BooleanField, IntegerField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, ValidationError
 
 from core.db import get_session
+from core.exports import csv_response
 from core.models import Role, User, utcnow
 from core.plugins import current_hooks
 from core.security import role_required
@@ -108,12 +107,6 @@ def measures_page():
     return render("feedback/measures.html", report=result, charts=charts, days=days)
 
 
-def _cell(value) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @bp.route("/export.csv")
 @librarian_only
 def export():
@@ -121,26 +114,18 @@ def export():
     session = get_session()
     cats = {c.id: c for c in service.categories(session)}
     names = dict(session.execute(select(User.id, User.display_name)).all())
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out)
-    writer.writerow([_("Number"), _("Sent"), _("Category"), _("Where"), _("State"), _("From"), _("Assigned to"),
+    header = [_("Number"), _("Sent"), _("Category"), _("Where"), _("State"), _("From"), _("Assigned to"),
                      _("First response (hours)"), _("Resolution (hours)"), _("Rating"), _("Times reopened"),
-                     _("Me too"), _("Text")])
+              _("Me too"), _("Text")]
     items = session.execute(select(FeedbackItem).order_by(FeedbackItem.id)).scalars().all()
     counts = service.me_too_counts(session, [i.id for i in items])
     hours = lambda item, end: round((end - item.created_at).total_seconds() / 3600, 1) if end else ""  # noqa: E731
-    for item in items:
-        writer.writerow([_cell(v) for v in (
-            item.id, item.created_at.isoformat(timespec="minutes"), category_name(cats.get(item.category_id)),
-            item.location, state_label(item.state),
-            names.get(item.submitter_id) if item.show_name else _("anonymous"),
-            names.get(item.assignee_id, ""), hours(item, item.first_response_at), hours(item, item.responded_at),
-            item.rating or "", item.reopen_count, counts.get(item.id, 0), item.text)])
-    response = make_response(out.getvalue().encode("utf-8"))
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = f"attachment; filename=feedback-{utcnow():%Y%m%d}.csv"
-    return response
+    rows = ((item.id, item.created_at.isoformat(timespec="minutes"), category_name(cats.get(item.category_id)),
+             item.location, state_label(item.state),
+             names.get(item.submitter_id) if item.show_name else _("anonymous"),
+             names.get(item.assignee_id, ""), hours(item, item.first_response_at), hours(item, item.responded_at),
+             item.rating or "", item.reopen_count, counts.get(item.id, 0), item.text) for item in items)
+    return csv_response(f"feedback-{utcnow():%Y%m%d}.csv", header, rows)
 
 
 @bp.route("/<int:item_id>/merge", methods=["POST"])

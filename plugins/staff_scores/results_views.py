@@ -3,17 +3,16 @@ my report, the staff board, kudos and the public-board setting. Librarians only.
 
 from __future__ import annotations
 
-import csv
-import io
 import random
 
-from flask import Response, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
 from core.db import get_session
+from core.exports import csv_response
 from core.i18n import pick
 from core.models import Role, User
 from core.security import role_required
@@ -94,11 +93,6 @@ def remind(round_id: int):
     return _act(round_id, act)
 
 
-def spreadsheet_safe(text: str) -> str:
-    """A cell that a spreadsheet shows as text, never runs as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
-
-
 @bp.route("/rounds/<int:round_id>/export.csv")
 @role_required(Role.librarian)
 def export(round_id: int):
@@ -111,19 +105,13 @@ def export(round_id: int):
     criteria = service.criteria_of(db, round_.rubric_id)
     result = service.results(db, round_)
     who = names(db, result.scores)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([_("Rank"), _("Librarian"), _("Raters"), *[pick({"en": c.name_en, "zh_Hans": c.name_zh})
-                                                               for c in criteria],
-                     _("Peer score"), _("Readers' score"), _("Readers' ratings"), _("Final score")])
+    header = [_("Rank"), _("Librarian"), _("Raters"), *[pick({"en": c.name_en, "zh_Hans": c.name_zh}) for c in criteria],
+              _("Peer score"), _("Readers' score"), _("Readers' ratings"), _("Final score")]
     fmt = lambda v: "" if v is None else f"{v:.3f}"  # noqa: E731
-    for score in ordered(result, who):
-        writer.writerow([score.rank or "", spreadsheet_safe(who.get(score.ratee, "")), score.raters,
-                         *[fmt(score.criteria.get(c.id)) for c in criteria], fmt(score.peer), fmt(score.readers),
-                         score.readers_count, fmt(score.final)])
-    response = Response("\ufeff" + out.getvalue(), mimetype="text/csv")
-    response.headers["Content-Disposition"] = f"attachment; filename=staff-scores-round-{round_.id}.csv"
-    return response
+    rows = ([score.rank or "", who.get(score.ratee, ""), score.raters,
+             *[fmt(score.criteria.get(c.id)) for c in criteria], fmt(score.peer), fmt(score.readers),
+             score.readers_count, fmt(score.final)] for score in ordered(result, who))
+    return csv_response(f"staff-scores-round-{round_.id}.csv", header, rows)
 
 
 @bp.route("/me")
