@@ -60,6 +60,11 @@ def engage_demo_data(session, rng, students, librarians):
 
 
 @hookspec
+def engage_point_rules():
+    """Return ``{rule: label}`` naming the points rules this plugin pays (a label is lazy text or ``{"en": …, "zh_Hans": …}``), so readers' points history reads well."""
+
+
+@hookspec
 def engage_badge_rules():
     """Return core.badges.BadgeRule objects (or a list): the badges this plugin offers and how each is earned."""
 

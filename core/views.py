@@ -38,11 +38,26 @@ def menu_items() -> list[MenuItem]:
     return collect([items, *get_host().hooks.engage_menu_items(user=current_user)], MenuItem)
 
 
+def plugin_rule_labels() -> dict[str, dict]:
+    """Every installed plugin's ``{rule: label}`` (hook ``engage_point_rules``), asked once per app:
+    switched-off plugins included, since their entries stay in readers' histories."""
+    host = get_host()
+    labels = current_app.extensions.get("engage.rule_labels")
+    if labels is None:
+        labels = {impl.plugin_name: impl.function() or {}
+                  for impl in host.pm.hook.engage_point_rules.get_hookimpls()}
+        current_app.extensions["engage.rule_labels"] = labels
+    return labels
+
+
 @bp.app_template_global()
 def rule_label(entry: PointEntry) -> str:
-    """A readable name for the rule that paid an entry."""
+    """A readable name for the rule that paid an entry, in the reader's language."""
     if entry.plugin == "core":
         return str(CORE_RULES.get(entry.rule, entry.rule))
+    label = plugin_rule_labels().get(entry.plugin, {}).get(entry.rule)
+    if label is not None:
+        return pick(label) if isinstance(label, dict) else str(label)
     info = get_host().infos.get(entry.plugin)
     return f"{pick(info.title)} · {entry.rule}" if info else entry.rule
 

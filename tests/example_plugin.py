@@ -125,3 +125,8 @@ def engage_content_targets(user):
 @hookimpl
 def engage_answer_rated(session, rating):
     events.append(("rated", rating.staff_id, rating.score, rating.source_ref))
+
+
+@hookimpl
+def engage_point_rules():
+    return {"read": {"en": "Read a book", "zh_Hans": "读了一本书"}}

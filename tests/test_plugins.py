@@ -124,6 +124,20 @@ def test_hook_engage_notification_created(example_app, make_user_in):
     assert example_plugin.events == [("notification", user.id, "hello")]
 
 
+def test_hook_engage_point_rules(example_app, make_user_in):
+    user = make_user_in(example_app)
+    with example_app.app_context(), example_app.extensions["engage.db"].write_session() as session:
+        award(session, user_id=user.id, amount=7, rule="read", plugin="example", idempotency_key="r1")
+        award(session, user_id=user.id, amount=1, rule="unnamed", plugin="example", idempotency_key="r2")
+    client = example_app.test_client()
+    client.post("/auth/login", data={"email": user.email, "password": "correct horse battery"})
+    page = client.get("/me", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Read a book" in page and "Example activity · unnamed" in page  # a rule without a label
+    client.post("/language", data={"locale": "zh_Hans", "next": "/"})
+    switch(example_app, "example", False)  # history keeps its names after a switch-off
+    assert "读了一本书" in client.get("/me").get_data(as_text=True)
+
+
 def test_hook_engage_badge_rules(example_app, make_user_in):
     from core.badges import active_rules
 

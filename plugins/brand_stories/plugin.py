@@ -6,6 +6,7 @@ import click
 from flask import render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import select
 
@@ -144,3 +145,8 @@ def engage_demo_data(session, rng, students, librarians):
 
     populate(session, rng, students, librarians)
 
+
+@hookimpl
+def engage_point_rules():
+    """Names for this plugin's points in readers' history."""
+    return {"vote": _l("Voted in a story poll or contest"), "design accepted": _l("Design accepted"), "contest winner": _l("Winning design")}

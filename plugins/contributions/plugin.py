@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from core.badges import BadgeRule
@@ -116,3 +117,9 @@ def engage_content_targets(user):
     return [ContentTarget(f"contributions:challenge:{c.id}", service.title_of(c),
                           url_for("contributions.challenge", challenge_id=c.id), 30)
             for c in service.challenges(get_session())]
+
+
+@hookimpl
+def engage_point_rules():
+    """Names for this plugin's points in readers' history."""
+    return {"contributions:approved": _l("Contribution approved"), "contributions:featured": _l("Contribution featured")}

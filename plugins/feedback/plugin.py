@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 from flask import render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import select
 
@@ -120,3 +121,9 @@ def engage_screen_slides(screen):
                                   .order_by(FeedbackItem.closed_at.desc()).limit(2)).scalars().all()
     html = render_template("feedback/_slide.html", items=items)
     return Slide("you-said-we-did", _("You said, we did"), Markup(html), url_for("feedback.board", _external=True), 40)
+
+
+@hookimpl
+def engage_point_rules():
+    """Names for this plugin's points in readers' history."""
+    return {"feedback-confirmed": _l("Feedback answered and confirmed"), "feedback-inspired": _l("Feedback that led to a change")}

@@ -10,6 +10,7 @@ import click
 from flask import render_template, url_for
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from core.badges import BadgeRule
@@ -127,3 +128,9 @@ def engage_demo_data(session, rng, students, librarians):
     from .demo import populate
 
     populate(session, rng, librarians)
+
+
+@hookimpl
+def engage_point_rules():
+    """Names for this plugin's points in readers' history."""
+    return {"kudos": _l("Kudos from a colleague")}
