@@ -79,3 +79,22 @@ def test_other_plugins_offer_their_content_as_inspiration_targets(app):
         link = session.execute(select(FeedbackInspiration).where(FeedbackInspiration.item_id == item_id)).scalar_one()
         assert (link.target_key, link.title, link.url) == (episode.key, str(episode.title), episode.url)
     assert app.test_client().get(episode.url).status_code == 200
+
+
+def test_the_demo_library_answers_every_menu_page_for_each_role(app):
+    """The demo with every plugin on: each role's menu pages and the home page answer 200."""
+    import re
+
+    from core.demo import DEMO_PASSWORD, populate
+
+    with app.app_context():
+        assert populate(app.extensions["engage.db"], students=12, progress_label="demo")
+    for email in ("student1@demo.library", "librarian1@demo.library", "admin@demo.library"):
+        client = app.test_client()
+        assert client.post("/auth/login", data={"email": email, "password": DEMO_PASSWORD}).status_code == 302
+        home = client.get("/").get_data(as_text=True)
+        menu = re.search(r'<nav class="menu".*?</nav>', home, re.S).group(0)
+        links = sorted(set(re.findall(r'href="(/[^"]*)"', menu)))
+        assert len(links) >= 5, links
+        for link in links:
+            assert client.get(link).status_code == 200, (email, link)
