@@ -26,17 +26,23 @@ def _public(user_table=_U):
     return (user_table.c.hide_from_boards.is_(False)) & (user_table.c.is_active.is_(True))
 
 
-def _boards_of(user_id: int):
-    """(period, key, total) of every board on which ``user_id`` has a total above zero."""
-    return union_all(
-        select(literal("all").label("period"), literal("").label("period_key"), _T.c.total)
-        .where(_T.c.user_id == user_id, _T.c.total > 0),
-        select(_P.c.period, _P.c.period_key, _P.c.total).where(_P.c.user_id == user_id, _P.c.total > 0))
+def _boards_of(connection, user_id: int) -> list[tuple[str, str, int]]:
+    """(period, key, total) of every board on which ``user_id`` has a total above zero.
+
+    The totals are read FOR UPDATE (PostgreSQL; SQLite's write transactions are serial anyway):
+    an award racing this change waits, then sees the user's new visibility — or this read waits
+    for the award and sees its new totals — so the counts never count a user twice or not at all.
+    """
+    totals = (select(literal("all"), literal(""), _T.c.total).where(_T.c.user_id == user_id, _T.c.total > 0)
+              .with_for_update())
+    periods = (select(_P.c.period, _P.c.period_key, _P.c.total).where(_P.c.user_id == user_id, _P.c.total > 0)
+               .with_for_update())
+    return [tuple(row) for query in (totals, periods) for row in connection.execute(query)]
 
 
 def shift_user(connection, user_id: int, delta: int) -> None:
     """Add (``delta`` = 1) or remove (-1) one user on every board they have points on."""
-    rows = connection.execute(_boards_of(user_id)).all()
+    rows = _boards_of(connection, user_id)
     if not rows:
         return
     stmt = (postgresql if connection.dialect.name == "postgresql" else sqlite).insert(_R)
