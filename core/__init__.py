@@ -29,9 +29,10 @@ def create_app(test_config: dict | None = None, *, plugins: tuple = (), instance
     security.init_app(app)  # before the plugins' blueprints, so they can rate-limit their views
     host = plugin_host.init_app(app, extra_plugins=plugins)
     i18n.init_app(app, host.translation_dirs())
-    from core.text import render_markdown
+    from core.text import plain_excerpt, render_markdown
 
-    app.jinja_env.filters["markdown"] = render_markdown  # {{ text|markdown }}: a user's Markdown, sanitised
+    # {{ text|markdown }}: a user's Markdown, sanitised; {{ text|excerpt(80) }}: its first words as plain text.
+    app.jinja_env.filters.update(markdown=render_markdown, excerpt=plain_excerpt)
     Htmx(app)
     errors.init_app(app)
     from core import badges, badges_views, openbadges_views  # rules are checked at start-up: a duplicate key stops the app

@@ -13,7 +13,6 @@ from sqlalchemy import select
 
 from core.db import get_session
 from core.models import User
-from core.text import plain_excerpt, render_markdown
 from core.ui import is_fragment_request, render
 
 from . import likes, queries, service
@@ -29,17 +28,6 @@ bp = Blueprint("contributions", __name__, url_prefix="/contributions", template_
 def contributions_labels() -> dict:
     """Translated names of kinds, statuses and flags for the plugin's templates."""
     return {"kind": KIND_LABELS, "status": STATUS_LABELS, "flag": FLAG_LABELS}
-
-
-@bp.app_template_global()
-def contributions_markdown(text: str | None):
-    """A reader's Markdown as sanitised HTML (core's one sanitiser)."""
-    return render_markdown(text)
-
-
-@bp.app_template_global()
-def contributions_excerpt(text: str | None, length: int = 160) -> str:
-    return plain_excerpt(text, length)
 
 
 @bp.app_template_filter("challenge_state")

@@ -17,7 +17,6 @@ from core.db import get_db, get_session
 from core.i18n import pick
 from core.images import ImageError
 from core.models import Role, User
-from core.text import render_markdown
 from core.ui import render
 
 from . import service, workflow
@@ -40,12 +39,6 @@ class SubmitForm(FlaskForm):
 
 def category_name(category: FeedbackCategory | None) -> str:
     return pick({"en": category.name_en, "zh_Hans": category.name_zh}) if category else ""
-
-
-@bp.app_template_filter("feedback_markdown")
-def markdown_filter(text: str):
-    """A reader's or librarian's text as sanitised HTML."""
-    return render_markdown(text)
 
 
 @bp.app_template_global("feedback_state")

@@ -10,7 +10,6 @@ from sqlalchemy import select
 from core.db import get_session
 from core.models import Role, User
 from core.security import role_required
-from core.text import render_markdown
 from core.ui import render
 
 from . import service
@@ -21,7 +20,6 @@ bp = Blueprint("staff_scores", __name__, url_prefix="/staff-scores", template_fo
                static_folder="static", static_url_path="/static")
 
 # Comments and kudos are colleagues' own words: shown as sanitised Markdown, never raw HTML.
-bp.add_app_template_filter(render_markdown, "staff_scores_markdown")
 
 
 def round_or_404(round_id: int) -> Round:
