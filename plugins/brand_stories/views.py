@@ -15,7 +15,6 @@ from core.exports import csv_response
 from core.images import ImageError, clean_image
 from core.models import Role, User, utcnow
 from core.security import rate_limit
-from core.text import plain_excerpt, render_markdown
 from core.ui import render
 
 from . import charts, voting
@@ -25,12 +24,6 @@ from .models import Ballot, Character, Contest, Design, Episode, Poll, RankBallo
 bp = Blueprint("brand_stories", __name__, url_prefix="/stories", template_folder="templates",
                static_folder="static", static_url_path="/static")
 VOTE_LIMIT = "30/minute"
-
-
-@bp.context_processor
-def _text_helpers():
-    """Readers' and librarians' Markdown is shown only through core's sanitiser."""
-    return {"render_markdown": render_markdown, "plain_excerpt": plain_excerpt}
 
 
 # --- helpers shared with the librarians' pages -------------------------------------------------
@@ -180,19 +173,28 @@ def vote(poll_id: int):
     """Cast or change an approval ballot; refused after close, for other polls' options, or empty."""
     db = get_session()
     ballot_poll = poll_or_404(db, poll_id)
+    return _record_ballot(lambda: voting.cast_approval(db, poll=ballot_poll, user_id=current_user.id,
+                                                       option_ids=request.form.getlist("option")),
+                          (_("Your ballot is recorded."), _("Your ballot is changed.")),
+                          "brand_stories.poll", poll_id=poll_id)
+
+
+def _record_ballot(cast, said: tuple[str, str], endpoint: str, **values):
+    """Cast a ballot and commit; a refused or racing ballot (a second tab) changes nothing and
+    shows its message. ``said`` is what to tell a first and a changed ballot."""
+    db = get_session()
     try:
-        first = voting.cast_approval(db, poll=ballot_poll, user_id=current_user.id,
-                                     option_ids=request.form.getlist("option"))
+        first = cast()
         db.commit()
     except voting.VoteError as exc:
         db.rollback()
-        return _refuse(str(exc), exc.status, "brand_stories.poll", poll_id=poll_id)
+        return _refuse(str(exc), exc.status, endpoint, **values)
     except IntegrityError:
         db.rollback()
         return _refuse(_("Your ballot was being recorded from another tab at the same moment; "
-                         "it is counted once. Check it below."), 409, "brand_stories.poll", poll_id=poll_id)
-    flash(_("Your ballot is recorded.") if first else _("Your ballot is changed."), "success")
-    return redirect(url_for("brand_stories.poll", poll_id=poll_id), 303)
+                         "it is counted once. Check it below."), 409, endpoint, **values)
+    flash(said[0] if first else said[1], "success")
+    return redirect(url_for(endpoint, **values), 303)
 
 
 def _refuse(message: str, status: int, endpoint: str, **values):
@@ -278,18 +280,9 @@ def rank(contest_id: int):
     if match is None:
         abort(404)
     ranks = {key[5:]: value for key, value in request.form.items() if key.startswith("rank-")}
-    try:
-        first = voting.cast_ranking(db, contest=match, user_id=current_user.id, ranks=ranks)
-        db.commit()
-    except voting.VoteError as exc:
-        db.rollback()
-        return _refuse(str(exc), exc.status, "brand_stories.contest", contest_id=contest_id)
-    except IntegrityError:
-        db.rollback()
-        return _refuse(_("Your ballot was being recorded from another tab at the same moment; "
-                         "it is counted once. Check it below."), 409, "brand_stories.contest", contest_id=contest_id)
-    flash(_("Your ranking is recorded.") if first else _("Your ranking is changed."), "success")
-    return redirect(url_for("brand_stories.contest", contest_id=contest_id), 303)
+    return _record_ballot(lambda: voting.cast_ranking(db, contest=match, user_id=current_user.id, ranks=ranks),
+                          (_("Your ranking is recorded."), _("Your ranking is changed.")),
+                          "brand_stories.contest", contest_id=contest_id)
 
 
 @bp.route("/contests/<int:contest_id>/ballots.csv")
