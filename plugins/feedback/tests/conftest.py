@@ -1,5 +1,5 @@
-"""Fixtures for the feedback tests: an app with the feedback plugin alone (the other built-in
-plugins switched off so their work in progress cannot disturb these tests) plus a probe plugin."""
+"""Fixtures for the feedback tests: an app with every built-in plugin plus a probe plugin that
+records rated answers and offers one content target."""
 
 from __future__ import annotations
 
@@ -11,9 +11,6 @@ from core.testing import PASSWORD, create_test_user
 
 from . import listener_plugin
 
-OTHERS = ("contributions", "brand_stories", "staff_scores")
-
-
 def switch(app, name: str, enabled: bool) -> None:
     with app.app_context(), app.extensions["engage.db"].write_session() as session:
         set_enabled(session, name=name, enabled=enabled, actor_id=None)
@@ -22,11 +19,7 @@ def switch(app, name: str, enabled: bool) -> None:
 @pytest.fixture
 def fb_app(app_factory):
     listener_plugin.ratings.clear()
-    app = app_factory(plugins=(listener_plugin,))
-    for name in OTHERS:
-        if name in app.extensions["engage.plugins"].infos:  # one that fails to import is off already
-            switch(app, name, False)
-    return app
+    return app_factory(plugins=(listener_plugin,))
 
 
 @pytest.fixture

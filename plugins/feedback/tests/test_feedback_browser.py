@@ -11,7 +11,6 @@ from core.models import Role
 from core.screens import make_token, save_screen
 from core.testing import create_test_user, make_app, serve, sign_in, sweep
 
-from .conftest import OTHERS, switch
 
 pytestmark = pytest.mark.browser
 
@@ -22,9 +21,6 @@ STUDENT, LIBRARIAN = "reader@fb.library", "librarian@fb.library"
 def live(database_url, tmp_path):
     """The app with demo data, a student and a librarian, and a lobby screen with the board slide."""
     app = make_app(database_url, tmp_path)
-    for name in OTHERS:
-        if name in app.extensions["engage.plugins"].infos:
-            switch(app, name, False)
     database = app.extensions["engage.db"]
     with app.app_context():
         populate(database, students=40)

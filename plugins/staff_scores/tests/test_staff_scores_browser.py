@@ -14,8 +14,8 @@ pytestmark = pytest.mark.browser
 
 
 def demo_app(app_factory):
-    """An app with only this plugin, the demo data, and one closed round waiting to be published."""
-    app = app_factory(BUILTIN_PLUGINS=("plugins.staff_scores.plugin",))
+    """An app with the plugin's demo data and one closed round waiting to be published."""
+    app = app_factory()
     admin = create_test_user(app, Role.admin, display_name="Admin 管理员")
     librarians = [create_test_user(app, Role.librarian, display_name=name)
                   for name in ("Wang Lin 王琳", "Chen Yu 陈宇", "Zhao Min 赵敏")]
