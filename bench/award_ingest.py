@@ -27,20 +27,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from sqlalchemy import create_engine, func, select, text
+from _pg import fresh_schema_url
+from sqlalchemy import func, select
 
 TARGET_SQLITE = 2_000  # awards per second
 RULES = [("visit", 5), ("borrow", 10), ("event", 20), ("review", 15), ("quiz", 8)]
-
-
-def _pg_schema_url(url: str, schema: str) -> str:
-    """Recreate ``schema`` and return ``url`` with its search_path set to it."""
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine.dispose()
-    return f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
 
 
 def _percentile(sorted_values: list[float], pct: float) -> float:
@@ -70,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.database_url:
         if not args.database_url.startswith("postgresql"):
             parser.error("--database-url must be a PostgreSQL URL (SQLite is the default)")
-        url = _pg_schema_url(args.database_url, args.schema)
+        url = fresh_schema_url(args.database_url, args.schema)
         label = f"PostgreSQL (schema {args.schema})"
     else:
         url = f"sqlite:///{Path(tmp.name) / 'bench.sqlite'}"

@@ -33,6 +33,7 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from _pg import schema_url
 from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -168,10 +169,6 @@ def build_sqlite(path: Path, users: int, rows: int, hidden: float, inactive: flo
 
 # --- PostgreSQL ------------------------------------------------------------------------
 
-def _schema_url(url: str, schema: str) -> str:
-    return f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
-
-
 def build_pg(url: str, schema: str, users: int, rows: int, hidden: float, inactive: float,
              calendar, rebuild: bool) -> Built:
     from sqlmodel import SQLModel
@@ -191,13 +188,13 @@ def build_pg(url: str, schema: str, users: int, rows: int, hidden: float, inacti
             found = None
         if found:
             admin.dispose()
-            return Built(_schema_url(url, schema), rows, datetime.fromisoformat(found[0]), None)
+            return Built(schema_url(url, schema), rows, datetime.fromisoformat(found[0]), None)
         conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     admin.dispose()
     started = time.perf_counter()
     ref = datetime.now(timezone.utc).replace(microsecond=0)
-    scoped = _schema_url(url, schema)
+    scoped = schema_url(url, schema)
     engine = create_engine(scoped)
     SQLModel.metadata.create_all(engine)
     rule, amount = _rule_sql("i")

@@ -53,19 +53,9 @@ RESULTS = ROOT / "bench" / "results"
 PASSWORD = "bench-vote-burst-2026"
 sys.path.insert(0, str(ROOT))
 
+from _pg import fresh_schema_url  # noqa: E402  (bench/ is the script's own folder)
+
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def _pg_schema_url(url: str, schema: str) -> str:
-    """Recreate ``schema`` and return ``url`` with its search_path set to it."""
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine.dispose()
-    return f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
 
 
 def build(database_url: str, instance: Path, voters: int) -> tuple[int, list[int], list[str]]:
@@ -257,7 +247,7 @@ def main() -> int:
     shutil.rmtree(instance, ignore_errors=True)
     instance.mkdir(parents=True)
     if opts.database_url:
-        url, label = _pg_schema_url(opts.database_url, opts.schema), f"PostgreSQL (schema {opts.schema})"
+        url, label = fresh_schema_url(opts.database_url, opts.schema), f"PostgreSQL (schema {opts.schema})"
     else:
         url, label = f"sqlite:///{instance / 'engage.sqlite'}", "SQLite (WAL)"
     poll_id, option_ids, emails = build(url, instance, opts.voters)
