@@ -36,7 +36,9 @@ def test_plain_excerpt():
     assert render_markdown(None) == "" and plain_excerpt(None) == ""
 
 
-def test_templates_have_a_markdown_filter(app):
+def test_templates_have_markdown_and_excerpt_filters(app):
     with app.app_context():
         html = app.jinja_env.from_string("{{ text|markdown }}").render(text="*hi* <script>x</script>")
+        short = app.jinja_env.from_string("{{ text|excerpt(8) }}").render(text="**Quiet** please, everyone")
     assert "<em>hi</em>" in html and "<script>" not in html
+    assert short == "Quiet p…"
