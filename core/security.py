@@ -10,8 +10,10 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import bindparam, select, true
+from sqlalchemy.orm import make_transient_to_detached
 
-from core.db import get_session
+from core.db import get_db
 from core.models import Role, User
 
 
@@ -23,14 +25,33 @@ def init_app(app: Flask) -> None:
     login.login_message = _l("Please sign in to continue.")
     login.login_message_category = "info"
 
-    @login.user_loader
-    def _load(user_id: str):
-        user = get_session().get(User, int(user_id)) if user_id.isdigit() else None
-        return user if user and user.is_active else None
+    login.user_loader(load_user)
 
     app.extensions["engage.limiter"] = Limiter(
         get_remote_address, app=app, storage_uri=app.config["RATELIMIT_STORAGE_URI"],
         default_limits=[], headers_enabled=app.config["RATELIMIT_HEADERS_ENABLED"])
+
+
+_USER = select(User.__table__).where(User.__table__.c.id == bindparam("id"), User.__table__.c.is_active == true())
+
+
+def load_user(user_id: str) -> User | None:
+    """The signed-in user of a request (Flask-Login's loader), or None when unknown or deactivated.
+
+    Read on a connection of its own, outside the request's session: a write request's session
+    takes SQLite's write lock with its first statement, and every request loads its user, so
+    the lock is held only while a view writes. The user comes back detached, as if loaded and
+    its session closed: a view that changes it adds it to its own session (``db.add(user)``).
+    """
+    if not user_id.isdigit():
+        return None
+    with get_db().engine.connect() as connection:
+        row = connection.execute(_USER, {"id": int(user_id)}).first()
+    if row is None:
+        return None
+    user = User(**row._mapping)
+    make_transient_to_detached(user)
+    return user
 
 
 def rate_limit(app: Flask, endpoint: str, limit: str) -> None:
