@@ -1,6 +1,6 @@
-"""The award's three statements, compiled once per database and run on the DB-API cursor.
+"""Hot-path SQL: statements compiled once per database and run on the session's DB-API cursor.
 
-An award is the hottest write in the app. Through SQLAlchemy's execution layer each of its
+An award is the hottest write in the app (with a ballot in a vote burst). Through SQLAlchemy's execution layer each of its
 statements cost several times the work SQLite itself does, so they are compiled from the
 table definitions once per dialect and executed on the session's own DB-API connection,
 inside the session's transaction. Bind values go through the columns' own bind processors,
@@ -9,7 +9,9 @@ so what lands in the tables is exactly what SQLAlchemy would have written.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import datetime
+from typing import Callable, Iterator
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -66,6 +68,43 @@ class AwardSQL:
 
 
 _COMPILED: dict[str, AwardSQL] = {}
+_STATEMENTS: dict[tuple[str, str], str] = {}
+
+
+def compiled(session: Session, name: str, statement) -> str:
+    """The SQL of ``statement`` for the session's database, compiled once per database and ``name``.
+
+    ``statement`` may be a function of the dialect's own ``insert`` (which has
+    ``on_conflict_do_nothing``). Parameters are named (``bindparam("x")``) and bound as plain
+    values: pass timestamps through ``bind_time``. Run it on ``cursor(session)``.
+    """
+    dialect = session.get_bind().dialect
+    sql = _STATEMENTS.get((dialect.name, name))
+    if sql is None:
+        pg = dialect.name == "postgresql"
+        if callable(statement):
+            statement = statement(postgresql.insert if pg else sqlite.insert)
+        sql = _STATEMENTS[(dialect.name, name)] = str(statement.compile(
+            dialect=dialect if pg else sqlite.dialect(paramstyle="named")))
+    return sql
+
+
+@contextmanager
+def cursor(session: Session) -> Iterator:
+    """The DB-API cursor of the session's own connection, inside its transaction (pending ORM
+    changes are flushed first, as ``session.execute`` would)."""
+    if session.autoflush:
+        session.flush()
+    handle = session.connection().connection.driver_connection.cursor()
+    try:
+        yield handle
+    finally:
+        handle.close()
+
+
+def bind_time(session: Session, moment: datetime):
+    """A timestamp as the driver should receive it (SQLite: UTC text; PostgreSQL: as is)."""
+    return award_sql(session).time(moment)
 
 
 def award_sql(session: Session) -> AwardSQL:

@@ -9,7 +9,6 @@ no-op on both databases, even when two processes race with the same key.
 from __future__ import annotations
 
 from collections import defaultdict
-from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Callable, Iterable
@@ -20,6 +19,7 @@ from sqlmodel import Session
 
 from core import ranks  # also keeps rank counts right when users opt out of boards
 from core.ledger_sql import award_sql, rank_changes
+from core.ledger_sql import cursor as ledger_cursor
 from core.badges import check_points
 from core.levels import note_level_up
 from core.models import AuditEntry, PeriodTotal, PointEntry, PointTotal, utcnow
@@ -75,11 +75,9 @@ def award(
         if amount <= 0:
             return AwardResult("capped", 0)
 
-    if session.autoflush:
-        session.flush()  # as session.execute would: the statements below share its transaction
     sql = award_sql(session)
     stamp = sql.time(at)
-    with closing(session.connection().connection.driver_connection.cursor()) as cursor:
+    with ledger_cursor(session) as cursor:
         cursor.execute(sql.entry, {
             "user_id": user_id, "amount": amount, "rule": rule, "plugin": plugin, "source_ref": source_ref,
             "actor_id": actor_id, "reason": reason, "reverses_id": reverses_id,
