@@ -41,6 +41,9 @@ def create_app(test_config: dict | None = None, *, plugins: tuple = (), instance
     app.register_blueprint(openbadges_views.bp)
     for blueprint in (views.bp, auth.bp, admin.bp, boards_views.bp, notification_views.bp):
         app.register_blueprint(blueprint)
+    from core import rewards
+
+    rewards.init_app(app)
     from core import screens, screens_views  # library screens: the TV page and the librarians' pages
     screens.init_app(app)
     app.register_blueprint(screens_views.bp)

@@ -137,12 +137,35 @@ def check():
             return check_totals(session, progress=progress)
 
     problems = _progress_run("Checking totals against the ledger", work)
+    from core.rewards import failed
+
+    with _db().session() as session:
+        stuck = failed(session)
+    for reward in stuck:
+        click.echo(f"reward {reward.idempotency_key} for user {reward.user_id} failed {reward.attempts} times: "
+                   f"{reward.last_error}", err=True)
     if problems:
         for line in problems[:50]:
             click.echo(line, err=True)
         click.echo(f"{len(problems)} totals differ from the ledger; run `engage rebuild-totals`.", err=True)
+    if stuck:
+        click.echo(f"{len(stuck)} queued rewards could not be paid; mend the cause, then run "
+                   "`engage pay-rewards --retry`.", err=True)
+    if problems or stuck:
         sys.exit(1)
-    click.echo("All totals equal the ledger.")
+    click.echo("All totals equal the ledger; no reward is stuck in the queue.")
+
+
+@main.command("pay-rewards")
+@click.option("--retry", is_flag=True, help="Also retry rewards set aside after failing repeatedly.")
+@with_appcontext
+def pay_rewards(retry: bool):
+    """Pay every reward waiting in the queue now (the app's own threads do this within seconds)."""
+    from core.rewards import pay_all, retry_failed
+
+    retried = retry_failed(_db()) if retry else 0
+    paid = pay_all(_db())
+    click.echo(f"{paid} rewards paid" + (f" ({retried} set-aside rewards retried)." if retry else "."))
 
 
 @main.command("rebuild-totals")

@@ -32,6 +32,14 @@ class Defaults:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_HTTPONLY = True
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    # The reward queue (core.rewards): each process's paying thread looks every REWARD_POLL_SECONDS
+    # and pays REWARD_BATCH rewards per transaction once its process has served no request for
+    # REWARD_QUIET_SECONDS, or when the oldest reward has waited REWARD_MAX_DELAY_SECONDS.
+    REWARD_QUEUE_THREAD = True
+    REWARD_POLL_SECONDS = 1.0
+    REWARD_QUIET_SECONDS = 0.3
+    REWARD_MAX_DELAY_SECONDS = 10.0
+    REWARD_BATCH = 50
     # Weeks ("2026-W05") that neither break nor extend a badge's weekly streak, e.g. exam breaks.
     HOLIDAY_WEEKS: list[str] = []
     # The library as the issuer of Open Badges (ISSUER_URL defaults to this site's home page,

@@ -12,6 +12,7 @@ from core.accounts import create_user, hash_password
 from core.models import Role, User
 from core.plugins import get_host
 from core.points import adjust, award, current_calendar
+from core.rewards import pay_all
 
 DEMO_PASSWORD = "demo-pass-2024"
 COHORTS = ["文学院 Liberal Arts", "历史学院 History", "物理学院 Physics", "化学化工学院 Chemistry",
@@ -49,6 +50,7 @@ def populate(db, *, students: int = 200, seed: int = 2024, progress_label: str |
     _point_history(db, people, librarians, rng, progress_label)
     with db.write_session() as session:
         get_host().hooks.engage_demo_data(session=session, rng=rng, students=people, librarians=librarians)
+    pay_all(db)  # the rewards plugins queued (demo votes, say), so the demo opens with them paid
     with db.write_session() as session:
         _lobby_screens(session, admin_id=librarians[0].id)
     return True

@@ -184,6 +184,25 @@ class ActivityEntry(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
 
 
+class PendingReward(SQLModel, table=True):
+    """Points (and the activity they count for badges) queued by a hot write, paid a moment later
+    by the reward queue (``core.rewards``); deleted once paid."""
+
+    __tablename__ = "core_pending_reward"
+
+    id: int | None = Field(default=None, sa_column=Column(LedgerId, primary_key=True, autoincrement=True))
+    user_id: int = Field(foreign_key="core_user.id")
+    amount: int
+    rule: str = Field(max_length=80)
+    plugin: str = Field(max_length=40)
+    idempotency_key: str = Field(max_length=200, unique=True)
+    source_ref: str | None = Field(default=None, max_length=120)
+    activity: str | None = Field(default=None, max_length=60)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False, index=True))
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=500)
+
+
 class AuditEntry(SQLModel, table=True):
     """A manual change of points, roles, plugin state or settings: who, what, why, when."""
 

@@ -78,10 +78,11 @@ def database_url(tmp_path, pg_schema_url):
 
 
 def make_app(database_url, tmp_path, plugins=(), **config):
-    """An app for tests: CSRF and rate limits off unless a test turns them on."""
+    """An app for tests: CSRF and rate limits off unless a test turns them on; no reward-queue
+    thread (a test pays queued rewards with ``core.rewards.pay_all`` when it wants them)."""
     settings = {"TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_URL": database_url,
                 "PLUGIN_REFRESH_SECONDS": 0, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False,
-                "PLUGIN_ENTRY_POINT_GROUP": None}
+                "PLUGIN_ENTRY_POINT_GROUP": None, "REWARD_QUEUE_THREAD": False}
     settings.update(config)
     return create_app(settings, plugins=plugins, instance_path=str(tmp_path / "instance"))
 
@@ -98,6 +99,7 @@ def app_factory(database_url, tmp_path):
 
     yield factory
     for app in apps:
+        app.extensions["engage.rewards"].stop()
         app.extensions["engage.db"].dispose()
 
 

@@ -1,0 +1,195 @@
+"""The reward queue: points for a hot write, paid a moment after it commits.
+
+A vote in a lobby burst must be cheap: a thousand readers scanning a QR code at once. Paying its
+points in the ballot's own transaction means the ledger row, four totals, rank counts, an
+activity, badge checks and notifications, all under SQLite's single write lock. Instead the
+plugin calls ``defer_award`` in its transaction: one row in ``core_pending_reward``, which
+commits (or rolls back) with the ballot, so a reward is never lost and never paid for a ballot
+that did not land. The queue then pays it through ``core.points.award`` and
+``core.activity.record_activity`` in a transaction of its own, where the ledger's rule holds as
+everywhere (ledger row and totals together); the idempotency key makes paying twice impossible,
+even when two processes pay at once.
+
+When: every app process runs one paying thread (started by its first request). It pays once its
+process has served no request for ``REWARD_QUIET_SECONDS`` (the burst is over), or once the
+oldest reward has waited ``REWARD_MAX_DELAY_SECONDS``, in small batches so requests still get
+the write lock in between: a burst's CPU goes to its ballots, and readers see their points
+within seconds. ``engage pay-rewards`` pays everything at once, and
+``engage check`` reports rewards that failed repeatedly.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from datetime import timedelta
+
+from flask import Flask
+from sqlalchemy import bindparam, delete, func, literal_column, select, update
+from sqlmodel import Session
+
+from core.activity import record_activity
+from core.db import Database
+from core.ledger_sql import bind_time, compiled, cursor
+from core.models import PendingReward, utcnow
+from core.points import award
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 5
+_COLUMNS = ("user_id", "amount", "rule", "plugin", "idempotency_key", "source_ref", "activity", "created_at")
+
+
+def _insert(insert):
+    table = PendingReward.__table__
+    return (insert(table).values({c: bindparam(c) for c in _COLUMNS} | {"attempts": literal_column("0")})
+            .on_conflict_do_nothing(index_elements=["idempotency_key"]))
+
+
+def defer_award(session: Session, *, user_id: int, amount: int, rule: str, plugin: str, idempotency_key: str,
+                source_ref: str | None = None, activity: str | None = None) -> None:
+    """Queue ``amount`` points for ``rule`` (and, with ``activity``, the activity of that kind in
+    ``plugin`` for badges), paid once per ``idempotency_key`` shortly after the caller commits.
+
+    Runs in the caller's transaction, as one insert; queuing the same key again is a no-op.
+    """
+    with cursor(session) as handle:
+        handle.execute(compiled(session, "core.rewards.defer", _insert), {
+            "user_id": user_id, "amount": amount, "rule": rule, "plugin": plugin,
+            "idempotency_key": idempotency_key, "source_ref": source_ref, "activity": activity,
+            "created_at": bind_time(session, utcnow())})
+
+
+def _pay(session: Session, row: PendingReward) -> None:
+    award(session, user_id=row.user_id, amount=row.amount, rule=row.rule, plugin=row.plugin,
+          idempotency_key=row.idempotency_key, source_ref=row.source_ref)
+    if row.activity:
+        record_activity(session, user_id=row.user_id, plugin=row.plugin, kind=row.activity,
+                        source_ref=row.source_ref or row.idempotency_key)
+
+
+def pay_due(db: Database, *, limit: int = 200) -> int:
+    """Pay up to ``limit`` queued rewards, oldest first, in one transaction; returns how many.
+
+    Needs an app context (awards notify and check badges). A reward that fails is retried
+    alone; one that keeps failing is set aside after ``MAX_ATTEMPTS`` with its error.
+    """
+    with db.session(write=True) as session:
+        query = (select(PendingReward).where(PendingReward.attempts < MAX_ATTEMPTS)
+                 .order_by(PendingReward.id).limit(limit))
+        if not db.is_sqlite:
+            query = query.with_for_update(skip_locked=True)  # two processes take different rows
+        rows = session.execute(query).scalars().all()
+        try:
+            for row in rows:
+                _pay(session, row)
+            session.execute(delete(PendingReward).where(PendingReward.id.in_([r.id for r in rows])))
+            session.commit()
+            return len(rows)
+        except Exception:
+            session.rollback()
+            ids = [r.id for r in rows]
+    return sum(_pay_alone(db, reward_id) for reward_id in ids)
+
+
+def _pay_alone(db: Database, reward_id: int) -> int:
+    try:
+        with db.write_session() as session:
+            row = session.get(PendingReward, reward_id)
+            if row is None:
+                return 0
+            _pay(session, row)
+            session.delete(row)
+        return 1
+    except Exception as exc:  # noqa: BLE001 — kept with the row for `engage check`
+        log.exception("reward %s could not be paid", reward_id)
+        with db.write_session() as session:
+            session.execute(update(PendingReward).where(PendingReward.id == reward_id).values(
+                attempts=PendingReward.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:500]))
+        return 0
+
+
+def pay_all(db: Database) -> int:
+    """Pay everything queued now (``engage pay-rewards``, tests); returns how many were paid."""
+    paid = 0
+    while batch := pay_due(db):
+        paid += batch
+    return paid
+
+
+def _waiting(db: Database) -> tuple[int, object]:
+    """How many rewards wait to be paid, and when the oldest was queued."""
+    with db.session() as session:
+        return tuple(session.execute(select(func.count(), func.min(PendingReward.created_at))
+                                     .where(PendingReward.attempts < MAX_ATTEMPTS)).one())
+
+
+def retry_failed(db: Database) -> int:
+    """Give rewards set aside after repeated failures another round of attempts; returns how many."""
+    with db.write_session() as session:
+        return session.execute(update(PendingReward).where(PendingReward.attempts >= MAX_ATTEMPTS)
+                               .values(attempts=0)).rowcount
+
+
+def failed(session: Session) -> list[PendingReward]:
+    """Rewards set aside after failing ``MAX_ATTEMPTS`` times, for ``engage check``."""
+    return list(session.execute(select(PendingReward).where(PendingReward.attempts >= MAX_ATTEMPTS)
+                                .order_by(PendingReward.id)).scalars())
+
+
+class RewardQueue:
+    """The paying thread of one app process (started lazily, again after a fork)."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.quiet = float(app.config["REWARD_QUIET_SECONDS"])
+        self.max_delay = float(app.config["REWARD_MAX_DELAY_SECONDS"])
+        self.idle_poll = float(app.config["REWARD_POLL_SECONDS"])
+        self.batch = int(app.config["REWARD_BATCH"])
+        self._pid = None
+        self._last_request = 0.0
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+
+    def ensure_running(self) -> None:
+        """Note that this process is serving a request; start its paying thread if not yet."""
+        self._last_request = time.monotonic()
+        if self._pid == os.getpid():
+            return
+        with self._lock:
+            if self._pid != os.getpid():
+                self._pid = os.getpid()
+                threading.Thread(target=self._run, name="engage-rewards", daemon=True).start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    def _run(self) -> None:
+        db = self.app.extensions["engage.db"]
+        while not self._stopping.wait(self.idle_poll):
+            try:
+                with self.app.app_context():
+                    self.drain(db)
+            except Exception:  # noqa: BLE001 — the database may be briefly away; try again later
+                log.exception("the reward queue could not pay")
+
+    def drain(self, db: Database) -> None:
+        """Pay in batches while rewards wait, unless this process is busy and none has waited too long."""
+        while not self._stopping.is_set():
+            count, oldest = _waiting(db)
+            if not count:
+                return
+            busy = time.monotonic() - self._last_request < self.quiet
+            if busy and utcnow() - oldest < timedelta(seconds=self.max_delay):
+                return  # look again after the next poll interval
+            if not pay_due(db, limit=self.batch):
+                return
+
+
+def init_app(app: Flask) -> None:
+    """Give the app its reward queue; its thread starts with the process's first request
+    (unless ``REWARD_QUEUE_THREAD`` is off, as in tests, which pay with ``pay_all``)."""
+    queue = app.extensions["engage.rewards"] = RewardQueue(app)
+    if app.config["REWARD_QUEUE_THREAD"]:
+        app.before_request(queue.ensure_running)

@@ -1,0 +1,142 @@
+"""The reward queue: points queued in a hot write's transaction, paid once, a moment later."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy import func, select
+
+import example_plugin
+from core import rewards
+from core.models import ActivityEntry, BadgeAward, PendingReward, PointEntry, PointTotal
+from core.testing import create_test_user
+
+
+@pytest.fixture
+def ex_app(app_factory):
+    return app_factory(plugins=(example_plugin,))
+
+
+def queue(app, user, key="example:quest:1", amount=7, activity="quest", fail=False):
+    """Queue one reward in a transaction of its own (rolled back when ``fail``)."""
+    db = app.extensions["engage.db"]
+    with pytest.raises(RuntimeError) if fail else _nothing(), app.app_context(), db.write_session() as session:
+        rewards.defer_award(session, user_id=user.id, amount=amount, rule="quest", plugin="example",
+                            idempotency_key=key, source_ref=key, activity=activity)
+        if fail:
+            raise RuntimeError("the hot write failed after queuing")
+
+
+class _nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def counts(app, model, **where):
+    with app.extensions["engage.db"].session() as session:
+        query = select(func.count()).select_from(model)
+        for name, value in where.items():
+            query = query.where(getattr(model, name) == value)
+        return session.execute(query).scalar_one()
+
+
+def pay(app):
+    with app.app_context():
+        return rewards.pay_all(app.extensions["engage.db"])
+
+
+def test_a_reward_is_queued_with_its_transaction_and_paid_once(ex_app):
+    reader = create_test_user(ex_app)
+    queue(ex_app, reader, key="example:quest:lost", fail=True)  # rolled back: nothing queued
+    queue(ex_app, reader)
+    queue(ex_app, reader)  # the same key again: still one
+    assert counts(ex_app, PendingReward) == 1 and counts(ex_app, PointEntry) == 0
+    assert pay(ex_app) == 1 and pay(ex_app) == 0
+    assert counts(ex_app, PendingReward) == 0
+    with ex_app.extensions["engage.db"].session() as session:
+        entry = session.execute(select(PointEntry)).scalar_one()
+        assert (entry.user_id, entry.amount, entry.rule, entry.idempotency_key) == (reader.id, 7, "quest", "example:quest:1")
+        assert session.get(PointTotal, reader.id).total == 7
+    # The activity it carried was recorded, and the badge rules for it ran (the first quest ever).
+    assert counts(ex_app, ActivityEntry, user_id=reader.id, kind="quest") == 1
+    assert counts(ex_app, BadgeAward, user_id=reader.id, badge_key="example:pioneer") == 1
+
+
+def test_a_key_already_paid_is_not_paid_again(ex_app):
+    reader = create_test_user(ex_app)
+    queue(ex_app, reader)
+    pay(ex_app)
+    queue(ex_app, reader)  # queued again after it was paid (a retried request, say)
+    assert pay(ex_app) == 1  # the queue row is settled …
+    assert counts(ex_app, PointEntry, user_id=reader.id) == 1  # … and the ledger paid once
+    assert counts(ex_app, ActivityEntry, user_id=reader.id) == 1
+
+
+def test_a_failing_reward_is_set_aside_and_the_others_are_paid(ex_app, monkeypatch):
+    good, bad = create_test_user(ex_app), create_test_user(ex_app)
+    queue(ex_app, good, key="example:quest:good")
+    queue(ex_app, bad, key="example:quest:bad")
+    real = rewards.award
+
+    def award(session, **kw):
+        if kw["idempotency_key"] == "example:quest:bad":
+            raise ValueError("this reader's account is being moved")
+        return real(session, **kw)
+
+    monkeypatch.setattr(rewards, "award", award)
+    for _round in range(rewards.MAX_ATTEMPTS):
+        pay(ex_app)
+    assert counts(ex_app, PointEntry, user_id=good.id) == 1 and counts(ex_app, PointEntry, user_id=bad.id) == 0
+    with ex_app.extensions["engage.db"].session() as session:
+        (stuck,) = rewards.failed(session)
+    assert stuck.attempts == rewards.MAX_ATTEMPTS and "being moved" in stuck.last_error
+    assert pay(ex_app) == 0  # set aside: no longer tried on every round
+
+    runner = ex_app.test_cli_runner()
+    from core.cli import check, pay_rewards
+
+    result = runner.invoke(check)
+    assert result.exit_code == 1 and "example:quest:bad" in result.output and "pay-rewards --retry" in result.output
+    monkeypatch.setattr(rewards, "award", real)  # the cause is mended
+    result = runner.invoke(pay_rewards, ["--retry"])
+    assert result.exit_code == 0 and "1 rewards paid" in result.output
+    assert counts(ex_app, PointEntry, user_id=bad.id) == 1
+    assert runner.invoke(check).exit_code == 0
+
+
+def wait_for(condition, seconds=10.0):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_the_queue_thread_pays_once_its_process_is_quiet(app_factory):
+    app = app_factory(plugins=(example_plugin,), REWARD_QUEUE_THREAD=True, REWARD_POLL_SECONDS=0.05,
+                      REWARD_QUIET_SECONDS=0.5, REWARD_MAX_DELAY_SECONDS=600)
+    reader = create_test_user(app)
+    client = app.test_client()
+    queue(app, reader)
+    busy_until = time.monotonic() + 1.5
+    while time.monotonic() < busy_until:  # a burst: requests keep coming, the reward waits
+        assert client.get("/").status_code == 200
+        assert counts(app, PointEntry) == 0
+        time.sleep(0.02)
+    assert wait_for(lambda: counts(app, PointEntry, user_id=reader.id) == 1)  # quiet: paid
+    assert counts(app, PendingReward) == 0
+
+
+def test_the_queue_thread_pays_a_reward_that_waited_too_long_even_while_busy(app_factory):
+    app = app_factory(plugins=(example_plugin,), REWARD_QUEUE_THREAD=True, REWARD_POLL_SECONDS=0.05,
+                      REWARD_QUIET_SECONDS=60, REWARD_MAX_DELAY_SECONDS=0.3)
+    reader = create_test_user(app)
+    client = app.test_client()
+    client.get("/")  # starts this process's paying thread; from now on it counts as busy
+    queue(app, reader)
+    assert wait_for(lambda: counts(app, PointEntry, user_id=reader.id) == 1)
