@@ -97,7 +97,7 @@ def populate(session, rng, students, librarians) -> None:
     session.add_all(options)
     session.flush()
     for student in rng.sample(students, k=min(24, len(students))):
-        voting.cast_approval(session, poll=poll, user_id=student.id,
+        voting.cast_approval(session, poll_id=poll.id, user_id=student.id,
                              option_ids=[o.id for o in rng.sample(options, k=rng.randint(1, 3))])
 
     _closed_contest(session, rng, students, now)

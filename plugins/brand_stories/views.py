@@ -172,10 +172,11 @@ def poll(poll_id: int):
 def vote(poll_id: int):
     """Cast or change an approval ballot; refused after close, for other polls' options, or empty."""
     db = get_session()
-    ballot_poll = poll_or_404(db, poll_id)
-    return _record_ballot(lambda: voting.cast_approval(db, poll=ballot_poll, user_id=current_user.id,
-                                                       option_ids=request.form.getlist("option")),
-                          (_("Your ballot is recorded."), _("Your ballot is changed.")),
+    return _record_ballot(lambda: voting.cast_approval(db, poll_id=poll_id, user_id=current_user.id,
+                                                       option_ids=request.form.getlist("option"),
+                                                       see_unpublished=is_librarian()),
+                          (_("Your ballot is recorded. Your %(points)d points follow in a moment.", points=voting.VOTE_POINTS),
+                           _("Your ballot is changed.")),
                           "brand_stories.poll", poll_id=poll_id)
 
 
@@ -188,6 +189,8 @@ def _record_ballot(cast, said: tuple[str, str], endpoint: str, **values):
         db.commit()
     except voting.VoteError as exc:
         db.rollback()
+        if exc.status == 404:
+            abort(404)
         return _refuse(str(exc), exc.status, endpoint, **values)
     except IntegrityError:
         db.rollback()
@@ -281,7 +284,8 @@ def rank(contest_id: int):
         abort(404)
     ranks = {key[5:]: value for key, value in request.form.items() if key.startswith("rank-")}
     return _record_ballot(lambda: voting.cast_ranking(db, contest=match, user_id=current_user.id, ranks=ranks),
-                          (_("Your ranking is recorded."), _("Your ranking is changed.")),
+                          (_("Your ranking is recorded. Your %(points)d points follow in a moment.", points=voting.VOTE_POINTS),
+                           _("Your ranking is changed.")),
                           "brand_stories.contest", contest_id=contest_id)
 
 

@@ -15,13 +15,15 @@ from datetime import datetime
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlmodel import Session
 
 from core.activity import record_activity
+from core.ledger_sql import bind_time, compiled, cursor
 from core.models import utcnow
 from core.notifications import notify
 from core.points import award
+from core.rewards import defer_award
 from core.ui import path_for
 
 from . import schulze
@@ -75,52 +77,96 @@ def options_for(session: Session, poll: Poll, user_id: int | None) -> list[PollO
 
 # --- casting --------------------------------------------------------------------------------
 
-def _replace(session: Session, current, history, owner: str, owner_id: int, user_id: int, choices: list[int]) -> bool:
-    """Store ``choices`` as the voter's current ballot, keeping the one it replaces in ``history``.
+class _BallotSQL:
+    """The four statements behind a ballot table (current ballots plus their history), compiled
+    once per database by ``core.ledger_sql.compiled``: a vote is the hot path of a lobby burst."""
+
+    def __init__(self, current, history, owner: str) -> None:
+        table, kept = current.__table__, history.__table__
+        voter = (table.c[owner] == bindparam("owner")) & (table.c.user_id == bindparam("user_id"))
+        first = {owner: bindparam("owner"), **{c: bindparam(c) for c in ("user_id", "choices", "cast_at")}}
+        if "code" in table.c:
+            first["code"] = bindparam("code")
+        self.name = table.name
+        self.statements = {
+            "mine": select(table.c.choices, table.c.cast_at).where(voter),
+            "first": insert(table).values(first),
+            "keep": insert(kept).values({owner: bindparam("owner"), **{
+                c: bindparam(c) for c in ("user_id", "choices", "cast_at", "replaced_at")}}),
+            "change": update(table).where(voter).values(choices=bindparam("choices"), cast_at=bindparam("cast_at")),
+        }
+
+    def sql(self, session: Session, which: str) -> str:
+        return compiled(session, f"{self.name}.{which}", self.statements[which])
+
+
+_APPROVAL = _BallotSQL(Ballot, BallotHistory, "poll_id")
+_RANKED = _BallotSQL(RankBallot, RankBallotHistory, "contest_id")
+
+
+def _replace(session: Session, ballots: _BallotSQL, owner_id: int, user_id: int, choices: list[int]) -> bool:
+    """Store ``choices`` as the voter's current ballot, keeping the one it replaces in the history.
 
     Returns True for a first ballot, False when the voter changed an earlier one. A concurrent
     first ballot from another tab makes the insert raise IntegrityError; the caller rolls back
-    and says so. Core statements rather than ORM objects: this is the hot path of a vote.
+    and says so.
     """
-    table, kept = current.__table__, history.__table__
-    text, now = json.dumps(choices), utcnow()
-    mine = (table.c[owner] == owner_id) & (table.c.user_id == user_id)
-    earlier = session.execute(select(table.c.choices, table.c.cast_at).where(mine)).first()
-    if earlier is None:
-        values = {owner: owner_id, "user_id": user_id, "choices": text, "cast_at": now}
-        if current is RankBallot:
-            values["code"] = secrets.token_hex(8)
-        session.execute(insert(table).values(**values))
-        return True
-    session.execute(insert(kept).values(**{owner: owner_id}, user_id=user_id, choices=earlier.choices,
-                                        cast_at=earlier.cast_at, replaced_at=now))
-    session.execute(update(table).where(mine).values(choices=text, cast_at=now))
+    voter = {"owner": owner_id, "user_id": user_id}
+    now, text = bind_time(session, utcnow()), json.dumps(choices)
+    with cursor(session) as handle:
+        handle.execute(ballots.sql(session, "mine"), voter)
+        earlier = handle.fetchone()
+        if earlier is None:
+            handle.execute(ballots.sql(session, "first"),
+                           {**voter, "choices": text, "cast_at": now, "code": secrets.token_hex(8)})
+            return True
+        handle.execute(ballots.sql(session, "keep"),
+                       {**voter, "choices": earlier[0], "cast_at": earlier[1], "replaced_at": now})
+        handle.execute(ballots.sql(session, "change"), {**voter, "choices": text, "cast_at": now})
     return False
 
 
 def _pay_voter(session: Session, key: str, user_id: int, ref: str) -> None:
-    """Points once per poll or contest, and the activity the voting badges count."""
-    award(session, user_id=user_id, amount=VOTE_POINTS, rule="vote", plugin=PLUGIN,
-          idempotency_key=key, source_ref=ref)
-    record_activity(session, user_id=user_id, plugin=PLUGIN, kind="voted", source_ref=ref)
+    """Points once per poll or contest, and the activity the voting badges count: queued with the
+    first ballot and paid by core's reward queue a moment later, so a burst of votes stays cheap."""
+    defer_award(session, user_id=user_id, amount=VOTE_POINTS, rule="vote", plugin=PLUGIN,
+                idempotency_key=key, source_ref=ref, activity="voted")
 
 
-def cast_approval(session: Session, *, poll: Poll, user_id: int, option_ids: list) -> bool:
-    """Record an approval ballot (every option the voter accepts); returns True for a first ballot."""
-    if poll_state(poll) != "open":
-        raise VoteError(_("This poll is closed.") if poll_state(poll) == "closed"
-                        else _("This poll has not opened yet."), 409)
-    try:
-        chosen = sorted({int(o) for o in option_ids})
-    except (TypeError, ValueError):
-        raise VoteError(_("This ballot is not valid. Please tick the options again.")) from None
-    if not chosen:
-        raise VoteError(_("Tick at least one option you accept."))
-    valid = set(session.execute(select(PollOption.id).where(PollOption.poll_id == poll.id)).scalars())
-    if not set(chosen) <= valid:
-        raise VoteError(_("This ballot names options that are not in this poll."))
-    first = _replace(session, Ballot, BallotHistory, "poll_id", poll.id, user_id, chosen)
-    _pay_voter(session, f"brand_stories:voted:{poll.id}:{user_id}", user_id, f"poll:{poll.id}")
+# Whether the poll has opened, is still open, and its episode is published, at ``now``; its options.
+_NOW = bindparam("now")
+_POLL_NOW = (select(Poll.opens_at <= _NOW, Poll.closes_at > _NOW, Episode.publish_at <= _NOW)
+             .join(Episode, Episode.id == Poll.episode_id).where(Poll.id == bindparam("poll_id")))
+_POLL_OPTIONS = select(PollOption.id).where(PollOption.poll_id == bindparam("poll_id"))
+
+
+def cast_approval(session: Session, *, poll_id: int, user_id: int, option_ids: list,
+                  see_unpublished: bool = False) -> bool:
+    """Record an approval ballot (every option the voter accepts); returns True for a first ballot.
+
+    A poll that does not exist, or whose episode is not published yet (unless
+    ``see_unpublished``, for librarians), is refused with status 404.
+    """
+    with cursor(session) as handle:
+        handle.execute(compiled(session, "brand_stories.poll-now", _POLL_NOW),
+                       {"poll_id": poll_id, "now": bind_time(session, utcnow())})
+        state = handle.fetchone()
+        if state is None or not (state[2] or see_unpublished):
+            raise VoteError(_("There is no such poll."), 404)
+        if not (state[0] and state[1]):
+            raise VoteError(_("This poll is closed.") if state[0] else _("This poll has not opened yet."), 409)
+        try:
+            chosen = sorted({int(o) for o in option_ids})
+        except (TypeError, ValueError):
+            raise VoteError(_("This ballot is not valid. Please tick the options again.")) from None
+        if not chosen:
+            raise VoteError(_("Tick at least one option you accept."))
+        handle.execute(compiled(session, "brand_stories.poll-options", _POLL_OPTIONS), {"poll_id": poll_id})
+        if not set(chosen) <= {row[0] for row in handle.fetchall()}:
+            raise VoteError(_("This ballot names options that are not in this poll."))
+    first = _replace(session, _APPROVAL, poll_id, user_id, chosen)
+    if first:
+        _pay_voter(session, f"brand_stories:voted:{poll_id}:{user_id}", user_id, f"poll:{poll_id}")
     return first
 
 
@@ -140,8 +186,9 @@ def cast_ranking(session: Session, *, contest: Contest, user_id: int, ranks: dic
     if any(not 1 <= r <= len(candidates) for r in ranks.values()) or len(set(ranks.values())) != len(ranks):
         raise VoteError(_("Give each ranked design a different number from 1 to %(n)d.", n=len(candidates)))
     ordering = sorted(ranks, key=ranks.get)
-    first = _replace(session, RankBallot, RankBallotHistory, "contest_id", contest.id, user_id, ordering)
-    _pay_voter(session, f"brand_stories:ranked:{contest.id}:{user_id}", user_id, f"contest:{contest.id}")
+    first = _replace(session, _RANKED, contest.id, user_id, ordering)
+    if first:
+        _pay_voter(session, f"brand_stories:ranked:{contest.id}:{user_id}", user_id, f"contest:{contest.id}")
     return first
 
 

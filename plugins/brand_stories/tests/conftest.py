@@ -11,6 +11,7 @@ from PIL import Image
 from sqlmodel import select
 
 from core.models import Role, utcnow
+from core.rewards import pay_all
 from core.testing import PASSWORD, create_test_user
 from plugins.brand_stories import demo
 from plugins.brand_stories.models import Contest, Poll, PollOption
@@ -45,6 +46,11 @@ class Stories:
 
     def session(self):
         return self.db.write_session()
+
+    def pay_rewards(self) -> int:
+        """Pay the voting points core's reward queue holds (its thread is off in tests)."""
+        with self.app.app_context():
+            return pay_all(self.db)
 
     def client(self, user=None):
         return login(self.app, user) if user else self.app.test_client()

@@ -113,6 +113,7 @@ def test_a_ranked_ballot_is_stored_changed_and_kept(stories):
     (ballot,) = rows(stories, RankBallot, contest_id=contest.id)
     assert json.loads(ballot.choices) == [ids[0], ids[1], ids[2]]
     assert [json.loads(h.choices) for h in rows(stories, RankBallotHistory, contest_id=contest.id)] == [[ids[2], ids[0]]]
+    stories.pay_rewards()
     assert len(rows(stories, PointEntry, source_ref=f"contest:{contest.id}")) == 1
     assert 'value="1"' in client.get(f"/stories/contests/{contest.id}").text
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from core.models import ActivityEntry, Notification, PointEntry, utcnow
+from core.models import ActivityEntry, Notification, PendingReward, PointEntry, utcnow
 from plugins.brand_stories import voting
 from plugins.brand_stories.models import Ballot, BallotHistory, Episode, Poll
 
@@ -35,6 +35,12 @@ def test_a_ballot_is_stored_once_and_pays_once(stories):
     assert response.status_code == 303
     assert "Your ballot is recorded." in client.get(response.location).text
     assert vote(client, poll.id, options[1].id).status_code == 303
+    # The points wait in core's reward queue, once, until it pays them (twice paying pays once).
+    assert count(stories, PointEntry, source_ref=f"poll:{poll.id}") == 0
+    key = f"brand_stories:voted:{poll.id}:{reader.id}"
+    assert count(stories, PendingReward, idempotency_key=key) == 1
+    stories.pay_rewards()
+    assert count(stories, PendingReward) == 0 and stories.pay_rewards() == 0
     with stories.db.session() as session:
         ballot = session.execute(select(Ballot).where(Ballot.poll_id == poll.id)).scalar_one()
         assert json.loads(ballot.choices) == [options[1].id]
@@ -42,7 +48,7 @@ def test_a_ballot_is_stored_once_and_pays_once(stories):
         assert [json.loads(h.choices) for h in history] == [sorted([options[0].id, options[2].id])]
         paid = session.execute(select(PointEntry).where(PointEntry.user_id == reader.id,
                                                         PointEntry.source_ref == f"poll:{poll.id}")).scalars().all()
-        assert [p.idempotency_key for p in paid] == [f"brand_stories:voted:{poll.id}:{reader.id}"]
+        assert [p.idempotency_key for p in paid] == [key]
         assert session.execute(select(func.count()).select_from(ActivityEntry).where(
             ActivityEntry.user_id == reader.id, ActivityEntry.source_ref == f"poll:{poll.id}")).scalar_one() == 1
 
@@ -134,6 +140,7 @@ def test_two_tabs_voting_at_once_make_one_ballot(stories):
         t.join()
     assert set(statuses) <= {303, 409} and 303 in statuses
     assert count(stories, Ballot, poll_id=poll.id) == 1
+    stories.pay_rewards()
     assert count(stories, PointEntry, source_ref=f"poll:{poll.id}") == 1
 
 
@@ -145,8 +152,8 @@ def test_a_lost_insert_race_answers_409_and_stores_nothing(stories, monkeypatch)
     vote(client, poll.id, options[0].id)
     real = voting._replace
 
-    def blind(session, current, history, owner, owner_id, user_id, choices):
-        session.add(current(**{owner: owner_id}, user_id=user_id, choices=json.dumps(choices)))
+    def blind(session, ballots, owner_id, user_id, choices):
+        session.add(Ballot(poll_id=owner_id, user_id=user_id, choices=json.dumps(choices)))
         session.flush()
         return True
 
