@@ -15,6 +15,7 @@ from typing import Callable, Iterator
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from core.models import RANK_BLOCK, PeriodTotal, PointEntry, PointTotal, RankCount, User
@@ -69,6 +70,15 @@ class AwardSQL:
 
 _COMPILED: dict[str, AwardSQL] = {}
 _STATEMENTS: dict[tuple[str, str], str] = {}
+_READERS: dict[tuple[str, str], tuple] = {}
+
+
+def _compile(dialect, statement) -> str:
+    pg = dialect.name == "postgresql"
+    if callable(statement):
+        statement = statement(postgresql.insert if pg else sqlite.insert)
+    # Named parameters on both drivers: sqlite3 takes :name, psycopg takes %(name)s.
+    return str(statement.compile(dialect=dialect if pg else sqlite.dialect(paramstyle="named")))
 
 
 def compiled(session: Session, name: str, statement) -> str:
@@ -81,12 +91,30 @@ def compiled(session: Session, name: str, statement) -> str:
     dialect = session.get_bind().dialect
     sql = _STATEMENTS.get((dialect.name, name))
     if sql is None:
-        pg = dialect.name == "postgresql"
-        if callable(statement):
-            statement = statement(postgresql.insert if pg else sqlite.insert)
-        sql = _STATEMENTS[(dialect.name, name)] = str(statement.compile(
-            dialect=dialect if pg else sqlite.dialect(paramstyle="named")))
+        sql = _STATEMENTS[(dialect.name, name)] = _compile(dialect, statement)
     return sql
+
+
+def read_one(engine: Engine, name: str, statement, params: dict) -> tuple | None:
+    """The first row of a SELECT run on a pooled connection of its own, outside any session and
+    transaction, with each column converted as SQLAlchemy would (booleans, UTC timestamps);
+    None when there is none. For reads every request makes, such as loading its user."""
+    dialect = engine.dialect
+    reader = _READERS.get((dialect.name, name))
+    if reader is None:
+        convert = [column.type.dialect_impl(dialect).result_processor(dialect, None)
+                   for column in statement.selected_columns]
+        reader = _READERS[(dialect.name, name)] = (_compile(dialect, statement), convert)
+    sql, convert = reader
+    connection = engine.raw_connection()
+    try:
+        handle = connection.cursor()
+        handle.execute(sql, params)
+        row = handle.fetchone()
+        handle.close()
+    finally:
+        connection.close()  # back to the pool, which rolls back whatever the driver began
+    return None if row is None else tuple(f(v) if f else v for f, v in zip(convert, row))
 
 
 @contextmanager

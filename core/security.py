@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, select, true
 from sqlalchemy.orm import make_transient_to_detached
 
 from core.db import get_db
+from core.ledger_sql import read_one
 from core.models import Role, User
 
 
@@ -45,11 +46,10 @@ def load_user(user_id: str) -> User | None:
     """
     if not user_id.isdigit():
         return None
-    with get_db().engine.connect() as connection:
-        row = connection.execute(_USER, {"id": int(user_id)}).first()
+    row = read_one(get_db().engine, "core.user", _USER, {"id": int(user_id)})
     if row is None:
         return None
-    user = User(**row._mapping)
+    user = User(**dict(zip(_USER.selected_columns.keys(), row)))
     make_transient_to_detached(user)
     return user
 

@@ -175,14 +175,14 @@ def vote(poll_id: int):
     return _record_ballot(lambda: voting.cast_approval(db, poll_id=poll_id, user_id=current_user.id,
                                                        option_ids=request.form.getlist("option"),
                                                        see_unpublished=is_librarian()),
-                          (_("Your ballot is recorded. Your %(points)d points follow in a moment.", points=voting.VOTE_POINTS),
-                           _("Your ballot is changed.")),
+                          lambda first: _("Your ballot is recorded. Your %(points)d points follow in a moment.",
+                                          points=voting.VOTE_POINTS) if first else _("Your ballot is changed."),
                           "brand_stories.poll", poll_id=poll_id)
 
 
-def _record_ballot(cast, said: tuple[str, str], endpoint: str, **values):
+def _record_ballot(cast, said, endpoint: str, **values):
     """Cast a ballot and commit; a refused or racing ballot (a second tab) changes nothing and
-    shows its message. ``said`` is what to tell a first and a changed ballot."""
+    shows its message. ``said(first)`` is what to tell a first or a changed ballot."""
     db = get_session()
     try:
         first = cast()
@@ -196,7 +196,7 @@ def _record_ballot(cast, said: tuple[str, str], endpoint: str, **values):
         db.rollback()
         return _refuse(_("Your ballot was being recorded from another tab at the same moment; "
                          "it is counted once. Check it below."), 409, endpoint, **values)
-    flash(said[0] if first else said[1], "success")
+    flash(said(first), "success")
     return redirect(url_for(endpoint, **values), 303)
 
 
@@ -284,8 +284,8 @@ def rank(contest_id: int):
         abort(404)
     ranks = {key[5:]: value for key, value in request.form.items() if key.startswith("rank-")}
     return _record_ballot(lambda: voting.cast_ranking(db, contest=match, user_id=current_user.id, ranks=ranks),
-                          (_("Your ranking is recorded. Your %(points)d points follow in a moment.", points=voting.VOTE_POINTS),
-                           _("Your ranking is changed.")),
+                          lambda first: _("Your ranking is recorded. Your %(points)d points follow in a moment.",
+                                          points=voting.VOTE_POINTS) if first else _("Your ranking is changed."),
                           "brand_stories.contest", contest_id=contest_id)
 
 

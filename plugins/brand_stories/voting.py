@@ -104,25 +104,24 @@ _APPROVAL = _BallotSQL(Ballot, BallotHistory, "poll_id")
 _RANKED = _BallotSQL(RankBallot, RankBallotHistory, "contest_id")
 
 
-def _replace(session: Session, ballots: _BallotSQL, owner_id: int, user_id: int, choices: list[int]) -> bool:
+def _replace(session: Session, handle, ballots: _BallotSQL, owner_id: int, user_id: int, choices: list[int]) -> bool:
     """Store ``choices`` as the voter's current ballot, keeping the one it replaces in the history.
 
     Returns True for a first ballot, False when the voter changed an earlier one. A concurrent
     first ballot from another tab makes the insert raise IntegrityError; the caller rolls back
-    and says so.
+    and says so. ``handle`` is the session's cursor (``core.ledger_sql.cursor``).
     """
     voter = {"owner": owner_id, "user_id": user_id}
     now, text = bind_time(session, utcnow()), json.dumps(choices)
-    with cursor(session) as handle:
-        handle.execute(ballots.sql(session, "mine"), voter)
-        earlier = handle.fetchone()
-        if earlier is None:
-            handle.execute(ballots.sql(session, "first"),
-                           {**voter, "choices": text, "cast_at": now, "code": secrets.token_hex(8)})
-            return True
-        handle.execute(ballots.sql(session, "keep"),
-                       {**voter, "choices": earlier[0], "cast_at": earlier[1], "replaced_at": now})
-        handle.execute(ballots.sql(session, "change"), {**voter, "choices": text, "cast_at": now})
+    handle.execute(ballots.sql(session, "mine"), voter)
+    earlier = handle.fetchone()
+    if earlier is None:
+        handle.execute(ballots.sql(session, "first"),
+                       {**voter, "choices": text, "cast_at": now, "code": secrets.token_hex(8)})
+        return True
+    handle.execute(ballots.sql(session, "keep"),
+                   {**voter, "choices": earlier[0], "cast_at": earlier[1], "replaced_at": now})
+    handle.execute(ballots.sql(session, "change"), {**voter, "choices": text, "cast_at": now})
     return False
 
 
@@ -164,7 +163,7 @@ def cast_approval(session: Session, *, poll_id: int, user_id: int, option_ids: l
         handle.execute(compiled(session, "brand_stories.poll-options", _POLL_OPTIONS), {"poll_id": poll_id})
         if not set(chosen) <= {row[0] for row in handle.fetchall()}:
             raise VoteError(_("This ballot names options that are not in this poll."))
-    first = _replace(session, _APPROVAL, poll_id, user_id, chosen)
+        first = _replace(session, handle, _APPROVAL, poll_id, user_id, chosen)
     if first:
         _pay_voter(session, f"brand_stories:voted:{poll_id}:{user_id}", user_id, f"poll:{poll_id}")
     return first
@@ -186,7 +185,8 @@ def cast_ranking(session: Session, *, contest: Contest, user_id: int, ranks: dic
     if any(not 1 <= r <= len(candidates) for r in ranks.values()) or len(set(ranks.values())) != len(ranks):
         raise VoteError(_("Give each ranked design a different number from 1 to %(n)d.", n=len(candidates)))
     ordering = sorted(ranks, key=ranks.get)
-    first = _replace(session, _RANKED, contest.id, user_id, ordering)
+    with cursor(session) as handle:
+        first = _replace(session, handle, _RANKED, contest.id, user_id, ordering)
     if first:
         _pay_voter(session, f"brand_stories:ranked:{contest.id}:{user_id}", user_id, f"contest:{contest.id}")
     return first

@@ -152,7 +152,7 @@ def test_a_lost_insert_race_answers_409_and_stores_nothing(stories, monkeypatch)
     vote(client, poll.id, options[0].id)
     real = voting._replace
 
-    def blind(session, ballots, owner_id, user_id, choices):
+    def blind(session, handle, ballots, owner_id, user_id, choices):
         session.add(Ballot(poll_id=owner_id, user_id=user_id, choices=json.dumps(choices)))
         session.flush()
         return True
