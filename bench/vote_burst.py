@@ -14,7 +14,9 @@ Prints ballots/s (successful ballots over the burst's wall time) and p50/p99 lat
 reconciles against the database:
 
 * ballot rows = distinct voters with an accepted ballot = the poll's turnout (zero lost);
-* no voter holds two ballots, and the points ledger paid each voter once (zero double);
+* no voter holds two ballots, and the points ledger paid each voter once (zero double) — the
+  points are queued with the first ballot and paid by the server's reward queue once the burst
+  is over, so the script waits for the queue to empty and says how long that took;
 * each stored ballot is one its voter was told was accepted, and the tally counts exactly those;
 * history rows = accepted ballots − voters (every change kept).
 
@@ -234,6 +236,25 @@ def reconcile(database_url: str, instance: Path, poll_id: int, option_ids: list[
     return all(checks.values())
 
 
+def wait_for_rewards(database_url: str, instance: Path, limit: float = 300) -> float:
+    """Wait until the server's reward queue holds nothing; returns the time it was empty."""
+    from sqlalchemy import create_engine, func, select
+
+    from core.models import PendingReward
+
+    engine = create_engine(database_url)
+    try:
+        deadline = time.time() + limit
+        while time.time() < deadline:
+            with engine.connect() as connection:
+                if not connection.execute(select(func.count()).select_from(PendingReward)).scalar_one():
+                    return time.time()
+            time.sleep(0.1)
+        sys.exit("the reward queue did not pay within the limit")
+    finally:
+        engine.dispose()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -291,6 +312,10 @@ def main() -> int:
         parts = [queue.get() for _ in clients]
         for c in clients:
             c.join()
+        burst_over = time.time()
+        settled = wait_for_rewards(url, instance)
+        print(f"the reward queue paid every voter's points {settled - burst_over:.1f} s after the burst "
+              "(its threads pay once their workers are quiet)")
     finally:
         server.terminate()
         server.wait(timeout=30)
