@@ -78,7 +78,7 @@ def options_for(session: Session, poll: Poll, user_id: int | None) -> list[PollO
 # --- casting --------------------------------------------------------------------------------
 
 class _BallotSQL:
-    """The four statements behind a ballot table (current ballots plus their history), compiled
+    """The three statements behind a ballot table (current ballots plus their history), compiled
     once per database by ``core.ledger_sql.compiled``: a vote is the hot path of a lobby burst."""
 
     def __init__(self, current, history, owner: str) -> None:
@@ -89,11 +89,12 @@ class _BallotSQL:
             first["code"] = bindparam("code")
         self.name = table.name
         self.statements = {
-            "mine": select(table.c.choices, table.c.cast_at).where(voter),
+            # The voter's current ballot, if any, copied to the history as it is replaced.
+            "keep": insert(kept).from_select([owner, "user_id", "choices", "cast_at", "replaced_at"], select(
+                table.c[owner], table.c.user_id, table.c.choices, table.c.cast_at,
+                bindparam("now", type_=kept.c.replaced_at.type)).where(voter)),
+            "change": update(table).where(voter).values(choices=bindparam("choices"), cast_at=bindparam("now")),
             "first": insert(table).values(first),
-            "keep": insert(kept).values({owner: bindparam("owner"), **{
-                c: bindparam(c) for c in ("user_id", "choices", "cast_at", "replaced_at")}}),
-            "change": update(table).where(voter).values(choices=bindparam("choices"), cast_at=bindparam("cast_at")),
         }
 
     def sql(self, session: Session, which: str) -> str:
@@ -111,17 +112,14 @@ def _replace(session: Session, handle, ballots: _BallotSQL, owner_id: int, user_
     first ballot from another tab makes the insert raise IntegrityError; the caller rolls back
     and says so. ``handle`` is the session's cursor (``core.ledger_sql.cursor``).
     """
-    voter = {"owner": owner_id, "user_id": user_id}
-    now, text = bind_time(session, utcnow()), json.dumps(choices)
-    handle.execute(ballots.sql(session, "mine"), voter)
-    earlier = handle.fetchone()
-    if earlier is None:
+    voter = {"owner": owner_id, "user_id": user_id, "now": bind_time(session, utcnow())}
+    text = json.dumps(choices)
+    handle.execute(ballots.sql(session, "keep"), voter)
+    if handle.rowcount == 0:  # nothing to keep: this is the voter's first ballot
         handle.execute(ballots.sql(session, "first"),
-                       {**voter, "choices": text, "cast_at": now, "code": secrets.token_hex(8)})
+                       {**voter, "choices": text, "cast_at": voter["now"], "code": secrets.token_hex(8)})
         return True
-    handle.execute(ballots.sql(session, "keep"),
-                   {**voter, "choices": earlier[0], "cast_at": earlier[1], "replaced_at": now})
-    handle.execute(ballots.sql(session, "change"), {**voter, "choices": text, "cast_at": now})
+    handle.execute(ballots.sql(session, "change"), {**voter, "choices": text})
     return False
 
 
@@ -132,11 +130,12 @@ def _pay_voter(session: Session, key: str, user_id: int, ref: str) -> None:
                 idempotency_key=key, source_ref=ref, activity="voted")
 
 
-# Whether the poll has opened, is still open, and its episode is published, at ``now``; its options.
+# Whether the poll has opened, is still open, and its episode is published, at ``now``, with
+# each of its options: one row per option, in one round trip.
 _NOW = bindparam("now")
-_POLL_NOW = (select(Poll.opens_at <= _NOW, Poll.closes_at > _NOW, Episode.publish_at <= _NOW)
-             .join(Episode, Episode.id == Poll.episode_id).where(Poll.id == bindparam("poll_id")))
-_POLL_OPTIONS = select(PollOption.id).where(PollOption.poll_id == bindparam("poll_id"))
+_POLL_NOW = (select(Poll.opens_at <= _NOW, Poll.closes_at > _NOW, Episode.publish_at <= _NOW, PollOption.id)
+             .join(Episode, Episode.id == Poll.episode_id).outerjoin(PollOption, PollOption.poll_id == Poll.id)
+             .where(Poll.id == bindparam("poll_id")))
 
 
 def cast_approval(session: Session, *, poll_id: int, user_id: int, option_ids: list,
@@ -149,7 +148,8 @@ def cast_approval(session: Session, *, poll_id: int, user_id: int, option_ids: l
     with cursor(session) as handle:
         handle.execute(compiled(session, "brand_stories.poll-now", _POLL_NOW),
                        {"poll_id": poll_id, "now": bind_time(session, utcnow())})
-        state = handle.fetchone()
+        rows = handle.fetchall()
+        state = rows[0] if rows else None
         if state is None or not (state[2] or see_unpublished):
             raise VoteError(_("There is no such poll."), 404)
         if not (state[0] and state[1]):
@@ -160,8 +160,7 @@ def cast_approval(session: Session, *, poll_id: int, user_id: int, option_ids: l
             raise VoteError(_("This ballot is not valid. Please tick the options again.")) from None
         if not chosen:
             raise VoteError(_("Tick at least one option you accept."))
-        handle.execute(compiled(session, "brand_stories.poll-options", _POLL_OPTIONS), {"poll_id": poll_id})
-        if not set(chosen) <= {row[0] for row in handle.fetchall()}:
+        if not set(chosen) <= {row[3] for row in rows}:
             raise VoteError(_("This ballot names options that are not in this poll."))
         first = _replace(session, handle, _APPROVAL, poll_id, user_id, chosen)
     if first:
