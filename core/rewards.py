@@ -81,6 +81,8 @@ def pay_due(db: Database, *, limit: int = 200) -> int:
         if not db.is_sqlite:
             query = query.with_for_update(skip_locked=True)  # two processes take different rows
         rows = session.execute(query).scalars().all()
+        if not rows:
+            return 0
         try:
             for row in rows:
                 _pay(session, row)

@@ -76,7 +76,7 @@ def test_check_and_rebuild_totals(engage, app, make_user):
     with app.app_context(), app.extensions["engage.db"].write_session() as session:
         award(session, user_id=user.id, amount=12, rule="read", plugin="core", idempotency_key="x")
     result = engage("check")
-    assert result.exit_code == 0 and "All totals equal the ledger." in result.output
+    assert result.exit_code == 0 and "All totals equal the ledger; no reward is stuck in the queue." in result.output
     with app.extensions["engage.db"].write_session() as session:
         session.get(PointTotal, user.id).total = 1
     result = engage("check")

@@ -1,5 +1,6 @@
 """Journey: a reader votes in a "what happens next" poll with the keyboard alone, then changes
-the ballot; the poll keeps one ballot for them, with the earlier one in its history."""
+the ballot; the poll keeps one ballot for them, with the earlier one in its history, and the
+points for voting reach their history from core's reward queue a moment later."""
 
 from __future__ import annotations
 
@@ -30,7 +31,8 @@ def tick_with_keyboard(page, wanted: set[str]) -> None:
 
 
 def test_a_reader_votes_and_changes_the_ballot_with_the_keyboard(browser, database_url, tmp_path, screenshots):
-    app = make_app(database_url, tmp_path, WTF_CSRF_ENABLED=True)
+    app = make_app(database_url, tmp_path, WTF_CSRF_ENABLED=True, REWARD_QUEUE_THREAD=True,
+                   REWARD_POLL_SECONDS=0.2, REWARD_QUIET_SECONDS=0.2)
     stories = Stories(app)
     reader = create_test_user(app)  # a reader who has not voted yet
     poll_id, texts = stories.poll.id, [o.text_en for o in stories.options]
@@ -42,8 +44,9 @@ def test_a_reader_votes_and_changes_the_ballot_with_the_keyboard(browser, databa
             tick_with_keyboard(page, {texts[0], texts[1]})
             with page.expect_navigation():
                 page.keyboard.press("Enter")
-            assert "Your ballot is recorded." in page.inner_text("main")
+            assert "Your ballot is recorded. Your 5 points follow in a moment." in page.inner_text("main")
             assert page.get_by_role("button", name="Change my ballot").count() == 1
+            page.screenshot(path=str(screenshots / "journey-vote-recorded.png"), full_page=True)
 
             tick_with_keyboard(page, {texts[-1]})
             with page.expect_navigation():
@@ -53,6 +56,13 @@ def test_a_reader_votes_and_changes_the_ballot_with_the_keyboard(browser, databa
                 "form.ballot input[name=option]:checked", "boxes => boxes.map(b => b.closest('label').innerText.trim())")
             assert ticked == [texts[-1]]
             page.screenshot(path=str(screenshots / "journey-vote-changed.png"), full_page=True)
+            for _attempt in range(50):  # the queue pays once the server has been quiet a moment
+                page.goto(f"{base}/me")
+                if "Voted in a story poll or contest" in page.inner_text("main"):
+                    break
+                page.wait_for_timeout(200)
+            assert "Voted in a story poll or contest" in page.inner_text("main")
+            page.screenshot(path=str(screenshots / "journey-vote-points.png"), full_page=True)
             page.close()
         with stories.db.session() as session:
             ballots = session.exec(select(Ballot).where(Ballot.poll_id == poll_id, Ballot.user_id == reader.id)).all()
