@@ -16,6 +16,7 @@ from typing import Callable, Iterator
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from core.models import RANK_BLOCK, PeriodTotal, PointEntry, PointTotal, RankCount, User
@@ -95,6 +96,15 @@ def compiled(session: Session, name: str, statement) -> str:
     return sql
 
 
+@contextmanager
+def _sqlalchemy_errors(dialect) -> Iterator:
+    """Raise the driver's errors as SQLAlchemy's (``IntegrityError`` …), as ``session.execute`` would."""
+    try:
+        yield
+    except dialect.loaded_dbapi.Error as error:
+        raise DBAPIError.instance(None, None, error, dialect.loaded_dbapi.Error) from error
+
+
 def read_one(engine: Engine, name: str, statement, params: dict) -> tuple | None:
     """The first row of a SELECT run on a pooled connection of its own, outside any session and
     transaction, with each column converted as SQLAlchemy would (booleans, UTC timestamps);
@@ -108,10 +118,11 @@ def read_one(engine: Engine, name: str, statement, params: dict) -> tuple | None
     sql, convert = reader
     connection = engine.raw_connection()
     try:
-        handle = connection.cursor()
-        handle.execute(sql, params)
-        row = handle.fetchone()
-        handle.close()
+        with _sqlalchemy_errors(dialect):
+            handle = connection.cursor()
+            handle.execute(sql, params)
+            row = handle.fetchone()
+            handle.close()
     finally:
         connection.close()  # back to the pool, which rolls back whatever the driver began
     return None if row is None else tuple(f(v) if f else v for f, v in zip(convert, row))
@@ -120,12 +131,14 @@ def read_one(engine: Engine, name: str, statement, params: dict) -> tuple | None
 @contextmanager
 def cursor(session: Session) -> Iterator:
     """The DB-API cursor of the session's own connection, inside its transaction (pending ORM
-    changes are flushed first, as ``session.execute`` would)."""
+    changes are flushed first, as ``session.execute`` would). The driver's errors come out as
+    SQLAlchemy's, so a caller catches ``sqlalchemy.exc.IntegrityError`` on both databases."""
     if session.autoflush:
         session.flush()
     handle = session.connection().connection.driver_connection.cursor()
     try:
-        yield handle
+        with _sqlalchemy_errors(session.get_bind().dialect):
+            yield handle
     finally:
         handle.close()
 

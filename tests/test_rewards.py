@@ -140,3 +140,25 @@ def test_the_queue_thread_pays_a_reward_that_waited_too_long_even_while_busy(app
     client.get("/")  # starts this process's paying thread; from now on it counts as busy
     queue(app, reader)
     assert wait_for(lambda: counts(app, PointEntry, user_id=reader.id) == 1)
+
+
+def test_hot_path_statements_raise_sqlalchemy_errors_on_both_databases(app):
+    """A driver's error on the compiled-statement cursor comes out as SQLAlchemy's, as from
+    ``session.execute``: callers catch ``IntegrityError`` whatever the database."""
+    from sqlalchemy import bindparam, insert
+    from sqlalchemy.exc import IntegrityError
+
+    from core.ledger_sql import bind_time, compiled, cursor
+    from core.models import User, utcnow
+
+    reader = create_test_user(app)
+    columns = ("email", "password_hash", "display_name", "role", "hide_from_boards", "public_profile",
+               "is_active", "created_at")
+    twin = insert(User.__table__).values({c: bindparam(c) for c in columns})
+    with app.app_context(), app.extensions["engage.db"].session(write=True) as session:
+        with pytest.raises(IntegrityError), cursor(session) as handle:
+            handle.execute(compiled(session, "tests.twin-user", twin), {
+                "email": reader.email, "password_hash": "x", "display_name": "Twin", "role": "student",
+                "hide_from_boards": False, "public_profile": False, "is_active": True,
+                "created_at": bind_time(session, utcnow())})
+        session.rollback()

@@ -138,6 +138,7 @@ def test_two_tabs_voting_at_once_make_one_ballot(stories):
         t.start()
     for t in threads:
         t.join()
+    assert len(statuses) == len(clients)  # every tab got an answer (none died on an error)
     assert set(statuses) <= {303, 409} and 303 in statuses
     assert count(stories, Ballot, poll_id=poll.id) == 1
     stories.pay_rewards()
