@@ -150,6 +150,7 @@ class RewardQueue:
         self.idle_poll = float(app.config["REWARD_POLL_SECONDS"])
         self.batch = int(app.config["REWARD_BATCH"])
         self._pid = None
+        self._thread: threading.Thread | None = None
         self._last_request = 0.0
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -162,10 +163,14 @@ class RewardQueue:
         with self._lock:
             if self._pid != os.getpid():
                 self._pid = os.getpid()
-                threading.Thread(target=self._run, name="engage-rewards", daemon=True).start()
+                self._thread = threading.Thread(target=self._run, name="engage-rewards", daemon=True)
+                self._thread.start()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop this process's paying thread, letting a batch it is paying finish."""
         self._stopping.set()
+        if self._thread is not None and self._thread.is_alive() and self._pid == os.getpid():
+            self._thread.join(timeout)
 
     def _run(self) -> None:
         db = self.app.extensions["engage.db"]

@@ -70,4 +70,5 @@ def test_a_reader_votes_and_changes_the_ballot_with_the_keyboard(browser, databa
                                                                BallotHistory.user_id == reader.id)).all()
         assert len(ballots) == 1 and len(history) >= 1
     finally:
+        app.extensions["engage.rewards"].stop()  # its thread must not outlive this test's database
         stories.db.dispose()
