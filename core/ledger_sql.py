@@ -1,17 +1,17 @@
 """Hot-path SQL: statements compiled once per database and run on the session's DB-API cursor.
 
-An award is the hottest write in the app (with a ballot in a vote burst). Through SQLAlchemy's execution layer each of its
-statements cost several times the work SQLite itself does, so they are compiled from the
-table definitions once per dialect and executed on the session's own DB-API connection,
-inside the session's transaction. Bind values go through the columns' own bind processors,
-so what lands in the tables is exactly what SQLAlchemy would have written.
+An award is the hottest write in the app, with a ballot in a vote burst. Through SQLAlchemy's
+execution layer each of their statements costs several times the work SQLite itself does, so
+they are compiled from the table definitions once per dialect and executed on the session's
+own DB-API connection, inside the session's transaction. Bind values go through the columns'
+own bind processors, so what lands in the tables is exactly what SQLAlchemy would have written.
 """
 
 from __future__ import annotations
 
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Callable, Iterator
+from typing import Iterator
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 
 import pytest
 from sqlalchemy import func, select
@@ -21,19 +22,11 @@ def ex_app(app_factory):
 def queue(app, user, key="example:quest:1", amount=7, activity="quest", fail=False):
     """Queue one reward in a transaction of its own (rolled back when ``fail``)."""
     db = app.extensions["engage.db"]
-    with pytest.raises(RuntimeError) if fail else _nothing(), app.app_context(), db.write_session() as session:
+    with pytest.raises(RuntimeError) if fail else nullcontext(), app.app_context(), db.write_session() as session:
         rewards.defer_award(session, user_id=user.id, amount=amount, rule="quest", plugin="example",
                             idempotency_key=key, source_ref=key, activity=activity)
         if fail:
             raise RuntimeError("the hot write failed after queuing")
-
-
-class _nothing:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 def counts(app, model, **where):

@@ -68,7 +68,7 @@ def episode_or_404(db, episode_id: int) -> Episode:
 
 
 def poll_or_404(db, poll_id: int) -> Poll:
-    """A poll whose episode the reader may see (one query: the vote path is hot)."""
+    """A poll whose episode the reader may see (one query)."""
     query = select(Poll).join(Episode, Episode.id == Poll.episode_id).where(Poll.id == poll_id)
     if not is_librarian():
         query = query.where(Episode.publish_at <= utcnow())
