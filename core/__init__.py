@@ -12,11 +12,16 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def create_app(test_config: dict | None = None, *, plugins: tuple = (), instance_path: str | None = None) -> Flask:
+def create_app(test_config: dict | None = None, *, plugins: tuple = (), instance_path: str | None = None,
+               check_schema: bool = True) -> Flask:
     """Build the app: defaults → instance/config.py → ENGAGE_* environment → ``test_config``.
 
     ``plugins`` adds plugin objects beside the built-in and installed ones, and
-    ``instance_path`` moves the instance folder (both used by tests).
+    ``instance_path`` moves the instance folder (both used by tests). Unless ``SCHEMA_CHECK``
+    is off, the app refuses a database that is not at every migration head
+    (``core.migrations.SchemaNotCurrent``, which ends the process with the reason);
+    ``check_schema=False`` leaves that to the caller (the ``engage`` command, whose ``db``
+    commands must reach a database that is behind).
     """
     from core import admin, auth, boards_views, config, db, errors, i18n, notification_views, security, views
     from core import plugins as plugin_host
@@ -52,13 +57,18 @@ def create_app(test_config: dict | None = None, *, plugins: tuple = (), instance
     app.wsgi_app = screens_views.SlidePollFastPath(app, app.wsgi_app)
     security.rate_limit(app, "auth.login", app.config["LOGIN_RATE_LIMIT"])
     security.rate_limit(app, "auth.register", app.config["REGISTER_RATE_LIMIT"])
-    if app.config.get("CREATE_TABLES", True):
+    if app.config["CREATE_TABLES"]:
         _create_tables(app)
+    if check_schema and app.config["SCHEMA_CHECK"]:
+        from core.migrations import require_current
+
+        require_current(app)
     return app
 
 
 def _create_tables(app: Flask) -> None:
-    """Create missing tables at start-up; tolerate another worker doing the same at once."""
+    """Create missing tables from the models (tests only: Alembic owns the schema); tolerate
+    another worker doing the same at once."""
     database = app.extensions["engage.db"]
     try:
         database.create_all()

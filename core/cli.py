@@ -8,13 +8,16 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
+from core.migrations import cli as migrations_cli
 from core.models import Role
 
 
 def _create_app():
     from core import create_app
 
-    app = create_app()
+    # The `db` commands must reach a database that is behind; every other command is refused there.
+    app = create_app(check_schema=False)
+    migrations_cli.refuse_if_behind(app)
     # Plugins add their own commands; a switched-off plugin's commands are left out.
     host = app.extensions["engage.plugins"]
     try:
@@ -35,16 +38,8 @@ def _db():
     return current_app.extensions["engage.db"]
 
 
-@main.command("init-db")
-@click.option("--drop", is_flag=True, help="Drop every table first (all data is lost).")
-@with_appcontext
-def init_db(drop: bool):
-    """Create the tables (core's and every plugin's)."""
-    if drop:
-        click.confirm("Drop every table and lose all data?", abort=True)
-        _db().drop_all()
-    _db().create_all()
-    click.echo(f"Database ready: {_db().engine.url.render_as_string(hide_password=True)}")
+main.add_command(migrations_cli.db_group)
+main.add_command(migrations_cli.init_db)
 
 
 @main.command("create-admin")
@@ -194,10 +189,15 @@ def demo(host: str, port: int, reset: bool, no_serve: bool, students: int, seed:
     """Populate a demo library (students, librarians, an admin, a term of points), then serve it."""
     from core.demo import DEMO_PASSWORD, populate, screen_addresses
 
+    from core import migrations
+
     db = _db()
     if reset:
-        db.drop_all()
-    db.create_all()
+        migrations.drop_every_table(current_app)
+    try:
+        migrations_cli.tell(migrations.upgrade(current_app), "applied")
+    except migrations.MigrationError as exc:
+        raise click.ClickException(str(exc)) from None
     made = populate(db, students=students, seed=seed, progress_label="Making demo points")
     if not made:
         click.echo("The demo data is already there (use --reset to make it anew).")

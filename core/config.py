@@ -15,6 +15,10 @@ class Defaults:
     SECRET_KEY = None
     # Left empty, the database is a SQLite file in the instance folder.
     DATABASE_URL = None
+    # Alembic owns the schema (`engage db upgrade`): the app refuses to start against a database
+    # that is not at every migration head. Tests create tables from the models instead and skip it.
+    SCHEMA_CHECK = True
+    CREATE_TABLES = False
     # How old a cached view of the plugin switches may be before a worker re-reads it.
     PLUGIN_REFRESH_SECONDS = 1.0
     # Local time decides what "today", "this week" and "this term" mean.

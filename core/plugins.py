@@ -144,14 +144,20 @@ class PluginHost:
         self.infos[name] = info
         return info
 
+    def folder(self, name: str) -> Path:
+        """The folder of plugin ``name``'s module, where its translations and migrations live."""
+        obj = self.infos[name].obj
+        return Path(inspect.getfile(obj if inspect.ismodule(obj) else type(obj))).parent
+
     def translation_dirs(self) -> list[str]:
         """Each plugin's own ``translations`` folder, where it has one."""
-        dirs = []
-        for info in self.infos.values():
-            folder = Path(inspect.getfile(info.obj if inspect.ismodule(info.obj) else type(info.obj))).parent
-            if (folder / "translations").is_dir():
-                dirs.append(str(folder / "translations"))
-        return dirs
+        folders = (self.folder(name) / "translations" for name in self.infos)
+        return [str(folder) for folder in folders if folder.is_dir()]
+
+    def migration_dirs(self) -> dict[str, Path]:
+        """Each plugin's own ``migrations/versions`` folder (its Alembic branch), where it has one."""
+        folders = {name: self.folder(name) / "migrations" / "versions" for name in self.infos}
+        return {name: folder for name, folder in folders.items() if folder.is_dir()}
 
     def register_blueprints(self, app: Flask) -> None:
         """Register every plugin's blueprints (enabled or not: Flask forbids adding them later)."""

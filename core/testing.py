@@ -45,6 +45,15 @@ def _fast_password_hashes():
     core.accounts._hasher = real
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _tables_from_models():
+    """Tests make their tables with ``create_all`` (fast), so apps and the ``engage`` command they
+    build skip the migration check; the migration tests (tests/test_migrations*.py) turn it on."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ENGAGE_SCHEMA_CHECK", "false")
+        yield
+
+
 @pytest.fixture(scope="session")
 def pg_schema_url(worker_id="master"):
     """A PostgreSQL URL whose search_path is a schema of this test worker's own."""
@@ -73,16 +82,20 @@ def database_url(tmp_path, pg_schema_url):
         return
     engine = create_engine(pg_schema_url)
     SQLModel.metadata.drop_all(engine)
+    with engine.begin() as conn:  # left by a migration test
+        conn.execute(text("DROP TABLE IF EXISTS core_alembic_version"))
     engine.dispose()
     yield pg_schema_url
 
 
 def make_app(database_url, tmp_path, plugins=(), **config):
-    """An app for tests: CSRF and rate limits off unless a test turns them on; no reward-queue
-    thread (a test pays queued rewards with ``core.rewards.pay_all`` when it wants them)."""
+    """An app for tests: tables made from the models (no migrations, no schema check); CSRF and
+    rate limits off unless a test turns them on; no reward-queue thread (a test pays queued
+    rewards with ``core.rewards.pay_all`` when it wants them)."""
     settings = {"TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_URL": database_url,
                 "PLUGIN_REFRESH_SECONDS": 0, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False,
-                "PLUGIN_ENTRY_POINT_GROUP": None, "REWARD_QUEUE_THREAD": False}
+                "PLUGIN_ENTRY_POINT_GROUP": None, "REWARD_QUEUE_THREAD": False,
+                "CREATE_TABLES": True, "SCHEMA_CHECK": False}
     settings.update(config)
     return create_app(settings, plugins=plugins, instance_path=str(tmp_path / "instance"))
 

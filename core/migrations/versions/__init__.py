@@ -1,0 +1,1 @@
+"""Revisions of the core branch, oldest first by number."""

@@ -1,0 +1,1 @@
+"""Revisions of the brand_stories branch, oldest first by number."""

@@ -1,0 +1,1 @@
+"""Revisions of the contributions branch, oldest first by number."""

@@ -1,0 +1,1 @@
+"""Revisions of the feedback branch, oldest first by number."""

@@ -1,0 +1,1 @@
+"""Revisions of the staff_scores branch, oldest first by number."""
