@@ -88,12 +88,10 @@ def new_revision(app: Flask, *, branch: str, message: str, autogenerate: bool = 
         folders = {**folders, branch: folder}
     slug = _slug(message)
     rev_id = f"{branch}_{_next_number(folder, branch):04d}" + (f"_{slug}" if slug else "")
-    found = []
 
     def keep_if_changed(context, revision, directives):
         if autogenerate and directives[0].upgrade_ops.is_empty():
             directives[:] = []
-        found.extend(directives)
 
     engine = migration_engine(app.config["DATABASE_URL"]) if autogenerate else None
     connection = None
@@ -101,8 +99,8 @@ def new_revision(app: Flask, *, branch: str, message: str, autogenerate: bool = 
         connection = engine.connect() if engine else None
         options = _autogenerate_options(branch, branches) if autogenerate else {}
         config = make_config(folders, connection=connection, options=options)
-        command.revision(config, message=message, autogenerate=autogenerate, version_path=str(folder),
-                         rev_id=rev_id, process_revision_directives=keep_if_changed, **where)
+        written = command.revision(config, message=message, autogenerate=autogenerate, version_path=str(folder),
+                                   rev_id=rev_id, process_revision_directives=keep_if_changed, **where)
     except CommandError as exc:
         if "not up to date" in str(exc):
             raise MigrationError("The database is not at every head; run `engage db upgrade` before "
@@ -113,6 +111,6 @@ def new_revision(app: Flask, *, branch: str, message: str, autogenerate: bool = 
             connection.close()
         if engine is not None:
             engine.dispose()
-    if not found:
+    if not written:
         raise MigrationError(f"The models and the database agree on {branch}'s tables: nothing to write.")
     return folder / f"{rev_id}.py"

@@ -120,6 +120,8 @@ def db_current():
     if state.legacy:
         click.echo("No schema version: made before migrations. `engage db upgrade` adopts it.")
         return
+    if state.empty and not state.current:
+        click.echo("Empty: no tables yet. `engage db upgrade` creates them.")
     heads = set(run.script.get_heads())
     for branch, revision in positions(run.script, state.current).items():
         click.echo(f"  {branch:<16} {revision or '(none)'}" + (" (head)" if revision in heads else ""))

@@ -8,6 +8,7 @@ adds a branch named after the plugin. A table belongs to the branch whose name p
 from __future__ import annotations
 
 import os
+from argparse import Namespace
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -28,7 +29,7 @@ def branch_folders(host) -> dict[str, Path]:
 
 def make_config(folders: dict[str, Path], **attributes) -> Config:
     """An Alembic Config built in code; ``attributes`` reach env.py (the connection, options)."""
-    config = Config(attributes=attributes)
+    config = Config(attributes=attributes, cmd_opts=Namespace(quiet=True))  # the commands say what happened
     # ConfigParser interpolates "%": double it in paths, and the file template is the revision id.
     config.set_main_option("script_location", str(HERE).replace("%", "%%"))
     config.set_main_option("path_separator", "os")

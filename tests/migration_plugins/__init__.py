@@ -1,0 +1,1 @@
+"""Plugins that exist only for the migration tests, each carrying its own migrations folder."""
