@@ -54,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from core import create_app
     from core.accounts import create_user, hash_password
+    from core.migrations import upgrade
     from core.models import PointEntry
     from core.points import award, check_totals
 
@@ -67,7 +68,9 @@ def main(argv: list[str] | None = None) -> int:
         url = f"sqlite:///{Path(tmp.name) / 'bench.sqlite'}"
         label = "SQLite (WAL, temp file)"
 
-    app = create_app({"SECRET_KEY": "bench", "DATABASE_URL": url}, instance_path=str(Path(tmp.name) / "instance"))
+    app = create_app({"SECRET_KEY": "bench", "DATABASE_URL": url}, instance_path=str(Path(tmp.name) / "instance"),
+                     check_schema=False)
+    upgrade(app)  # the schema as `engage db upgrade` makes it
     db = app.extensions["engage.db"]
     rng = random.Random(args.seed)
 

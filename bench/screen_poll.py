@@ -42,13 +42,15 @@ def build(instance: Path, students: int) -> str:
     core.accounts._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)  # set-up only
     from core import boards, create_app
     from core.demo import populate
+    from core.migrations import upgrade
     from core.models import Screen
     from core.screens import make_token
 
     shutil.rmtree(instance, ignore_errors=True)
     instance.mkdir(parents=True)
     app = create_app({"SECRET_KEY": "bench-screen", "DATABASE_URL": f"sqlite:///{instance / 'engage.sqlite'}"},
-                     instance_path=str(instance))
+                     instance_path=str(instance), check_schema=False)
+    upgrade(app)  # the schema as `engage db upgrade` makes it (gunicorn's workers check it)
     db = app.extensions["engage.db"]
     with app.app_context():
         populate(db, students=students)

@@ -65,10 +65,13 @@ def build(database_url: str, instance: Path, voters: int) -> tuple[int, list[int
 
     from core import create_app
     from core.accounts import hash_password
+    from core.migrations import upgrade
     from core.models import Role, User, utcnow
     from plugins.brand_stories.models import Episode, Poll, PollOption, Series
 
-    app = create_app({"SECRET_KEY": "bench-votes", "DATABASE_URL": database_url}, instance_path=str(instance))
+    app = create_app({"SECRET_KEY": "bench-votes", "DATABASE_URL": database_url}, instance_path=str(instance),
+                     check_schema=False)
+    upgrade(app)  # the schema as `engage db upgrade` makes it (gunicorn's workers check it)
     db = app.extensions["engage.db"]
     shared = hash_password(PASSWORD)  # one real hash: every sign-in verifies it at the server's cost
     emails = [f"voter{i}@bench.library" for i in range(voters)]

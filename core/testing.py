@@ -2,6 +2,8 @@
 
 A fresh database per test, an app, a client, a CLI runner and sign-in helpers; and a
 browser harness (the app served on loopback, driven by Playwright in Debian's Chromium).
+Tables come from the models (``create_all``: fast) and the migration check is off; only the
+migration tests (tests/test_migrations_*.py) build schemas with Alembic.
 
 The suite runs on SQLite always; with ENGAGE_TEST_DATABASE_URL set it runs on that
 PostgreSQL database instead (each xdist worker in its own schema) and fails at once if

@@ -80,10 +80,11 @@ def new_revision(app: Flask, *, branch: str, message: str, autogenerate: bool = 
         raise BadMessage("say in a few words what the revision does, without quotes or backslashes")
     folders = branch_folders(host)
     folder = folders.get(branch) or host.folder(branch) / "migrations" / "versions"
+    script = load_scripts(folders)
     where = {"head": f"{branch}@head"}
-    if branch not in folders:  # a plugin's first revision starts its branch, after core's current head
-        core_head = load_scripts(folders).get_revision("core@head").revision
-        where = {"head": "base", "branch_label": branch, "depends_on": core_head}
+    if not any(branch in rev.branch_labels for rev in script.walk_revisions()):
+        # A plugin's first revision starts its branch, after core's current head.
+        where = {"head": "base", "branch_label": branch, "depends_on": script.get_revision("core@head").revision}
         _start_branch(folder, branch)
         folders = {**folders, branch: folder}
     slug = _slug(message)

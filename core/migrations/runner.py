@@ -4,7 +4,8 @@ Each run uses an engine of its own and one transaction: on PostgreSQL DDL is tra
 every pending revision (and an adoption before them) commits together or not at all, and an
 advisory lock keeps two upgrades from interleaving; on SQLite the run holds the write lock
 (``BEGIN IMMEDIATE``) with foreign keys off, as batch operations copy tables, and checks them
-before committing. A SQLite database is first copied to ``instance/backups/``.
+before committing; under that lock, before changing anything, it copies the database to
+``instance/backups/`` with the online backup API.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from core.migrations.scripts import (VERSION_TABLE, at_heads, branch_folders, lo
                                     positions)
 
 _LOCK_KEY = 0x656E67616765  # "engage": one upgrade at a time per PostgreSQL database
+_WRITE = "engage_migration_write"
 
 
 class MigrationError(RuntimeError):
@@ -71,7 +73,8 @@ class Outcome:
 
 
 def migration_engine(url: str) -> sa.Engine:
-    """An engine for one run: no pool; on SQLite write-locking transactions, foreign keys off."""
+    """An engine for one run: no pool; on SQLite foreign keys off, and the write lock taken when a
+    transaction begins on ``engine.execution_options(engage_migration_write=True)``."""
     engine = sa.create_engine(url, poolclass=NullPool)
     if engine.dialect.name == "sqlite":
         @sa.event.listens_for(engine, "connect")
@@ -82,7 +85,7 @@ def migration_engine(url: str) -> sa.Engine:
 
         @sa.event.listens_for(engine, "begin")
         def _on_begin(conn):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
     return engine
 
 
@@ -158,17 +161,16 @@ class Run:
     @contextmanager
     def _transaction(self, outcome: Outcome):
         """The run's one transaction; any failure rolls it back and becomes a MigrationError."""
-        copy = f" A copy from before is at {outcome.backup}." if outcome.backup else ""
         try:
-            with self.engine.begin() as connection:
+            with self.engine.execution_options(**{_WRITE: True}).begin() as connection:
                 yield connection
         except MigrationError as exc:
-            raise MigrationError(f"{exc}{copy}") from None
+            raise MigrationError(f"{exc}{_copy(outcome)}") from None
         except (CommandError, adoption.AdoptionError) as exc:
-            raise MigrationError(f"{exc}; nothing was changed.{copy}") from None
+            raise MigrationError(f"{exc}; nothing was changed.{_copy(outcome)}") from None
         except Exception as exc:
             raise MigrationError(f"The migration failed and was rolled back, so the database is as it was "
-                                 f"({type(exc).__name__}: {exc}).{copy}") from exc
+                                 f"({type(exc).__name__}: {exc}).{_copy(outcome)}") from exc
 
     def upgrade(self, revision: str = "heads") -> Outcome:
         """Adopt a database made before migrations if need be, then upgrade it to ``revision``."""
@@ -180,10 +182,13 @@ class Run:
         if revision == "heads" and state.up_to_date:
             outcome.after = outcome.before
             return outcome
-        if not state.empty:
-            outcome.backup = _backup(self.app, f"pre-upgrade-{_label(outcome, state)}")
         with self._transaction(outcome) as connection:
             state = self._locked(connection)
+            if revision == "heads" and state.up_to_date:  # another run did it while this one waited
+                outcome.after = outcome.before
+                return outcome
+            if not state.empty:  # copied under the write lock: exactly what is upgraded
+                outcome.backup = _backup(self.app, f"pre-upgrade-{_label(outcome, state)}")
             adopted = adoption.adopt(connection, self.script) if state.legacy else None
             _ensure_version_table(connection)
             if adopted is not None:
@@ -206,9 +211,9 @@ class Run:
             raise MigrationError("The database has no schema version yet, so there is nothing to "
                                  "downgrade; `engage db upgrade` first.")
         outcome = Outcome(before=positions(self.script, state.current))
-        outcome.backup = _backup(self.app, f"pre-downgrade-{_label(outcome, state)}")
         with self._transaction(outcome) as connection:
-            self._locked(connection)
+            state = self._locked(connection)
+            outcome.backup = _backup(self.app, f"pre-downgrade-{_label(outcome, state)}")
             self._run(command.downgrade, connection, revision, outcome)
             self._finish(connection)
         return outcome
@@ -240,6 +245,10 @@ class Run:
         self.engine.dispose()
 
 
+def _copy(outcome: Outcome) -> str:
+    return f" A copy from before is at {outcome.backup}." if outcome.backup else ""
+
+
 def _label(outcome: Outcome, state: State) -> str:
     """The backup's "from" part: core's revision (every branch builds on it)."""
     return "unversioned" if state.legacy else (outcome.before.get("core") or "base")
@@ -267,7 +276,7 @@ def drop_every_table(app: Flask) -> list[str]:
     """Drop every table in the database, the version table and unknown plugins' included."""
     engine = migration_engine(app.config["DATABASE_URL"])
     try:
-        with engine.begin() as connection:
+        with engine.execution_options(**{_WRITE: True}).begin() as connection:
             metadata = sa.MetaData()
             metadata.reflect(connection)
             metadata.drop_all(connection)
