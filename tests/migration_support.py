@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from core.migrations.scripts import VERSION_TABLE, branch_folders, load_scripts
-from core.testing import PG_URL, make_app
+from core.testing import PG_URL
 
 BASELINE_ROWS = Path(__file__).parent / "data" / "baseline_rows.json"
 BUILTIN_BRANCHES = ("core", "contributions", "brand_stories", "staff_scores", "feedback")
@@ -199,7 +199,7 @@ def all_rows(url: str) -> dict[str, list[dict]]:
 
 
 @pytest.fixture
-def engage(clean_url, tmp_path, monkeypatch):
+def engage_command(clean_url, tmp_path, monkeypatch):
     """Run ``engage …`` as an operator would, against this test's database, with the start-up
     check on (the suite turns it off elsewhere)."""
     from click.testing import CliRunner

@@ -13,7 +13,7 @@ from core.models import Role
 from core.points import award, check_totals
 from core.terms import current_calendar
 from core.testing import PASSWORD, create_test_user
-from migration_support import clean_url, engage, model_differences, sqlite_only, versions  # noqa: F401
+from migration_support import model_differences, versions
 
 pytestmark = pytest.mark.migrations
 AT = datetime(2026, 11, 23, 4, 0, tzinfo=timezone.utc)
@@ -61,7 +61,7 @@ def _rank_counts_without_levels(connection) -> list[str]:
 
 @pytest.mark.parametrize("age", [_before_rank_counts_and_public_profiles, _rank_counts_without_levels],
                          ids=["before-rank-counts", "rank-counts-without-levels"])
-def test_a_database_made_before_migrations_is_adopted(clean_url, app_factory, engage, age):
+def test_a_database_made_before_migrations_is_adopted(clean_url, app_factory, engage_command, age):
     legacy = app_factory()  # create_all, as every release before migrations did
     people = _library(legacy)
     ranks = _ranks(legacy, people)
@@ -72,9 +72,9 @@ def test_a_database_made_before_migrations_is_adopted(clean_url, app_factory, en
     engine.dispose()
     legacy.extensions["engage.db"].dispose()
 
-    refused = engage("check")
+    refused = engage_command("check")
     assert refused.exit_code == 1 and "before schema migrations. Run `engage db upgrade`" in refused.output
-    result = engage("db", "upgrade")
+    result = engage_command("db", "upgrade")
     assert result.exit_code == 0, result.output
     assert "The database was made before schema migrations; adopted it:" in result.output
     for sentence in told:
@@ -90,15 +90,15 @@ def test_a_database_made_before_migrations_is_adopted(clean_url, app_factory, en
     assert _ranks(app, people) == ranks
     with app.app_context(), app.extensions["engage.db"].session() as session:
         assert check_totals(session, calendar=current_calendar()) == []
-    assert engage("check").exit_code == 0
+    assert engage_command("check").exit_code == 0
     assert model_differences(clean_url) == []
 
 
-def test_adopting_a_complete_old_database_copies_it_first_and_only_stamps_it(clean_url, app_factory, engage, sqlite_only, tmp_path):
+def test_adopting_a_complete_old_database_copies_it_first_and_only_stamps_it(clean_url, app_factory, engage_command, sqlite_only, tmp_path):
     legacy = app_factory()
     _library(legacy)
     legacy.extensions["engage.db"].dispose()
-    result = engage("db", "upgrade")
+    result = engage_command("db", "upgrade")
     backups = list((tmp_path / "instance" / "backups").glob("pre-upgrade-unversioned-*.sqlite"))
     assert len(backups) == 1 and f"Copied the database first to {backups[0]}" in result.output
     assert "  - nothing was missing" in result.output

@@ -14,7 +14,7 @@ from core.cli import main
 from core.migrations import upgrade
 from core.migrations.scripts import VERSION_TABLE
 from core.models import UTCDateTime
-from migration_support import clean_url, engage, migration_app, sqlite_only, versions  # noqa: F401
+from migration_support import versions
 
 pytestmark = pytest.mark.migrations
 
@@ -28,29 +28,29 @@ def _tables(url: str) -> set[str]:
         engine.dispose()
 
 
-def test_upgrade_current_history_downgrade(engage, clean_url):
-    upgraded = engage("db", "upgrade")
+def test_upgrade_current_history_downgrade(engage_command, clean_url):
+    upgraded = engage_command("db", "upgrade")
     assert upgraded.exit_code == 0
     assert "applied core_0001_baseline" in upgraded.output and "applied feedback_0001_baseline" in upgraded.output
     assert "feedback         feedback_0001_baseline" in upgraded.output
-    assert "Nothing to do" in engage("db", "upgrade").output
-    current = engage("db", "current").output
+    assert "Nothing to do" in engage_command("db", "upgrade").output
+    current = engage_command("db", "current").output
     assert "core             core_0001_baseline (head)" in current and "Up to date." in current
-    history = engage("db", "history").output
+    history = engage_command("db", "history").output
     assert "core:\n  core_0001_baseline  Core's tables when migrations began" in history
     assert "feedback_0001_baseline (after core_0001_baseline)" in history and "[current, head]" in history
 
-    down = engage("db", "downgrade", "feedback@base", "--yes")
+    down = engage_command("db", "downgrade", "feedback@base", "--yes")
     assert down.exit_code == 0 and "undid feedback_0001_baseline" in down.output
     assert not any(name.startswith("feedback_") for name in _tables(clean_url))
     assert "core_user" in _tables(clean_url)
-    current = engage("db", "current").output
+    current = engage_command("db", "current").output
     assert "feedback         (none)" in current and "Pending: feedback_0001_baseline." in current
-    behind = engage("check")
+    behind = engage_command("check")
     assert behind.exit_code == 1 and "behind this release" in behind.output
-    again = engage("db", "upgrade")
+    again = engage_command("db", "upgrade")
     assert again.output.count("applied") == 1 and "applied feedback_0001_baseline" in again.output
-    assert engage("check").exit_code == 0
+    assert engage_command("check").exit_code == 0
 
 
 BAD_INPUT = [
@@ -63,53 +63,53 @@ BAD_INPUT = [
 ]
 
 
-def test_bad_input_is_refused_in_a_sentence_and_changes_nothing(engage, clean_url):
-    engage("db", "upgrade")
+def test_bad_input_is_refused_in_a_sentence_and_changes_nothing(engage_command, clean_url):
+    engage_command("db", "upgrade")
     before = versions(clean_url)
     for args, code, message in BAD_INPUT:
-        result = engage(*args)
+        result = engage_command(*args)
         assert result.exit_code == code and message in result.output, (args, result.output)
         assert versions(clean_url) == before, args
 
 
-def test_downgrade_asks_first_and_an_empty_database_has_nothing_to_downgrade(engage, clean_url):
-    nothing = engage("db", "downgrade", "base", "--yes")
+def test_downgrade_asks_first_and_an_empty_database_has_nothing_to_downgrade(engage_command, clean_url):
+    nothing = engage_command("db", "downgrade", "base", "--yes")
     assert nothing.exit_code == 1 and "nothing to downgrade" in nothing.output
-    engage("db", "upgrade")
-    declined = engage("db", "downgrade", "base", input="n\n")
+    engage_command("db", "upgrade")
+    declined = engage_command("db", "downgrade", "base", input="n\n")
     assert declined.exit_code == 1 and "Aborted" in declined.output
     assert "core_user" in _tables(clean_url)
-    agreed = engage("db", "downgrade", "base", input="y\n")
+    agreed = engage_command("db", "downgrade", "base", input="y\n")
     assert agreed.exit_code == 0 and "undid core_0001_baseline" in agreed.output
     assert _tables(clean_url) == {VERSION_TABLE}
 
 
-def test_init_db_is_upgrade_and_drop_asks_first(engage, clean_url):
-    made = engage("init-db")
+def test_init_db_is_upgrade_and_drop_asks_first(engage_command, clean_url):
+    made = engage_command("init-db")
     assert made.exit_code == 0 and "applied core_0001_baseline" in made.output and "Database ready" in made.output
     engine = sa.create_engine(clean_url)
     with engine.begin() as connection:
         connection.execute(sa.text("CREATE TABLE retired_plugin_thing (id INTEGER PRIMARY KEY)"))
     engine.dispose()
-    declined = engage("init-db", "--drop", input="n\n")
+    declined = engage_command("init-db", "--drop", input="n\n")
     assert declined.exit_code == 1 and "retired_plugin_thing" in _tables(clean_url)
-    dropped = engage("init-db", "--drop", input="y\n")
+    dropped = engage_command("init-db", "--drop", input="y\n")
     assert dropped.exit_code == 0 and "applied core_0001_baseline" in dropped.output
     assert "retired_plugin_thing" not in _tables(clean_url)
-    assert engage("check").exit_code == 0
+    assert engage_command("check").exit_code == 0
 
 
-def test_demo_reset_drops_every_table_and_upgrades(engage, clean_url, sqlite_only):
-    engage("db", "upgrade")
+def test_demo_reset_drops_every_table_and_upgrades(engage_command, clean_url, sqlite_only):
+    engage_command("db", "upgrade")
     engine = sa.create_engine(clean_url)
     with engine.begin() as connection:
         connection.execute(sa.text("CREATE TABLE retired_plugin_thing (id INTEGER PRIMARY KEY)"))
     engine.dispose()
-    result = engage("demo", "--no-serve", "--reset", "--students", "2")
+    result = engage_command("demo", "--no-serve", "--reset", "--students", "2")
     assert result.exit_code == 0 and "applied core_0001_baseline" in result.output
     assert "retired_plugin_thing" not in _tables(clean_url)
     assert "admin@demo.library" in result.output
-    assert engage("check").exit_code == 0
+    assert engage_command("check").exit_code == 0
 
 
 SCRATCH = '''"""A plugin made for one test, outside the repository, as an installed one would be."""

@@ -13,8 +13,8 @@ from sqlmodel import SQLModel
 
 from core.migrations import downgrade, upgrade
 from core.migrations.scripts import applied, branch_folders, branch_name, in_order, load_scripts, table_owner
-from migration_support import (BUILTIN_BRANCHES, clean_url, drop_sibling, migration_app,  # noqa: F401
-                               model_differences, schema_dump, sibling_database, versions)
+from migration_support import (BUILTIN_BRANCHES, drop_sibling, model_differences, schema_dump,
+                               sibling_database, versions)
 
 pytestmark = pytest.mark.migrations
 

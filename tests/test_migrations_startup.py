@@ -15,7 +15,6 @@ from sqlalchemy.engine import Engine
 from core.migrations import SchemaNotCurrent, upgrade
 from core.migrations import scripts as migration_scripts
 from core.migrations.scripts import VERSION_TABLE
-from migration_support import clean_url, engage, migration_app, sqlite_only  # noqa: F401
 
 pytestmark = pytest.mark.migrations
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,25 +91,29 @@ def test_the_start_up_check_costs_one_query_and_reads_the_scripts_once(migration
     assert len(reads) == 1
 
 
-def test_the_engage_command_refuses_all_but_the_db_commands_when_behind(engage):
-    refused = engage("check")
+def test_the_engage_command_refuses_all_but_the_db_commands_when_behind(engage_command):
+    refused = engage_command("check")
     assert refused.exit_code == 1
     assert refused.output.strip() == "Error: The database is empty. Run `engage db upgrade` to create its tables."
-    listing = engage("--help")
+    listing = engage_command("--help")
     assert listing.exit_code == 0 and "engage db upgrade" in listing.output and "init-db" in listing.output
-    current = engage("db", "current")
+    current = engage_command("db", "current")
     assert current.exit_code == 0 and "Empty: no tables yet" in current.output
     assert "Pending: core_0001_baseline" in current.output
-    assert engage("db", "upgrade").exit_code == 0
-    assert engage("check").exit_code == 0
+    assert engage_command("db", "upgrade").exit_code == 0
+    assert engage_command("check").exit_code == 0
 
 
 def test_gunicorn_stops_with_the_message_on_a_fresh_machine(tmp_path, sqlite_only):
     env = {key: value for key, value in os.environ.items() if not key.startswith("ENGAGE_")}
     env.update(ENGAGE_DATABASE_URL=f"sqlite:///{tmp_path / 'fresh.sqlite'}", ENGAGE_INSTANCE_PATH=str(tmp_path))
-    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    done = subprocess.run([gunicorn, "-w", "2", "-b", "127.0.0.1:0", "core:create_app()"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
-    assert done.returncode == 4  # "App failed to load": the server stops, no worker is respawned
+    from gunicorn.config import KNOWN_SETTINGS
+
+    command = [str(Path(sys.executable).with_name("gunicorn")), "-w", "2", "-b", "127.0.0.1:0", "--timeout", "120"]
+    if any(setting.name == "control_socket_disable" for setting in KNOWN_SETTINGS):
+        command.append("--no-control-socket")  # shared by every gunicorn of this user otherwise
+    done = subprocess.run([*command, "core:create_app()"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=240)
+    assert done.returncode == 4, done.stderr  # "App failed to load": the server stops, no worker is respawned
     assert "The database is empty. Run `engage db upgrade` to create its tables." in done.stderr
-    assert "Traceback" not in done.stderr
+    assert "Traceback" not in done.stderr, done.stderr

@@ -18,8 +18,7 @@ from core.migrations.adopt import baselines
 from core.migrations.scripts import VERSION_TABLE, branch_folders, load_scripts
 from core.points import check_totals
 from core.terms import current_calendar
-from migration_support import (all_rows, clean_url, engage, load_baseline_rows, migration_app,  # noqa: F401
-                               postgresql_only, schema_dump, sqlite_only, versions)
+from migration_support import all_rows, load_baseline_rows, schema_dump, versions
 from migration_plugins import doomed
 
 pytestmark = pytest.mark.migrations
@@ -32,20 +31,20 @@ def _to_baselines(app) -> None:
         upgrade(app, rev.revision)
 
 
-def test_a_baseline_database_full_of_rows_keeps_every_row_at_heads(migration_app, clean_url, engage, app_factory):
+def test_a_baseline_database_full_of_rows_keeps_every_row_at_heads(migration_app, clean_url, engage_command, app_factory):
     _to_baselines(migration_app)
     counts = load_baseline_rows(migration_app, clean_url)
     assert all(counts.values()), f"every table has rows: {counts}"
     before = all_rows(clean_url)
 
-    result = engage("db", "upgrade")
+    result = engage_command("db", "upgrade")
     assert result.exit_code == 0, result.output
 
     after = all_rows(clean_url)
     for table, rows in before.items():
         kept = [{column: row[column] for column in rows[0]} for row in after[table]] if rows else []
         assert sorted(kept, key=repr) == rows, f"rows of {table} changed"
-    checked = engage("check")
+    checked = engage_command("check")
     assert checked.exit_code == 0, checked.output
     app = app_factory(CREATE_TABLES=False, SCHEMA_CHECK=True)
     with app.app_context(), app.extensions["engage.db"].session() as session:
@@ -124,7 +123,7 @@ def test_an_empty_database_is_not_copied(migration_app, sqlite_only):
     assert upgrade(migration_app).backup is None
 
 
-def test_a_database_from_a_newer_release_is_refused(migration_app, clean_url, engage):
+def test_a_database_from_a_newer_release_is_refused(migration_app, clean_url, engage_command):
     upgrade(migration_app)
     engine = sa.create_engine(clean_url)
     with engine.begin() as connection:
@@ -133,7 +132,32 @@ def test_a_database_from_a_newer_release_is_refused(migration_app, clean_url, en
     schema = schema_dump(clean_url)
     with pytest.raises(MigrationError, match="core_0099_from_the_future, which this installation does not know"):
         upgrade(migration_app)
-    result = engage("db", "upgrade")
+    result = engage_command("db", "upgrade")
     assert result.exit_code == 1 and "newer release" in result.output and "nothing was changed" in result.output.lower()
     assert schema_dump(clean_url) == schema
     assert not (Path(migration_app.instance_path) / "backups").exists()
+
+
+def test_an_upgrade_waits_for_another_one_on_postgresql(migration_app, clean_url, postgresql_only):
+    """Two upgrades started at once run one after the other (an advisory lock), so the second
+    finds the work done instead of failing on tables the first made."""
+    import threading
+
+    from core.migrations.runner import _LOCK_KEY
+
+    engine = sa.create_engine(clean_url)
+    holder = engine.connect()
+    transaction = holder.begin()
+    holder.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})  # another upgrade, running
+    outcomes = []
+    waiting = threading.Thread(target=lambda: outcomes.append(upgrade(migration_app)))
+    waiting.start()
+    try:
+        waiting.join(2)
+        assert waiting.is_alive() and schema_dump(clean_url) == []
+    finally:
+        transaction.commit()
+        holder.close()
+        engine.dispose()
+    waiting.join(60)
+    assert outcomes and outcomes[0].steps[0] == "core_0001_baseline"
