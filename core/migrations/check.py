@@ -43,17 +43,22 @@ def unknown_message(unknown) -> str:
 def schema_problem(app: Flask) -> str | None:
     """Why ``app``'s database cannot be used as it is, or None when it is at every head."""
     heads = cached_heads(branch_folders(app.extensions["engage.plugins"]))
-    engine = app.extensions["engage.db"].engine
     try:
-        with engine.connect() as connection:
+        connection = app.extensions["engage.db"].engine.connect()
+    except OperationalError as exc:
+        return f"The database cannot be reached ({exc.orig})."
+    with connection:
+        try:
             current = set(connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars())
-    except (OperationalError, ProgrammingError):
-        with engine.connect() as connection:
+        except (OperationalError, ProgrammingError):
+            connection.rollback()
             tables = inspect(connection).get_table_names()
-        if any(name.startswith("core_") for name in tables):
-            return (f"The database was made by a release from before schema migrations. Run `{UPGRADE}` "
-                    "to bring it up to date; it keeps every row and says what it changed.")
-        return f"The database is empty. Run `{UPGRADE}` to create its tables."
+            if VERSION_TABLE in tables:
+                raise  # not a missing table: let the real error show
+            if any(name.startswith("core_") for name in tables):
+                return (f"The database was made by a release from before schema migrations. Run `{UPGRADE}` "
+                        "to bring it up to date; it keeps every row and says what it changed.")
+            return f"The database is empty. Run `{UPGRADE}` to create its tables."
     unknown = sorted(current - heads.known)
     if unknown:
         return unknown_message(unknown)
