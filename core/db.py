@@ -71,11 +71,11 @@ class Database:
                 raise
 
     def create_all(self) -> None:
-        """Create every table known to the metadata (core's and every imported plugin's)."""
+        """Create every table known to the models (tests only: Alembic owns the schema, `engage db upgrade`)."""
         SQLModel.metadata.create_all(self.engine)
 
     def drop_all(self) -> None:
-        """Drop every table; used by tests and ``engage demo --reset``."""
+        """Drop every table known to the models; used by tests."""
         SQLModel.metadata.drop_all(self.engine)
 
     def dispose(self) -> None:
