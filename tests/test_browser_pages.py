@@ -25,7 +25,7 @@ pytestmark = pytest.mark.browser
 ANONYMOUS_PAGES = [("home", "/"), ("login", "/auth/login"), ("register", "/auth/register"),
                    ("badges", "/badges/"), ("badge", "/badges/core:first-points"), ("board-all", "/boards/all"),
                    ("board-week", "/boards/week"), ("public-profile", "/people/1")]
-ADMIN_PAGES = [("me", "/me"), ("admin", "/admin/"), ("admin-users", "/admin/users"), ("admin-user", "/admin/users/1"),
+ADMIN_PAGES = [("me", "/me"), ("password", "/me/password"), ("admin", "/admin/"), ("admin-users", "/admin/users"), ("admin-user", "/admin/users/1"),
                ("admin-terms", "/admin/terms"), ("admin-levels", "/admin/levels"), ("admin-audit", "/admin/audit"),
                ("badges-manage", "/badges/manage"), ("badge-held", "/badges/core:first-points"),
                ("badge-award", "/badges/core:champion/award"), ("badge-revoke", "/badges/core:first-points/revoke"),
