@@ -25,6 +25,7 @@ def create_app(test_config: dict | None = None, *, plugins: tuple = (), instance
     """
     from core import admin, auth, boards_views, config, db, errors, i18n, notification_views, security, views
     from core import plugins as plugin_host
+    from core.security import limits
 
     app = Flask(__name__, instance_relative_config=True, template_folder=str(ROOT / "templates"),
                 instance_path=instance_path or os.environ.get("ENGAGE_INSTANCE_PATH") or str(ROOT / "instance"))
@@ -55,8 +56,8 @@ def create_app(test_config: dict | None = None, *, plugins: tuple = (), instance
     app.register_blueprint(screens_views.public_bp)
     app.extensions["engage.limiter"].exempt(screens_views.public_bp)  # TVs poll; nothing there to brute-force
     app.wsgi_app = screens_views.SlidePollFastPath(app, app.wsgi_app)
-    security.rate_limit(app, "auth.login", app.config["LOGIN_RATE_LIMIT"])
-    security.rate_limit(app, "auth.register", app.config["REGISTER_RATE_LIMIT"])
+    limits.apply_declared_limits(app, host)
+    limits.trust_proxies(app)  # outermost, so everything inside sees the client's address and scheme
     if app.config["CREATE_TABLES"]:
         _create_tables(app)
     if check_schema and app.config["SCHEMA_CHECK"]:

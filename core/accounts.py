@@ -5,10 +5,11 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlmodel import Session
 
 from core.models import AuditEntry, Role, User
+from core.security.passwords import password_problem
 
 _hasher = PasswordHasher()
 # Verified against when the email is unknown, so both answers take the same time.
@@ -24,6 +25,7 @@ class AccountError(ValueError):
 
 
 def normalise_email(email: str) -> str:
+    """An email as stored and looked up: trimmed and lower-case."""
     return (email or "").strip().lower()
 
 
@@ -32,17 +34,34 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+def check_password(password: str, *, email: str = "", display_name: str = "") -> None:
+    """Refuse a guessable password (common, or built from the account's own details)."""
+    problem = password_problem(password, email=email, display_name=display_name)
+    if problem:
+        raise AccountError(problem, "password")
+
+
+def end_sessions(session: Session, *, user_id: int) -> None:
+    """End every signed-in session of this user, on every device and worker, at its next request
+    (see ``core.security.sessions``)."""
+    # The ORM's default synchronisation also bumps a copy of the user already in this session.
+    session.execute(update(User).where(User.id == user_id).values(session_generation=User.session_generation + 1))
+
+
 def create_user(session: Session, *, email: str, password: str, display_name: str,
                 role: Role = Role.student, member_number: str | None = None, cohort: str | None = None,
                 locale: str | None = None, hide_from_boards: bool = False,
                 password_hash: str | None = None) -> User:
-    """Add a user after checking that the email and member number are free."""
+    """Add a user after checking that the email and member number are free and, unless an
+    existing ``password_hash`` is given, that the password is not guessable."""
     email = normalise_email(email)
     member_number = (member_number or "").strip() or None
     if session.execute(select(User.id).where(func.lower(User.email) == email)).first():
         raise AccountError(_("An account with this email already exists."), "email")
     if member_number and session.execute(select(User.id).where(User.member_number == member_number)).first():
         raise AccountError(_("An account with this student or staff number already exists."), "member_number")
+    if password_hash is None:
+        check_password(password, email=email, display_name=display_name)
     user = User(email=email, password_hash=password_hash or hash_password(password),
                 display_name=display_name.strip(), role=Role(role).value, member_number=member_number,
                 cohort=(cohort or "").strip() or None, locale=locale, hide_from_boards=hide_from_boards)
@@ -77,3 +96,41 @@ def set_role(session: Session, *, user: User, role: Role, actor_id: int | None, 
                            detail=f"{user.role} → {Role(role).value}", reason=reason))
     user.role = Role(role).value
     session.add(user)
+    session.flush()
+    end_sessions(session, user_id=user.id)
+
+
+def change_password(session: Session, *, user: User, current: str | None, new: str,
+                    actor_id: int | None = None) -> None:
+    """Set a new password and end every session of the user (the caller may keep its own with
+    ``core.security.sessions.restamp``). ``current`` must be the present password unless an
+    administrator sets it (``current=None``, audited)."""
+    if current is not None:
+        try:
+            _hasher.verify(user.password_hash, current)
+        except (VerificationError, InvalidHashError):
+            raise AccountError(_("Your current password is not right."), "current") from None
+    check_password(new, email=user.email, display_name=user.display_name)
+    user.password_hash = hash_password(new)
+    session.add(user)
+    if current is None:
+        session.add(AuditEntry(actor_id=actor_id, action="password.set", target=f"user:{user.id}",
+                               reason="set by an administrator"))
+    session.flush()
+    end_sessions(session, user_id=user.id)
+
+
+def set_active(session: Session, *, user: User, active: bool, actor_id: int | None, reason: str) -> None:
+    """Deactivate (or reactivate) an account, audited with a reason; deactivating ends its sessions."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise AccountError(_("A reason is required."), "reason")
+    if user.is_active == active:
+        return
+    session.add(AuditEntry(actor_id=actor_id, action="user.activate" if active else "user.deactivate",
+                           target=f"user:{user.id}", reason=reason))
+    user.is_active = active
+    session.add(user)
+    session.flush()
+    if not active:
+        end_sessions(session, user_id=user.id)

@@ -9,9 +9,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
-from core.accounts import AccountError, set_role
+from core.accounts import AccountError, set_active, set_role
 from core.db import get_session
-from core.forms import AdjustForm, ConfirmForm, LevelsForm, RoleForm, TermForm, UserSearchForm
+from core.forms import AdjustForm, ConfirmForm, DeactivateForm, LevelsForm, RoleForm, TermForm, UserSearchForm
 from core.levels import LevelError, list_levels, save_levels
 from core.models import AuditEntry, Role, User
 from core.periods import TermSpan
@@ -32,7 +32,8 @@ def _names():
     return {
         "role_names": {"student": _("Student"), "librarian": _("Librarian"), "admin": _("Administrator")},
         "audit_actions": {"points.adjust": _("Points adjusted"), "points.reverse": _("Points reversed"),
-                          "role.change": _("Role changed"), "plugin.enable": _("Plugin switched on"),
+                          "role.change": _("Role changed"), "user.deactivate": _("Account deactivated"),
+                          "user.activate": _("Account reactivated"), "password.set": _("Password set"), "plugin.enable": _("Plugin switched on"),
                           "plugin.disable": _("Plugin switched off"), "term.save": _("Term saved"),
                           "term.delete": _("Term deleted"), "levels.save": _("Levels saved"),
                           "badge.award": _("Badge awarded"), "badge.revoke": _("Badge revoked"),
@@ -97,13 +98,14 @@ def _user_or_404(user_id: int) -> User:
 
 
 def _user_page(user: User, adjust_form: AdjustForm | None = None, role_form: RoleForm | None = None,
-               status: int = 200):
+               active_form: DeactivateForm | None = None, status: int = 200):
     db = get_session()
     adjust_form = adjust_form or AdjustForm(nonce=secrets.token_hex(16))
     role_form = role_form or RoleForm(role=user.role)
+    active_form = active_form or DeactivateForm(prefix="account")
     return render("admin/user.html", user=user, total=user_total(db, user.id), periods=period_totals(db, user.id),
                   entries=history(db, user.id, None), adjust_form=adjust_form, role_form=role_form,
-                  status=status)
+                  active_form=active_form, status=status)
 
 
 @bp.route("/users/<int:user_id>")
@@ -160,6 +162,30 @@ def change_role(user_id: int):
                 flash(_("The role is saved."), "success")
                 return redirect(url_for("admin.user", user_id=user.id))
     return _user_page(user, role_form=form, status=400)
+
+
+@bp.route("/users/<int:user_id>/active", methods=["POST"])
+@role_required(Role.admin)
+def set_account_active(user_id: int):
+    """Deactivate an account (it is signed out everywhere at once) or reactivate it, with a reason."""
+    user = _user_or_404(user_id)
+    form = DeactivateForm(prefix="account")
+    if form.validate_on_submit():
+        if user.id == current_user.id:
+            form.reason.errors.append(_("You cannot deactivate your own account."))
+        else:
+            db = get_session()
+            active = request.form.get("active") == "1"
+            try:
+                set_active(db, user=user, active=active, actor_id=current_user.id, reason=form.reason.data)
+            except AccountError as exc:
+                db.rollback()
+                form.reason.errors.append(str(exc))
+            else:
+                db.commit()
+                flash(_("The account is reactivated.") if active else _("The account is deactivated."), "success")
+                return redirect(url_for("admin.user", user_id=user.id))
+    return _user_page(user, active_form=form, status=400)
 
 
 @bp.route("/terms", methods=["GET", "POST"])

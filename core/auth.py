@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 
-from core.accounts import AccountError, authenticate, create_user
+from core.accounts import AccountError, authenticate, create_user, end_sessions
 from core.db import get_session
 from core.forms import LoginForm, RegisterForm
-from core.security import redirect_next
+from core.security.redirects import safe_redirect
+from core.security.sessions import start_session, stop_session
 from core.ui import render
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -35,7 +36,7 @@ def register():
             db.rollback()
             getattr(form, exc.field).errors.append(str(exc))
         else:
-            login_user(user)
+            start_session(user)
             flash(_("Welcome, %(name)s! Your account is ready.", name=user.display_name), "success")
             return redirect(url_for("main.home"))
     return render("auth/register.html", form=form, status=400 if form.errors else 200)
@@ -43,7 +44,8 @@ def register():
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    """Sign in with email and password (rate-limited per address)."""
+    """Sign in with email and password (rate-limited per address and per account), then go to
+    ``next`` when it is a path on this site."""
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     form = LoginForm()
@@ -52,16 +54,20 @@ def login():
         user = authenticate(db, email=form.email.data, password=form.password.data)
         db.commit()
         if user is not None:
-            login_user(user)
-            return redirect_next()
+            start_session(user)
+            return safe_redirect(request.args.get("next") or request.form.get("next"))
         form.password.errors.append(_("The email or password is not right."))
     return render("auth/login.html", form=form, status=400 if form.errors else 200)
 
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    """Sign out."""
+    """Sign out, here and on every other device (a copied session cookie stops working too)."""
     # CSRFProtect has already checked the token, so another site cannot sign you out.
-    logout_user()
+    if current_user.is_authenticated:
+        db = get_session()
+        end_sessions(db, user_id=current_user.id)
+        db.commit()
+    stop_session()
     flash(_("You have signed out."), "info")
     return redirect(url_for("main.home"))

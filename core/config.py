@@ -27,11 +27,29 @@ class Defaults:
     BABEL_DEFAULT_LOCALE = "en"
     # Largest single manual adjustment a librarian may make, either sign.
     MAX_ADJUSTMENT = 10_000
-    # Shared store for rate limits; use redis://127.0.0.1:6379 behind several workers.
-    RATELIMIT_STORAGE_URI = "memory://"
+    # The store rate limits count in, shared by every worker: left empty, a SQLite file in the
+    # instance folder (one machine); redis://host:6379/0 when several servers share the load.
+    RATELIMIT_STORAGE_URI = None
     RATELIMIT_HEADERS_ENABLED = True
-    LOGIN_RATE_LIMIT = "10 per minute"
-    REGISTER_RATE_LIMIT = "20 per hour"
+    LOGIN_RATE_LIMIT = "10 per minute"  # sign-in attempts per client address
+    LOGIN_ACCOUNT_RATE_LIMIT = "10 per minute; 50 per hour"  # failed sign-ins per account tried
+    REGISTER_RATE_LIMIT = "20 per hour"  # per client address
+    PASSWORD_RATE_LIMIT = "10 per hour"  # password changes per account
+    # Every other write (POST…) per signed-in account, else per address, unless core, a plugin
+    # (hook engage_rate_limits) or RATE_LIMITS ({endpoint: limit}) says otherwise.
+    WRITE_RATE_LIMIT = "120 per minute"
+    RATE_LIMITS: dict[str, str] = {}
+    # How many reverse proxies stand in front of the app and add X-Forwarded-For/-Proto/-Host;
+    # 0 believes none of those headers (a client could forge them).
+    TRUSTED_PROXIES = 0
+    # Session cookies marked Secure: None (whenever the request came over HTTPS, as a trusted
+    # proxy reports it), True (always) or False (never).
+    SECURE_COOKIES = None
+    # Strict-Transport-Security max-age sent on HTTPS responses; 0 sends none.
+    HSTS_SECONDS = 0
+    # Origins allowed to frame the lobby screen page /screen/<token> (e.g. a digital-signage
+    # player: ["https://signage.library.example"]); every other page may be framed by none.
+    SCREEN_FRAME_ANCESTORS: list[str] = []
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_HTTPONLY = True

@@ -8,6 +8,8 @@ from wtforms import BooleanField, DateField, FieldList, FormField, HiddenField, 
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, NumberRange, Optional, Regexp
 
 LANGUAGE_CHOICES = [("en", "English"), ("zh_Hans", "简体中文")]
+PASSWORD_HINT = _l("At least 8 characters. Three or four words that do not belong together are easy to remember "
+                   "and hard to guess.")
 
 class LoginForm(FlaskForm):
     email = StringField(_l("Email"), validators=[DataRequired(), Length(max=254)])
@@ -28,9 +30,20 @@ class RegisterForm(ProfileFields, FlaskForm):
     member_number = StringField(_l("Student or staff number"),
                                 validators=[Optional(), Length(max=32),
                                             Regexp(r"^[A-Za-z0-9-]+$", message=_l("Use letters, digits and hyphens only."))])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=8, max=200)])
+    password = PasswordField(_l("Password"), description=PASSWORD_HINT,
+                             validators=[DataRequired(), Length(min=8, max=200)])
     confirm = PasswordField(_l("Repeat password"),
                             validators=[DataRequired(), EqualTo("password", message=_l("The passwords do not match."))])
+
+class PasswordForm(FlaskForm):
+    current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=200)])
+    password = PasswordField(_l("New password"), description=PASSWORD_HINT,
+                             validators=[DataRequired(), Length(min=8, max=200)])
+    confirm = PasswordField(_l("Repeat the new password"),
+                            validators=[DataRequired(), EqualTo("password", message=_l("The passwords do not match."))])
+
+class DeactivateForm(FlaskForm):
+    reason = StringField(_l("Reason"), validators=[DataRequired(message=_l("A reason is required.")), Length(min=3, max=500)])
 
 class ProfileForm(ProfileFields, FlaskForm):
     public_profile = BooleanField(_l("Show my public profile page"),

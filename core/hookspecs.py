@@ -55,6 +55,13 @@ def engage_cli_commands(cli):
 
 
 @hookspec
+def engage_rate_limits():
+    """Return ``{endpoint: limit}`` for the plugin's writes a reader can repeat (votes, submissions,
+    likes…), e.g. ``{"myplugin.vote": "30 per minute"}``; counted per signed-in account, else per
+    address. Writes left out get ``WRITE_RATE_LIMIT``; a deployment may override any in ``RATE_LIMITS``."""
+
+
+@hookspec
 def engage_demo_data(session, rng, students, librarians):
     """Populate demo data in ``session`` for these ``students`` and ``librarians``, using ``rng`` (random.Random)."""
 

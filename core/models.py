@@ -72,6 +72,10 @@ class User(SQLModel, table=True):
     public_profile: bool = Field(default=False)
     is_active: bool = Field(default=True)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    # Stamped into each session at sign-in; bumping it ends every session of this user
+    # (core.accounts.end_sessions: sign-out, a new password, a role change, deactivation).
+    # A server default only: hot-path inserts compiled from the table need not name it.
+    session_generation: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
 
     # Flask-Login's interface.
     @property

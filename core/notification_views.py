@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from core.db import get_session
 from core.models import Notification
 from core.notifications import inbox, mark_read, unread_count
+from core.security.redirects import safe_redirect
 from core.ui import render
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
@@ -48,8 +49,7 @@ def read(note_id: int):
     if request.headers.get("HX-Request"):
         return render("notifications.html", block="list", notes=inbox(db, current_user.id),
                       trigger="notificationsChanged")
-    target = note.url if note.url and note.url.startswith("/") and not note.url.startswith("//") else None
-    return redirect(target or url_for("notifications.index"))
+    return safe_redirect(note.url, "notifications.index")
 
 
 @bp.route("/read-all", methods=["POST"])

@@ -26,6 +26,7 @@ from core.models import Role, Screen, utcnow
 from core.plugins import get_host
 from core.points import current_calendar
 from core.security import role_required
+from core.security.headers import BASIC_HEADERS
 from core.ui import render
 
 bp = Blueprint("screens", __name__, url_prefix="/screens")
@@ -279,7 +280,7 @@ class SlidePollFastPath:
                 if answer is not None:
                     status, body, etag = answer
                     headers = [("ETag", f'"{etag}"'), ("Cache-Control", "no-cache"),
-                               ("Content-Length", str(len(body)))]
+                               ("Content-Length", str(len(body))), *BASIC_HEADERS]
                     if body:
                         headers.append(("Content-Type", "text/html; charset=utf-8"))
                     start_response(status, headers)

@@ -185,9 +185,53 @@ VIEWPORTS = [(360, 800), (1920, 1080)]
 LANGS = {"en": ("English", "en"), "zh_Hans": ("简体中文", "zh-Hans")}  # locale: (button label, <html lang>)
 
 
+# Run in every frame before the page's own scripts: a violation the browser reports as an event
+# is logged as an error too, so the console listener below sees every one.
+_CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", function (e) {
+  console.error("Content Security Policy violation: " + e.effectiveDirective + " refused " +
+                (e.blockedURI || "inline") + " in " + e.sourceFile + ":" + e.lineNumber);
+});
+"""
+
+
+class WatchedBrowser:
+    """A Playwright browser whose every page reports Content-Security-Policy violations to
+    ``violations``; the ``_no_csp_violations`` fixture fails the test that caused any."""
+
+    def __init__(self, browser) -> None:
+        self._browser = browser
+        self.violations: list[str] = []
+
+    def __getattr__(self, name):
+        return getattr(self._browser, name)
+
+    def _watch(self, context) -> None:
+        def on_console(message):
+            if message.type == "error" and "Content Security Policy" in message.text:
+                self.violations.append(f"{message.location.get('url', '?')}: {message.text}")
+
+        context.add_init_script(_CSP_LISTENER)
+        context.on("console", on_console)
+
+    def new_context(self, **options):
+        """A new context, watched."""
+        context = self._browser.new_context(**options)
+        self._watch(context)
+        return context
+
+    def new_page(self, **options):
+        """A page in a new context of its own, watched."""
+        context = self.new_context(**options)
+        page = context.new_page()
+        page.on("close", lambda _page: context.close())
+        return page
+
+
 @pytest.fixture(scope="module")
 def browser():
-    """One headless Chromium for the module; skipped where it is not installed, failed in CI."""
+    """One headless Chromium for the module; skipped where it is not installed, failed in CI.
+    Any Content-Security-Policy violation on any of its pages fails the test."""
     if not Path(CHROMIUM).exists():
         message = "Chromium not installed (apt-get install chromium fonts-noto-cjk)"
         if os.environ.get("CI") == "true":
@@ -197,8 +241,22 @@ def browser():
 
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        yield chromium
+        yield WatchedBrowser(chromium)
         chromium.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_csp_violations(request):
+    """Fail a browser test whose pages broke the Content-Security-Policy (an inline script,
+    handler or style, a resource from elsewhere): such a page works only partly for readers."""
+    watched = request.getfixturevalue("browser") if "browser" in request.fixturenames else None
+    if watched is not None:
+        watched.violations.clear()
+    yield
+    if watched is not None and watched.violations:
+        found = list(dict.fromkeys(watched.violations))
+        watched.violations.clear()
+        pytest.fail("Content-Security-Policy violations:\n" + "\n".join(found[:20]), pytrace=False)
 
 
 @contextmanager

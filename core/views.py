@@ -12,13 +12,16 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlmodel import Session
 
+from core.accounts import AccountError, change_password as change_password_service
 from core.db import get_session
-from core.forms import LANGUAGE_CHOICES, ProfileForm
+from core.forms import LANGUAGE_CHOICES, PasswordForm, ProfileForm
 from core.i18n import pick
 from core.models import PointEntry, User
 from core.plugins import get_host
 from core.levels import progress
 from core.points import period_totals, user_total
+from core.security.redirects import safe_redirect
+from core.security.sessions import restamp
 from core.ui import MenuItem, Panel, collect, render
 
 bp = Blueprint("main", __name__)
@@ -143,8 +146,28 @@ def set_language():
         current_user.locale = locale
         db.add(current_user._get_current_object())
         db.commit()
-    target = request.form.get("next", "")
-    return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("main.home"))
+    return safe_redirect(request.form.get("next"))
+
+
+@bp.route("/me/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """Choose a new password; every other signed-in device is signed out."""
+    form = PasswordForm()
+    if form.validate_on_submit():
+        db = get_session()
+        user = db.get(User, current_user.id)
+        try:
+            change_password_service(db, user=user, current=form.current.data, new=form.password.data)
+        except AccountError as exc:
+            db.rollback()
+            getattr(form, exc.field).errors.append(str(exc))
+        else:
+            db.commit()
+            restamp(user)
+            flash(_("Your password is changed. Other devices where you were signed in are signed out."), "success")
+            return redirect(url_for("main.profile"))
+    return render("password.html", form=form, status=400 if form.errors else 200)
 
 
 @bp.route("/menu")

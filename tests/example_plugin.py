@@ -4,7 +4,6 @@ from flask import Blueprint, url_for
 from markupsafe import Markup
 
 from core.hookspecs import ContentTarget, hookimpl
-from core.security import rate_limit
 from core.ui import MenuItem, Panel
 
 NAME = "example"
@@ -28,13 +27,14 @@ def poke():
     return "poked"
 
 
-# A plugin limits its own state-changing views when its blueprint is registered.
-bp.record_once(lambda state: rate_limit(state.app, "example.poke", "2 per minute"))
-
-
 @hookimpl
 def engage_blueprints():
     return bp
+
+
+@hookimpl
+def engage_rate_limits():
+    return {"example.poke": "2 per minute"}
 
 
 @hookimpl

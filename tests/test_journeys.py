@@ -4,6 +4,7 @@ with each plugin's tests)."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from core.accounts import create_user
 from core.models import Role
@@ -46,14 +47,14 @@ def test_a_screen_rotates_and_shows_a_new_award_without_reloading(browser, libra
         assert "Early Reader" in page.inner_text(".tv-slide")
         page.evaluate("window.stillTheSamePage = true")
         first_title = page.inner_text(".tv-title")
-        page.wait_for_function("t => document.querySelector('.tv-title').innerText !== t", arg=first_title,
-                               timeout=15_000)  # rotated to the next slide
+        # rotated to the next slide (expect polls without eval, which the page's CSP forbids)
+        expect(page.locator(".tv-title")).not_to_have_text(first_title, timeout=15_000)
 
         with app.app_context(), app.extensions["engage.db"].write_session() as session:
             newcomer = create_user(session, email="new@journey.library", password=PASSWORD, display_name="Newcomer")
             award(session, user_id=newcomer.id, amount=500, rule="read", plugin="core", idempotency_key="j:new")
         # Within one refresh of each slide the new leader is on screen, with no page load.
-        page.wait_for_function("document.querySelector('.tv-slide').innerText.includes('Newcomer')", timeout=20_000)
+        expect(page.locator(".tv-slide")).to_contain_text("Newcomer", timeout=20_000)
         assert page.evaluate("window.stillTheSamePage") is True
         page.screenshot(path=str(screenshots / "journey-screen-new-award.png"))
     finally:

@@ -50,10 +50,15 @@ def test_hook_engage_blueprints(example_app):
     assert example_app.test_client().get("/example/").data == b"example index"
 
 
-def test_a_plugin_can_rate_limit_its_views(app_factory):
+def test_hook_engage_rate_limits(app_factory):
     app = app_factory(plugins=(example_plugin,), RATELIMIT_ENABLED=True)
     client = app.test_client()
     assert [client.post("/example/poke").status_code for _ in range(3)] == [200, 200, 429]
+    # the deployment overrides a plugin's limit
+    app = app_factory(plugins=(example_plugin,), RATELIMIT_ENABLED=True, RATE_LIMITS={"example.poke": "1 per minute"},
+                      RATELIMIT_STORAGE_URI="memory://")
+    client = app.test_client()
+    assert [client.post("/example/poke").status_code for _ in range(2)] == [200, 429]
 
 
 def test_hook_engage_cli_commands(example_app):

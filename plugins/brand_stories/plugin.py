@@ -46,6 +46,14 @@ def engage_blueprints():
 
 
 @hookimpl
+def engage_rate_limits():
+    from .views import VOTE_LIMIT
+
+    return {"brand_stories.vote": VOTE_LIMIT, "brand_stories.rank": VOTE_LIMIT,
+            "brand_stories.submit_design": "10 per hour"}
+
+
+@hookimpl
 def engage_cli_commands(cli):
     @cli.group("brand-stories")
     def brand_stories():

@@ -14,7 +14,6 @@ from core.db import get_db, get_session
 from core.exports import csv_response
 from core.images import ImageError, clean_image
 from core.models import Role, User, utcnow
-from core.security import rate_limit
 from core.ui import render
 
 from . import charts, voting
@@ -317,12 +316,4 @@ def image(image_id: int):
     return response.make_conditional(request)
 
 
-def _limit_votes(state) -> None:
-    """Rate-limit the two voting endpoints with core's limiter (``core.security.rate_limit``)."""
-    for endpoint in ("brand_stories.vote", "brand_stories.rank"):
-        rate_limit(state.app, endpoint, VOTE_LIMIT)
-
-
 from . import manage  # noqa: E402,F401  (the librarians' routes live on the same blueprint)
-
-bp.record_once(_limit_votes)

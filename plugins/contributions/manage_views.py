@@ -16,7 +16,7 @@ from sqlalchemy import select
 from core.db import get_session
 from core.exports import csv_response
 from core.models import Role
-from core.security import role_required
+from core.security import role_required, safe_redirect
 from core.ui import render
 
 from . import moderation as moderation_service
@@ -138,9 +138,7 @@ def decide():
         return _queue_page(form, error=str(exc), status=exc.status)
     db.commit()
     flash(_("Decision recorded for %(n)d submission(s).", n=len(chosen)), "success")
-    if back.startswith("/") and not back.startswith("//"):
-        return redirect(back)
-    return redirect(url_for("contributions.moderation"))
+    return safe_redirect(back, "contributions.moderation")
 
 
 @bp.route("/submissions/<int:submission_id>/feature", methods=["POST"])

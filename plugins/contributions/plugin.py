@@ -41,6 +41,12 @@ def engage_blueprints():
 
 
 @hookimpl
+def engage_rate_limits():
+    return {"contributions.submit": "20 per hour", "contributions.edit": "30 per hour",
+            "contributions.withdraw": "20 per hour", "contributions.like": "60 per minute"}
+
+
+@hookimpl
 def engage_menu_items(user):
     """"Challenges" for everyone; "Moderation" with the number waiting for librarians."""
     items = [MenuItem(_("Challenges"), url_for("contributions.index"), 30, "contributions")]

@@ -5,7 +5,6 @@ with server-side SVG charts (pygal; no JavaScript)."""
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -16,6 +15,7 @@ from pygal.style import Style
 from sqlalchemy import select
 from sqlmodel import Session
 
+from core.charts import chart_image
 from core.i18n import pick
 from core.models import User, utcnow
 
@@ -129,12 +129,9 @@ def report(session: Session, *, days: int = 90, now: datetime | None = None) -> 
                   sorted(by_lib.values(), key=lambda m: m.label), days)
 
 
-_SCRIPT = re.compile(r"<script\b.*?</script>", re.S)
-
-
-def _render(chart) -> Markup:
-    """The chart as inline SVG; pygal's tooltip config script is dropped (pages run no chart JS)."""
-    return Markup(_SCRIPT.sub("", chart.render(is_unicode=True)))
+def _render(chart, label: str) -> Markup:
+    """The chart as an SVG image with ``label`` as its text (pages run no chart script)."""
+    return chart_image(chart, label)
 
 
 def hours_chart(groups: list[Measures], title: str) -> Markup:
@@ -148,7 +145,7 @@ def hours_chart(groups: list[Measures], title: str) -> Markup:
                                                    for g in groups])
     chart.add(_("Median resolution (hours)"), [round(g.resolution_median, 1) if g.resolution_median is not None
                                               else None for g in groups])
-    return _render(chart)
+    return _render(chart, title)
 
 
 def csat_chart(groups: list[Measures], title: str) -> Markup:
@@ -159,4 +156,4 @@ def csat_chart(groups: list[Measures], title: str) -> Markup:
                                 disable_xml_declaration=True, explicit_size=False, js=[])
     chart.x_labels = [g.label for g in groups]
     chart.add(_("CSAT"), [round(100 * g.csat) if g.csat is not None else None for g in groups])
-    return _render(chart)
+    return _render(chart, title)

@@ -43,6 +43,12 @@ def engage_blueprints():
 
 
 @hookimpl
+def engage_rate_limits():
+    # "step" is also the reader's confirmation and rating of an answer.
+    return {"feedback.new": "10 per hour", "feedback.me_too": "60 per minute", "feedback.step": "60 per minute"}
+
+
+@hookimpl
 def engage_cli_commands(cli):
     """``engage feedback auto-close``: close answered items whose reader stayed quiet (for cron)."""
     @cli.group("feedback")

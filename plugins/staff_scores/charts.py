@@ -1,12 +1,13 @@
-"""The trend chart of the personal report: server-side SVG (pygal), embedded inline, no JavaScript."""
+"""The trend chart of the personal report: server-side SVG (pygal) drawn as an image, no JavaScript."""
 
 from __future__ import annotations
 
 import pygal
 from flask_babel import gettext as _
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from pygal.style import Style
 
+from core.charts import chart_image
 from core.i18n import pick
 
 STYLE = Style(background="transparent", plot_background="transparent", foreground="#1d2733",
@@ -16,7 +17,7 @@ STYLE = Style(background="transparent", plot_background="transparent", foregroun
 
 
 def trend(published, user_id: int) -> Markup:
-    """My final score per published round against the team mean, as an inline SVG line chart."""
+    """My final score per published round against the team mean, as an SVG line chart image."""
     chart = pygal.Line(style=STYLE, width=640, height=320, range=(1, 5), show_dots=True, dots_size=4,
                        legend_at_bottom=True, x_label_rotation=0, truncate_label=14, js=[],
                        disable_xml_declaration=True, show_y_guides=True, allow_interruptions=True)
@@ -24,6 +25,4 @@ def trend(published, user_id: int) -> Markup:
     mine = [result.scores[user_id].final if user_id in result.scores else None for _r, result in published]
     chart.add(_("My score"), [round(v, 2) if v is not None else None for v in mine])
     chart.add(_("Team mean"), [round(result.team_mean, 2) for _r, result in published])
-    svg = chart.render(is_unicode=True)
-    label = escape(_("My score across rounds"))
-    return Markup(svg.replace("<svg ", f'<svg role="img" aria-label="{label}" ', 1))
+    return chart_image(chart, _("My score across rounds"))

@@ -37,6 +37,11 @@ def engage_blueprints():
 
 
 @hookimpl
+def engage_rate_limits():
+    return {"staff_scores.kudos": "20 per hour", "staff_scores.rate": "120 per hour"}
+
+
+@hookimpl
 def engage_menu_items(user):
     """A menu entry for librarians only."""
     if service.is_staff(user):

@@ -211,3 +211,18 @@ def test_the_decision_log_is_shown_to_librarians(app, people, challenge):
     page = librarian.get(f"/contributions/submissions/{stored.id}").data.decode()
     assert "Librarian Li" in page and "asked for changes" in page
     assert "asked for changes" not in client.get(f"/contributions/submissions/{stored.id}").data.decode()
+
+
+@pytest.mark.parametrize("back, expected", [
+    ("/contributions/moderation?status=pending", "/contributions/moderation?status=pending"),
+    ("/%09/evil.example/path", "/contributions/moderation"), ("/\\evil.example", "/contributions/moderation"),
+    ("//evil.example", "/contributions/moderation"), ("/x\r\nSet-Cookie: a=b", "/contributions/moderation"),
+])
+def test_moderation_goes_back_only_to_a_local_page(app, people, challenge, back, expected):
+    _ann, client = people["ann"]
+    _lib, librarian = people["lib"]
+    send(client, challenge.id)
+    (stored,) = submissions(app)
+    response = librarian.post("/contributions/moderation", data={"ids": [str(stored.id)], "decision": "approve",
+                                                                 "reason": "", "back": back})
+    assert response.status_code == 302 and response.headers["Location"] == expected
