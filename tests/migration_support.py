@@ -129,6 +129,39 @@ def schema_dump(url: str) -> list[str]:
         engine.dispose()
 
 
+def heads(app=None) -> dict[str, str]:
+    """Each built-in branch's head revision today (tests name them rather than assume the
+    history's length); without ``app``, from the built-in plugins' folders."""
+    if app is None:
+        from core.plugins import PluginHost
+
+        host = PluginHost(0)
+        host.load(group=None)
+    else:
+        host = app.extensions["engage.plugins"]
+    script = load_scripts(branch_folders(host))
+    return {branch: script.get_revision(f"{branch}@head").revision for branch in BUILTIN_BRANCHES}
+
+
+def to_baseline_shape(app, url: str) -> None:
+    """Turn a database made by today's ``create_all`` into one an older release made: drop every
+    table and column the baselines do not have (what later revisions added)."""
+    tables = {table.name: table for module in baseline_modules(app) for table in module.TABLES}
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as connection:
+            inspector = sa.inspect(connection)
+            for name in inspector.get_table_names():
+                if name not in tables:
+                    connection.execute(sa.text(f"DROP TABLE {name}"))
+                    continue
+                extra = [c["name"] for c in inspector.get_columns(name) if c["name"] not in tables[name].c]
+                for column in extra:
+                    connection.execute(sa.text(f"ALTER TABLE {name} DROP COLUMN {column}"))
+    finally:
+        engine.dispose()
+
+
 def baseline_modules(app) -> list:
     """The first revision of each of ``app``'s branches, core's first."""
     from core.migrations.adopt import baselines

@@ -13,7 +13,7 @@ from core.models import Role
 from core.points import award, check_totals
 from core.terms import current_calendar
 from core.testing import PASSWORD, create_test_user
-from migration_support import model_differences, versions
+from migration_support import heads, model_differences, to_baseline_shape, versions
 
 pytestmark = pytest.mark.migrations
 AT = datetime(2026, 11, 23, 4, 0, tzinfo=timezone.utc)
@@ -66,11 +66,12 @@ def test_a_database_made_before_migrations_is_adopted(clean_url, app_factory, en
     people = _library(legacy)
     ranks = _ranks(legacy, people)
     assert sum(rank is not None for rank in ranks.values()) > 10
+    legacy.extensions["engage.db"].dispose()
+    to_baseline_shape(legacy, clean_url)
     engine = sa.create_engine(clean_url)
     with engine.begin() as connection:
         told = age(connection)
     engine.dispose()
-    legacy.extensions["engage.db"].dispose()
 
     refused = engage_command("check")
     assert refused.exit_code == 1 and "before schema migrations. Run `engage db upgrade`" in refused.output
@@ -79,9 +80,10 @@ def test_a_database_made_before_migrations_is_adopted(clean_url, app_factory, en
     assert "The database was made before schema migrations; adopted it:" in result.output
     for sentence in told:
         assert f"  - {sentence}" in result.output
-    assert "core             core_0001_baseline" in result.output
-    assert versions(clean_url) == {f"{name}_0001_baseline" for name in
-                                   ("contributions", "brand_stories", "staff_scores", "feedback")}  # core's is implied
+    head = heads(legacy)
+    assert f"core             {head['core']}" in result.output
+    # Core's head is implied by the plugins' baselines when they depend on it.
+    assert set(head.values()) - versions(clean_url) <= {head["core"]}
 
     app = app_factory(CREATE_TABLES=False, SCHEMA_CHECK=True)  # starts: the database is at every head
     client = app.test_client()
@@ -98,6 +100,7 @@ def test_adopting_a_complete_old_database_copies_it_first_and_only_stamps_it(cle
     legacy = app_factory()
     _library(legacy)
     legacy.extensions["engage.db"].dispose()
+    to_baseline_shape(legacy, clean_url)
     result = engage_command("db", "upgrade")
     backups = list((tmp_path / "instance" / "backups").glob("pre-upgrade-unversioned-*.sqlite"))
     assert len(backups) == 1 and f"Copied the database first to {backups[0]}" in result.output
