@@ -35,6 +35,9 @@ def create_app(test_config: dict | None = None, *, plugins: tuple = (), instance
     app.jinja_env.filters.update(markdown=render_markdown, excerpt=plain_excerpt)
     Htmx(app)
     errors.init_app(app)
+    from core import files  # stored files answer with their owner's visibility; image answers default to private
+
+    files.init_app(app)
     from core import badges, badges_views, openbadges_views  # rules are checked at start-up: a duplicate key stops the app
     badges.init_app(app, host)
     app.register_blueprint(badges_views.bp)
