@@ -90,15 +90,25 @@ class User(SQLModel, table=True):
         return Role(self.role).rank >= Role(role).rank
 
 
-# The few users kept off public boards (opted out or deactivated): "my rank" counts every
-# total above mine through the rank index and subtracts these, found through this small index.
-# Its WHERE clause is the one core/boards.py queries with (SQLite matches it term for term).
-OFF_BOARDS = or_(User.__table__.c.hide_from_boards == true(), User.__table__.c.is_active == false())
+def on_readers_boards(hide_from_boards: bool, is_active: bool, role: str) -> bool:
+    """Whether a user is listed on readers' boards (and counted in the rank counts): an active
+    reader (role student) who has not opted out. Staff have a board of their own."""
+    return bool(is_active) and not hide_from_boards and role == Role.student.value
+
+
+# The few users kept off readers' boards (opted out, deactivated, or staff), found through this
+# small index: library screens watch their count and id-sum to notice an opt-out or a role change.
+# Its WHERE clause is the one core/screens.py queries with (SQLite matches it term for term).
+OFF_BOARDS = or_(User.__table__.c.hide_from_boards == true(), User.__table__.c.is_active == false(),
+                 User.__table__.c.role != Role.student.value)
 Index("ix_core_user_off_boards", User.__table__.c.hide_from_boards, User.__table__.c.is_active, User.__table__.c.id,
       sqlite_where=OFF_BOARDS, postgresql_where=OFF_BOARDS)
 # A cohort's public members straight from the index, for cohort boards.
 Index("ix_core_user_cohort_public", User.__table__.c.cohort, User.__table__.c.hide_from_boards,
-      User.__table__.c.is_active)
+      User.__table__.c.is_active, User.__table__.c.role)
+# Staff (librarians and administrators) straight from a tiny index, for the staff board.
+STAFF = User.__table__.c.role != Role.student.value
+Index("ix_core_user_staff", User.__table__.c.role, User.__table__.c.id, sqlite_where=STAFF, postgresql_where=STAFF)
 
 
 class PointEntry(SQLModel, table=True):

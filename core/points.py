@@ -22,7 +22,7 @@ from core.ledger_sql import award_sql, rank_changes
 from core.ledger_sql import cursor as ledger_cursor
 from core.badges import check_points
 from core.levels import note_level_up
-from core.models import AuditEntry, PeriodTotal, PointEntry, PointTotal, utcnow
+from core.models import AuditEntry, PeriodTotal, PointEntry, PointTotal, on_readers_boards, utcnow
 from core.periods import PERIODS, Calendar
 
 
@@ -94,8 +94,7 @@ def award(
                                         "reached_at": stamp})
             boards.append((period, key, cursor.fetchone()[0]))
         cursor.execute(sql.public, {"user_id": user_id})
-        hidden, active = cursor.fetchone()
-        if active and not hidden:
+        if on_readers_boards(*cursor.fetchone()):  # staff and opted-out readers are not counted
             cursor.executemany(sql.rank, rank_changes(boards, amount))
 
     note_level_up(session, user_id=user_id, old_total=new_total - amount, new_total=new_total)
