@@ -42,7 +42,9 @@ def create_app(test_config: dict | None = None, *, plugins: tuple = (), instance
     badges.init_app(app, host)
     app.register_blueprint(badges_views.bp)
     app.register_blueprint(openbadges_views.bp)
-    for blueprint in (views.bp, auth.bp, admin.bp, boards_views.bp, notification_views.bp):
+    from core.approvals import views as approval_views  # four eyes on large adjustments
+
+    for blueprint in (views.bp, auth.bp, admin.bp, approval_views.bp, boards_views.bp, notification_views.bp):
         app.register_blueprint(blueprint)
     from core import rewards
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Flask
 
@@ -23,6 +24,8 @@ class Defaults:
     BABEL_DEFAULT_LOCALE = "en"
     # Largest single manual adjustment a librarian may make, either sign.
     MAX_ADJUSTMENT = 10_000
+    # Manual adjustments above this many points (either sign) wait for a second librarian's approval.
+    ADJUSTMENT_APPROVAL_ABOVE = 500
     # Shared store for rate limits; use redis://127.0.0.1:6379 behind several workers.
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
@@ -42,8 +45,12 @@ class Defaults:
     REWARD_BATCH = 50
     # Weeks ("2026-W05") that neither break nor extend a badge's weekly streak, e.g. exam breaks.
     HOLIDAY_WEEKS: list[str] = []
+    # This site's public address (https://engage.library.edu, or with a path if the app is served
+    # under one). Open Badge ids and links are built from it, never from a request's Host header;
+    # left empty, Open Badge documents are not served and the administration page says why.
+    PUBLIC_BASE_URL = None
     # The library as the issuer of Open Badges (ISSUER_URL defaults to this site's home page,
-    # ISSUER_EMAIL to the first administrator's address).
+    # ISSUER_EMAIL to the first administrator's address; without either, no documents are served).
     LIBRARY_NAME = "University Library"
     ISSUER_URL = None
     ISSUER_EMAIL = None
@@ -58,6 +65,7 @@ def load_config(app: Flask, test_config: dict | None) -> None:
     if test_config:
         app.config.update(test_config)
     ensure_secret_key(app)
+    app.config["PUBLIC_BASE_URL"] = public_base_url(app.config.get("PUBLIC_BASE_URL"))
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = "sqlite:///" + str(Path(app.instance_path) / "engage.sqlite")
 
@@ -72,3 +80,19 @@ def ensure_secret_key(app: Flask) -> None:
         key_file.write_text(secrets.token_hex(32))
         key_file.chmod(0o600)
     app.config["SECRET_KEY"] = key_file.read_text().strip()
+
+
+def public_base_url(value: str | None) -> str | None:
+    """``PUBLIC_BASE_URL`` checked and without a trailing slash; None when unset.
+
+    A value that is not an absolute http(s) address without query or fragment stops the app
+    with a message saying so: badge ids built from it would be wrong forever.
+    """
+    value = (value or "").strip()
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment or "@" in parts.netloc:
+        raise ValueError(f"ENGAGE_PUBLIC_BASE_URL must be this site's absolute http(s) address, such as "
+                         f"https://engage.library.edu, without a query or fragment; got {value!r}")
+    return value.rstrip("/")

@@ -227,6 +227,28 @@ class AuditEntry(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False, index=True))
 
 
+class AdjustmentRequest(SQLModel, table=True):
+    """A manual adjustment above ``ADJUSTMENT_APPROVAL_ABOVE`` points, waiting for a second
+    librarian (four eyes): neither the requester nor the recipient may approve it. The points
+    are paid on approval, with their own idempotency key (``adjust-approved:<id>``)."""
+
+    __tablename__ = "core_adjustment_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="core_user.id", index=True)
+    amount: int
+    reason: str = Field(max_length=500)
+    requested_by: int = Field(foreign_key="core_user.id")
+    requested_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    # The form's nonce: a form submitted twice asks once.
+    nonce: str = Field(max_length=64, unique=True)
+    status: str = Field(default="pending", max_length=12, index=True)  # pending, approved, rejected
+    decided_by: int | None = Field(default=None, foreign_key="core_user.id")
+    decided_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    decision_note: str | None = Field(default=None, max_length=500)
+    entry_id: int | None = Field(default=None, sa_column=Column(LedgerId, nullable=True))
+
+
 class PluginState(SQLModel, table=True):
     """Whether a plugin is switched on. A missing row means on."""
 
@@ -325,6 +347,10 @@ class BadgeAward(SQLModel, table=True):
     actor_id: int | None = Field(default=None, foreign_key="core_user.id")
     revoked_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     revoke_reason: str | None = Field(default=None, max_length=500)
+    # The Open Badges recipient salt, random, made at grant: the hashed recipient of an issued
+    # badge never changes, whatever happens to SECRET_KEY. (Awards made before this column get
+    # the salt they always had from core.openbadges.fill_missing_salts.)
+    salt: str | None = Field(default=None, max_length=32)
 
 
 class BadgeImage(SQLModel, table=True):

@@ -82,7 +82,8 @@ def make_app(database_url, tmp_path, plugins=(), **config):
     thread (a test pays queued rewards with ``core.rewards.pay_all`` when it wants them)."""
     settings = {"TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_URL": database_url,
                 "PLUGIN_REFRESH_SECONDS": 0, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False,
-                "PLUGIN_ENTRY_POINT_GROUP": None, "REWARD_QUEUE_THREAD": False}
+                "PLUGIN_ENTRY_POINT_GROUP": None, "REWARD_QUEUE_THREAD": False,
+                "PUBLIC_BASE_URL": "http://localhost"}
     settings.update(config)
     return create_app(settings, plugins=plugins, instance_path=str(tmp_path / "instance"))
 
