@@ -57,6 +57,7 @@ def create_app(test_config: dict | None = None, *, plugins: tuple = (), instance
     app.wsgi_app = screens_views.SlidePollFastPath(app, app.wsgi_app)
     security.rate_limit(app, "auth.login", app.config["LOGIN_RATE_LIMIT"])
     security.rate_limit(app, "auth.register", app.config["REGISTER_RATE_LIMIT"])
+    security.rate_limit(app, "badges.artwork", app.config["UPLOAD_RATE_LIMIT"], per_user=True)
     if app.config.get("CREATE_TABLES", True):
         _create_tables(app)
     return app

@@ -30,6 +30,8 @@ class Defaults:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = "10 per minute"
+    # Every form that uploads a picture (per signed-in account): decoding pictures is costly.
+    UPLOAD_RATE_LIMIT = "10 per minute;100 per day"
     REGISTER_RATE_LIMIT = "20 per hour"
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -54,13 +54,23 @@ def load_user(user_id: str) -> User | None:
     return user
 
 
-def rate_limit(app: Flask, endpoint: str, limit: str) -> None:
-    """Limit POSTs to ``endpoint`` (e.g. ``"auth.login"``) to ``limit`` per client address.
+def user_or_address() -> str:
+    """The rate-limit key of a request: the signed-in account (however many addresses it uses),
+    else the client's address."""
+    if current_user and current_user.is_authenticated:
+        return f"user:{current_user.id}"
+    return get_remote_address()
 
-    Plugins call this from their start-up code for votes and submissions.
+
+def rate_limit(app: Flask, endpoint: str, limit: str, *, per_user: bool = False) -> None:
+    """Limit POSTs to ``endpoint`` (e.g. ``"auth.login"``) to ``limit`` per client address, or with
+    ``per_user`` per signed-in account (uploads: one person, not one address, is limited).
+
+    Plugins call this from their start-up code for votes, submissions and uploads.
     """
     limiter: Limiter = app.extensions["engage.limiter"]
-    app.view_functions[endpoint] = limiter.limit(limit, methods=["POST"])(app.view_functions[endpoint])
+    key = user_or_address if per_user else None
+    app.view_functions[endpoint] = limiter.limit(limit, methods=["POST"], key_func=key)(app.view_functions[endpoint])
 
 
 def role_required(role: Role | str):

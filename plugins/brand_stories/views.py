@@ -317,9 +317,13 @@ def image(image_id: int):
 
 
 def _limit_votes(state) -> None:
-    """Rate-limit the two voting endpoints with core's limiter (``core.security.rate_limit``)."""
+    """Rate-limit the two voting endpoints, and every form that uploads a picture (per account),
+    with core's limiter (``core.security.rate_limit``)."""
     for endpoint in ("brand_stories.vote", "brand_stories.rank"):
         rate_limit(state.app, endpoint, VOTE_LIMIT)
+    for endpoint in ("brand_stories.submit_design", "brand_stories.edit_character", "brand_stories.edit_episode",
+                     "brand_stories.poll_options"):
+        rate_limit(state.app, endpoint, state.app.config["UPLOAD_RATE_LIMIT"], per_user=True)
 
 
 from . import manage  # noqa: E402,F401  (the librarians' routes live on the same blueprint)

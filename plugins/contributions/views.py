@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from core.db import get_session
 from core.files import file_response
+from core.security import rate_limit
 from core.models import User
 from core.ui import is_fragment_request, render
 
@@ -252,3 +253,10 @@ def image(image_id: int):
 
 
 from . import manage_views  # noqa: E402,F401  (librarians' routes on the same blueprint)
+
+
+@bp.record_once
+def _limit_uploads(state) -> None:
+    """Submitting and editing carry pictures: rate-limited per account (``core.security.rate_limit``)."""
+    for endpoint in ("contributions.submit", "contributions.edit"):
+        rate_limit(state.app, endpoint, state.app.config["UPLOAD_RATE_LIMIT"], per_user=True)

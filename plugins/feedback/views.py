@@ -15,6 +15,7 @@ from wtforms.validators import Length, Optional
 
 from core.db import get_db, get_session
 from core.files import file_response
+from core.security import rate_limit
 from core.i18n import pick
 from core.images import ImageError
 from core.models import Role, User
@@ -254,3 +255,9 @@ def me_too(item_id: int):
     session.commit()
     flash(_("Thank you: your “me too” has been counted."), "success")
     return redirect(url_for("feedback.board") + f"#item-{item.id}")
+
+
+@bp.record_once  # after the routes it wraps: deferred set-up runs in the order it was recorded
+def _limit_uploads(state) -> None:
+    """Feedback may carry a photo: rate-limited per account (``core.security.rate_limit``)."""
+    rate_limit(state.app, "feedback.new", state.app.config["UPLOAD_RATE_LIMIT"], per_user=True)
