@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import func, select
 
 from core.db import get_session
@@ -216,7 +217,12 @@ def decide(design_id: int, decision: str):
     if voting.contest_state(match) in ("voting", "closed") or design.status != "pending":
         flash(_("This design can no longer be moderated."), "error")
         return moderate(match.id, status=409)
-    voting.accept_design(db, design=design, accepted=decision == "accept")
+    try:
+        voting.accept_design(db, design=design, accepted=decision == "accept", actor_id=current_user.id)
+    except voting.VoteError as exc:
+        db.rollback()
+        flash(str(exc), "error")
+        return moderate(match.id, status=exc.status)
     db.commit()
     flash(_("Design accepted.") if decision == "accept" else _("Design rejected."), "success")
     return redirect(url_for("brand_stories.moderate", contest_id=match.id), 303)

@@ -203,6 +203,8 @@ def link_inspiration(session: Session, *, item: FeedbackItem, actor: User, targe
     chosen by its key) or of a described change, and credit the submitter once. The link shown to
     the reader is the target's own path on this site; no address is ever typed in."""
     description = (description or "").strip()
+    if item.submitter_id == actor.id:  # the credit is points: nobody credits themselves
+        raise FeedbackError(_("You cannot credit your own feedback; another librarian must."), 403)
     if target is None and not description:
         raise FeedbackError(_("Choose the content it inspired or describe the change."))
     if target is not None and not is_local_path(target.url):

@@ -1,7 +1,8 @@
 """Pictures follow what they belong to: a draft episode's picture, a design waiting for
 moderation or rejected, and a picture nothing uses are not anyone's to fetch by guessing ids;
 only what anyone may see is cached as public. Unpublished episodes are never offered to other
-plugins as link targets (their titles would reach readers)."""
+plugins as link targets (their titles would reach readers). A librarian never moderates (and
+so pays) their own design."""
 
 from __future__ import annotations
 
@@ -130,3 +131,23 @@ def test_unpublished_episodes_are_not_offered_as_link_targets(stories):
     assert f"brand_stories:episode:{episode.id}" not in keys and len(keys) == 3
     assert all("The secret ending" not in str(t.title) for t in targets)
     assert all(t.url.startswith("/") and not t.url.startswith("//") for t in targets)
+
+
+def test_a_librarian_cannot_moderate_their_own_design(stories):
+    from sqlalchemy import func
+
+    from core.models import PointEntry
+
+    contest, image_id = stories.new_contest("moderating"), picture(stories)
+    with stories.session() as session:
+        own = Design(contest_id=contest.id, user_id=stories.librarian.id, title="Mine", image_id=image_id)
+        session.add(own)
+        session.flush()
+        design_id = own.id
+    client = stories.client(stories.librarian)
+    response = client.post(f"/stories/manage/designs/{design_id}/accept")
+    assert response.status_code == 403 and "your own design" in response.text
+    with stories.db.session() as session:
+        assert session.get(Design, design_id).status == "pending"
+        assert session.execute(select(func.count()).select_from(PointEntry).where(
+            PointEntry.user_id == stories.librarian.id)).scalar_one() == 0

@@ -1,6 +1,7 @@
 """A reader's photo is theirs and the library's until the item is published (then anyone's,
 and only then cached as public); an inspiration link only ever points at content this site
-offers, chosen by its key, never at an address typed in or offered off-site."""
+offers, chosen by its key, never at an address typed in or offered off-site; and a librarian
+never credits (and so pays) their own feedback."""
 
 from __future__ import annotations
 
@@ -82,3 +83,16 @@ def test_an_old_off_site_link_is_not_shown_as_a_link(cast, fb_db):
                                         actor_id=cast["librarian"][0].id))
     page = cast["student"][1].get("/feedback/1").data.decode()
     assert "Old" in page and "evil.example" not in page
+
+
+def test_a_librarian_cannot_credit_their_own_feedback(fb_app, fb_db, person, login):
+    from core.models import PointEntry
+    from sqlalchemy import func
+
+    librarian, colleague = person(Role.librarian), person(Role.librarian)
+    submit(login(librarian))
+    response = login(librarian).post("/feedback/1/inspiration", data={"description": "A new sign"})
+    assert response.status_code == 403 and b"your own feedback" in response.data
+    with fb_db.session() as session:
+        assert session.execute(select(func.count()).select_from(PointEntry)).scalar_one() == 0
+    assert login(colleague).post("/feedback/1/inspiration", data={"description": "A new sign"}).status_code == 302

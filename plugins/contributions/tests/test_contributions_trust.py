@@ -1,5 +1,6 @@
-"""A submission's image is cached as public only once the work is approved; before (and after a
-rejection) only its author and librarians get it, and no shared cache keeps it."""
+"""What a reader or librarian can see and do: a submission's image is cached as public only once
+the work is approved (before, and after a rejection, only its author and librarians get it, and
+no shared cache keeps it); a librarian never approves or features, and so pays, their own work."""
 
 from __future__ import annotations
 
@@ -34,3 +35,23 @@ def test_a_rejected_pieces_image_goes_back_to_its_author(app, people):
     path = f"/contributions/images/{stored.image_id}"
     assert other.get(path).status_code == 404 and app.test_client().get(path).status_code == 404
     assert "private" in client.get(path).headers["Cache-Control"]
+
+
+def test_a_librarian_cannot_approve_or_feature_their_own_work(app, people):
+    from core.models import PointEntry, Role
+    from core.testing import create_test_user
+
+    from .conftest import login, rows
+
+    lib, librarian = people["lib"]
+    challenge = make_challenge(app)
+    send(librarian, challenge.id)
+    (own,) = submissions(app)
+    response = librarian.post("/contributions/moderation", data={"ids": [own.id], "decision": "approve"})
+    assert response.status_code == 403 and "your own submission" in response.get_data(as_text=True)
+    assert rows(app, PointEntry) == [] and submissions(app)[0].status == "pending"
+    colleague = login(app, create_test_user(app, Role.librarian))
+    assert colleague.post("/contributions/moderation", data={"ids": [own.id], "decision": "approve"}
+                          ).status_code == 302
+    assert librarian.post(f"/contributions/submissions/{own.id}/feature").status_code == 403
+    assert [e.user_id for e in rows(app, PointEntry)] == [lib.id]  # paid once, by the colleague's decision
