@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Callable, Iterable
 
+from flask import current_app
 from sqlalchemy import delete, func, select, text
 from flask_babel import gettext as _
 from sqlmodel import Session
@@ -167,8 +168,6 @@ def check_adjustment(*, user_id: int, amount: int, actor_id: int, reason: str, m
 
 def approval_limit() -> int | None:
     """``ADJUSTMENT_APPROVAL_ABOVE``: adjustments larger than this wait for a second librarian."""
-    from flask import current_app
-
     limit = current_app.config.get("ADJUSTMENT_APPROVAL_ABOVE")
     return None if limit is None else int(limit)
 

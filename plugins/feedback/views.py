@@ -215,7 +215,8 @@ def photo(item_id: int):
     row = get_session().get(FeedbackPhoto, item.id) if visible else None
     if row is None:
         abort(404)
-    return file_response(row.data, row.content_type, visible=True, public=item.published)
+    return file_response(row.data, row.content_type, visible=True, public=item.published,
+                         etag=f"feedback-{item.id}-{len(row.data)}")  # an item's photo never changes
 
 
 @bp.route("/board")
