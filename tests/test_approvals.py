@@ -170,11 +170,10 @@ def test_bad_input_is_refused(app, db, staff):
                    idempotency_key="direct")
 
 
-def test_the_limit_is_a_setting(app_factory, make_user):
-    app = app_factory(ADJUSTMENT_APPROVAL_ABOVE=50)
-    reader, ann = make_user(), make_user(Role.librarian)
+def test_the_limit_is_a_setting(app_factory):
     from core.testing import create_test_user
 
+    app = app_factory(ADJUSTMENT_APPROVAL_ABOVE=50)
     reader, ann = create_test_user(app), create_test_user(app, Role.librarian)
     client = client_of(app, ann)
     client.post(f"/admin/users/{reader.id}/adjust", data={"amount": "60", "reason": "Helped", "nonce": "lim"})

@@ -15,10 +15,10 @@ from core.accounts import set_role
 from core.boards import around_me, my_rank, top
 from core.boards_staff import staff_rank
 from core.boards_staff import top as staff_top
-from core.models import RankCount, Role, User, utcnow
+from core.models import RankCount, Role, User
 from core.points import check_totals
-from core.screens import available_slides, save_screen, ScreenInfo, make_token
-from test_boards import AT, CAL, pay, read
+from core.screens import ScreenInfo, available_slides, make_token, save_screen
+from test_boards import pay, read
 from test_i18n import EN, ZH, zh
 
 
