@@ -52,12 +52,14 @@ class LocalDateTimeField(DateTimeLocalField):
     Filled from a stored row (``Form(obj=row)``) it shows the row's instant in library time. On
     a POST it keeps that instant exactly when the field is missing from the request or comes
     back as it was shown (minutes only, so seconds would otherwise be lost); a changed value is
-    read in library time. A value that is sent but is not a date and time is an error.
+    read in library time. A value that is sent but is not a date and time is an error
+    (``invalid_message``, else "Enter a date and time.").
     """
 
-    def __init__(self, label=None, validators=None, **kwargs):
+    def __init__(self, label=None, validators=None, *, invalid_message=None, **kwargs):
         kwargs.setdefault("format", list(FORMATS))
         super().__init__(label, validators, **kwargs)
+        self.invalid_message = invalid_message
 
     def process_data(self, value):
         self.data = None if value is None else to_utc(value)
@@ -78,7 +80,7 @@ class LocalDateTimeField(DateTimeLocalField):
             super().process_formdata(valuelist)
         except ValueError:
             self.data = None
-            raise ValueError(_l("Enter a date and time.")) from None
+            raise ValueError(self.invalid_message or _l("Enter a date and time.")) from None
         if self.data is not None:
             self.data = to_utc(self.data)
 

@@ -62,8 +62,10 @@ class RubricForm(FlaskForm):
 class RoundForm(FlaskForm):
     title_en = StringField(_l("Title (English)"), validators=[DataRequired(), Length(max=120)])
     title_zh = StringField(_l("Title (Chinese)"), validators=[DataRequired(), Length(max=120)])
-    opens_at = LocalDateTimeField(_l("Opens"), validators=[HasValue(_l("Give a date and time."))])
-    closes_at = LocalDateTimeField(_l("Closes"), validators=[HasValue(_l("Give a date and time."))])
+    opens_at = LocalDateTimeField(_l("Opens"), validators=[HasValue(_l("Give a date and time."))],
+                                  invalid_message=_l("Give a date and time."))
+    closes_at = LocalDateTimeField(_l("Closes"), validators=[HasValue(_l("Give a date and time."))],
+                                   invalid_message=_l("Give a date and time."))
     prior_weight = FloatField(_l("Prior weight (m)"), default=10.0, validators=[
         InputRequired(), NumberRange(min=0, max=100)],
         description=_l("How many ratings' worth of the team mean each score starts with (0–100)."))
