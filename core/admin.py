@@ -16,7 +16,9 @@ from core.levels import LevelError, list_levels, save_levels
 from core.models import AuditEntry, Role, User
 from core.periods import TermSpan
 from core.plugins import get_host, set_enabled
-from core.points import PointsError, adjust, period_totals, user_total
+from core.approvals import pending, request_adjustment
+from core.openbadges import problems as openbadges_problems
+from core.points import PointsError, period_totals, user_total
 from core.security import role_required
 from core.terms import TermError, delete_term, list_terms, save_term
 from core.ui import Panel, collect, render
@@ -38,7 +40,10 @@ def _names():
                           "term.delete": _("Term deleted"), "levels.save": _("Levels saved"),
                           "badge.award": _("Badge awarded"), "badge.revoke": _("Badge revoked"),
                           "badge.artwork": _("Badge artwork uploaded"), "screen.save": _("Screen saved"),
-                          "screen.rotate": _("Screen address changed"), "screen.delete": _("Screen deleted")},
+                          "screen.rotate": _("Screen address changed"), "screen.delete": _("Screen deleted"),
+                          "points.adjust.request": _("Adjustment asked for"),
+                          "points.adjust.approve": _("Adjustment approved"),
+                          "points.adjust.reject": _("Adjustment turned down")},
     }
 
 
@@ -48,7 +53,8 @@ def index():
     """Plugins with their switches, load failures and the panels plugins add."""
     host = get_host()
     panels = collect(host.hooks.engage_admin_panels(user=current_user), Panel)
-    return render("admin/index.html", host=host, panels=panels, form=ConfirmForm())
+    return render("admin/index.html", host=host, panels=panels, form=ConfirmForm(),
+                  waiting=len(pending(get_session())), badge_problems=openbadges_problems(get_session()))
 
 
 @bp.route("/plugins/<name>", methods=["POST"])
@@ -105,7 +111,8 @@ def _user_page(user: User, adjust_form: AdjustForm | None = None, role_form: Rol
     active_form = active_form or DeactivateForm(prefix="account")
     return render("admin/user.html", user=user, total=user_total(db, user.id), periods=period_totals(db, user.id),
                   entries=history(db, user.id, None), adjust_form=adjust_form, role_form=role_form,
-                  active_form=active_form, status=status)
+                  active_form=active_form, waiting=pending(db, user_id=user.id),
+                  limit=current_app.config.get("ADJUSTMENT_APPROVAL_ABOVE"), status=status)
 
 
 @bp.route("/users/<int:user_id>")
@@ -124,17 +131,20 @@ def adjust_points(user_id: int):
     if form.validate_on_submit():
         db = get_session()
         try:
-            result = adjust(db, user_id=user.id, amount=form.amount.data, actor_id=current_user.id,
-                            reason=form.reason.data, idempotency_key=f"adjust:{form.nonce.data}",
-                            max_amount=current_app.config["MAX_ADJUSTMENT"])
+            outcome = request_adjustment(db, user_id=user.id, amount=form.amount.data, actor_id=current_user.id,
+                                         reason=form.reason.data, nonce=form.nonce.data,
+                                         max_amount=current_app.config["MAX_ADJUSTMENT"])
         except PointsError as exc:
             db.rollback()
             form.amount.errors.append(str(exc))
         else:
             db.commit()
-            if result.paid:
-                flash(_("%(amount)+d points recorded for %(name)s.", amount=result.amount, name=user.display_name),
-                      "success")
+            if outcome.request is not None:
+                flash(_("%(amount)+d points for %(name)s wait for another librarian's approval.",
+                        amount=outcome.request.amount, name=user.display_name), "info")
+            elif outcome.result.paid:
+                flash(_("%(amount)+d points recorded for %(name)s.", amount=outcome.result.amount,
+                        name=user.display_name), "success")
             else:
                 flash(_("This adjustment was already recorded."), "info")
             return redirect(url_for("admin.user", user_id=user.id))

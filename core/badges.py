@@ -23,6 +23,7 @@ in the same transaction.
 from __future__ import annotations
 
 import bisect
+import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -225,6 +226,30 @@ def get_rule(key: str) -> BadgeRule | None:
     return active_rules().rules.get(key)
 
 
+def known_rule(key: str) -> BadgeRule | None:
+    """Any installed rule by key, its plugin switched on or off (None when no plugin has it).
+
+    Badges already issued stay verifiable and visible whatever their plugin's state: only new
+    awards stop while it is switched off. Pages and documents about issued badges ask this.
+    """
+    return current_app.extensions["engage.badges"].all.get(key)
+
+
+def issued(session: Session, key: str) -> bool:
+    """Whether anyone holds (or once held) the badge ``key``."""
+    return session.execute(select(BadgeAward.id).where(BadgeAward.badge_key == key).limit(1)).first() is not None
+
+
+def shown_rule(session: Session, key: str) -> BadgeRule | None:
+    """The rule a badge's pages and Open Badges documents describe: an active rule, or the rule of
+    a switched-off plugin once the badge has been issued (None otherwise)."""
+    rule = get_rule(key)
+    if rule is not None:
+        return rule
+    rule = known_rule(key)
+    return rule if rule is not None and issued(session, key) else None
+
+
 # --- granting ---------------------------------------------------------------------------
 
 def grant(session: Session, *, user_id: int, rule: BadgeRule, reason: str | None = None,
@@ -235,7 +260,7 @@ def grant(session: Session, *, user_id: int, rule: BadgeRule, reason: str | None
     """
     at = at or utcnow()
     values = dict(user_id=user_id, badge_key=rule.key, granted_at=at, reason=reason, actor_id=actor_id,
-                  sole_key=rule.key if rule.kind == "first" else None)
+                  sole_key=rule.key if rule.kind == "first" else None, salt=secrets.token_hex(8))
     stmt = (insert_for(session)(BadgeAward).values(**values).on_conflict_do_nothing()
             .returning(BadgeAward.id))
     award_id = session.execute(stmt).scalar()
@@ -262,10 +287,12 @@ def grant_badge(session: Session, *, user_id: int, key: str, reason: str | None 
 
 
 def award_manually(session: Session, *, user_id: int, key: str, actor_id: int, reason: str) -> BadgeAward:
-    """A librarian awards a manual badge with a mandatory reason; audited."""
+    """A librarian awards a manual badge to someone else, with a mandatory reason; audited."""
     rule = get_rule(key)
     if rule is None or rule.kind != "manual":
         raise BadgeError(_("This badge cannot be awarded by hand."))
+    if actor_id == user_id:
+        raise BadgeError(_("You cannot award a badge to yourself; ask another librarian."))
     reason = (reason or "").strip()
     if len(reason) < 3:
         raise BadgeError(_("A reason is required."))
@@ -288,7 +315,7 @@ def revoke(session: Session, *, user_id: int, key: str, actor_id: int, reason: s
         raise BadgeError(_("This reader does not hold this badge."))
     award.revoked_at, award.revoke_reason = utcnow(), reason[:500]
     session.add(award)
-    rule = get_rule(key)
+    rule = known_rule(key)
     from core.notifications import notify
 
     notify(session, user_id=user_id, plugin=(rule.plugin if rule else "") or "core", kind="badge-revoked",

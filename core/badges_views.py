@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
-
-from flask import Blueprint, abort, flash, make_response, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -16,6 +14,7 @@ from wtforms.validators import DataRequired, Length
 
 from core import badge_artwork, badges
 from core.db import get_session
+from core.files import file_response
 from core.models import BadgeImage, Role, User
 from core.security import role_required
 from core.ui import render
@@ -35,10 +34,11 @@ class ArtworkForm(FlaskForm):
 
 @bp.app_template_global()
 def badges_of(user_id: int) -> list[badges.BadgeView]:
-    """A user's badges whose rules are active (for the profile page)."""
+    """A user's badges (for the profile pages): issued credentials stay, whatever their plugin's state."""
     db = get_session()
     mine = badges.user_awards(db, user_id)
-    rules = [r for r in badges.active_rules().ordered() if r.key in mine]
+    rules = sorted((rule for key in mine for rule in [badges.known_rule(key)] if rule is not None),
+                   key=lambda r: (r.order, r.key))
     return [badges.BadgeView(r, 0, 0.0, mine[r.key]) for r in rules]
 
 
@@ -48,6 +48,15 @@ def badge_kind_label(kind: str) -> str:
 
 
 def _rule_or_404(key: str) -> badges.BadgeRule:
+    """An active badge, or an issued one whose plugin is switched off (its holders keep it)."""
+    rule = badges.shown_rule(get_session(), key)
+    if rule is None:
+        abort(404)
+    return rule
+
+
+def _active_or_404(key: str) -> badges.BadgeRule:
+    """An active badge: only these are awarded."""
     rule = badges.get_rule(key)
     if rule is None:
         abort(404)
@@ -70,25 +79,20 @@ def detail(key: str):
     user_id = current_user.id if current_user.is_authenticated else None
     view = badges.views(db, user_id, [rule])[0]
     public, others = badges.holders(db, rule.key)
-    return render("badges/detail.html", badge=view, holders=public, others=others)
+    return render("badges/detail.html", badge=view, holders=public, others=others,
+                  paused=badges.get_rule(key) is None)
 
 
 @bp.route("/<key>/image")
 def image(key: str):
     """The badge's artwork: the uploaded PNG, else a generated SVG emblem."""
-    rule = _rule_or_404(key)
+    rule = _rule_or_404(key)  # a badge anyone may see: its artwork is public
     row = get_session().get(BadgeImage, rule.key)
     if row is not None:
         body, content_type, max_age = row.data, row.content_type, 3600
     else:
         body, content_type, max_age = badge_artwork.emblem_svg(rule).encode(), "image/svg+xml", 86400
-    response = make_response(body)
-    response.headers["Content-Type"] = content_type
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.set_etag(hashlib.sha256(body).hexdigest()[:32])
-    response.cache_control.public = True
-    response.cache_control.max_age = max_age
-    return response.make_conditional(request)
+    return file_response(body, content_type, visible=True, public=True, max_age=max_age)
 
 
 def _find_user(db, who: str) -> User | None:
@@ -125,7 +129,7 @@ def _act_on_holder(rule: badges.BadgeRule, act, done: str, **page):
 @role_required(Role.librarian)
 def award(key: str):
     """A librarian awards a manual badge to a reader, with a reason (audited)."""
-    rule = _rule_or_404(key)
+    rule = _active_or_404(key)
     if rule.kind != "manual":
         abort(404)
     return _act_on_holder(rule, badges.award_manually, _("%(badge)s awarded to %(name)s."),
@@ -156,7 +160,7 @@ def manage():
 @role_required(Role.admin)
 def artwork(key: str):
     """Upload artwork for a badge; the file is checked by content, re-encoded and stripped."""
-    rule = _rule_or_404(key)
+    rule = _active_or_404(key)
     form = ArtworkForm()
     status = 400
     if form.validate_on_submit():

@@ -6,11 +6,13 @@ standard competition ranking ("1224"): a user's rank is 1 + the number of users 
 board with a strictly greater total, so equal totals share a rank number; within a tie,
 whoever reached the total first is listed first (then the lower user id).
 
-Only *public* users appear: active, not opted out (``hide_from_boards``), with a total above
-zero. An opted-out or deactivated user still sees their own rank, computed among the public
-users plus themselves (1 + public users with a greater total); their "around me" window is
-the board as it would look with them on it, so the rows below them are numbered as if they
-were listed. Nobody else ever sees them, and they never shift anyone else's public rank.
+These are readers' boards: only *public* readers appear — active, role student, not opted out
+(``hide_from_boards``), with a total above zero. Librarians and administrators are ranked on a
+board of their own (``core.boards_staff``). An opted-out or deactivated reader still sees their
+own rank, computed among the public users plus themselves (1 + public users with a greater
+total); their "around me" window is the board as it would look with them on it, so the rows
+below them are numbered as if they were listed. Nobody else ever sees them, and they never
+shift anyone else's public rank.
 
 The statements are SQLAlchemy Core selects, built once per shape and run with parameters
 (building a select costs more than running it), and shaped for the rank indexes
@@ -41,7 +43,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, bindparam, false, func, or_, select, true
 from sqlmodel import Session
 
-from core.models import RANK_BLOCK, PeriodTotal, PointTotal, RankCount, User, utcnow
+from core.models import RANK_BLOCK, PeriodTotal, PointTotal, RankCount, Role, User, on_readers_boards, utcnow
 from core.periods import Calendar
 
 PERIODS = ("all", "week", "month", "term")
@@ -117,7 +119,8 @@ def _public(cohort: str | None) -> list:
     ``cohort`` is None (everyone), "index" (through ix_core_user_cohort) or "scan": the same
     test in a form no index serves, so that the planner walks the rank index instead.
     """
-    conds = [_USERS.c.hide_from_boards == false(), _USERS.c.is_active == true()]
+    conds = [_USERS.c.hide_from_boards == false(), _USERS.c.is_active == true(),
+             _USERS.c.role == Role.student.value]
     if cohort == "index":
         conds.append(_USERS.c.cohort == bindparam("cohort"))
     elif cohort == "scan":
@@ -159,7 +162,7 @@ def _tied_statement(periodic: bool):
 def _me_statement(periodic: bool):
     t = _table(periodic)
     return (select(t.c.total, t.c.reached_at, _USERS.c.display_name, _USERS.c.cohort,
-                   _USERS.c.hide_from_boards, _USERS.c.is_active)
+                   _USERS.c.hide_from_boards, _USERS.c.is_active, _USERS.c.role)
             .select_from(t.join(_USERS, _USERS.c.id == t.c.user_id))
             .where(t.c.user_id == bindparam("user_id"), *_picks(periodic)))
 
@@ -283,11 +286,11 @@ def _me(session: Session, board: _Board, user_id: int) -> _Me | None:
     found = session.execute(_me_statement(board.periodic), {**board.params, "user_id": user_id}).first()
     if found is None:
         return None
-    total, reached_at, name, user_cohort, hidden, active = found
+    total, reached_at, name, user_cohort, hidden, active, role = found
     if total <= 0 or (board.cohort is not None and user_cohort != board.cohort):
         return None
     rank = 1 + _count_greater(session, board, total)
-    return _Me(Row(rank, user_id, name, user_cohort, total), reached_at, bool(active) and not hidden)
+    return _Me(Row(rank, user_id, name, user_cohort, total), reached_at, on_readers_boards(hidden, active, role))
 
 
 def my_rank(session: Session, *, user_id: int, period: str = "all", cohort: str | None = None,

@@ -1,7 +1,8 @@
 """Leaderboard pages: all-time, this week, month and term, per cohort, with "your rank".
 
 ``/boards/`` is the all-time board, ``/boards/<period>`` a period's and
-``/boards/<period>/cohort/<cohort>`` one cohort's. The board is the template's ``board``
+``/boards/<period>/cohort/<cohort>`` one cohort's; these rank readers. ``/boards/staff`` (and
+``/boards/staff/<period>``) ranks the library's staff. The board is the template's ``board``
 block, so the tabs and the cohort select swap it in place with htmx (``Vary: HX-Request``).
 An unknown period or cohort answers 404 with a page that lists the boards that do exist.
 """
@@ -12,10 +13,10 @@ from flask import Blueprint, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from core import boards
+from core import boards, boards_staff
 from core.db import get_session
 from core.i18n import pick
-from core.models import utcnow
+from core.models import Role, utcnow
 from core.points import current_calendar
 from core.ui import is_fragment_request, render
 
@@ -49,7 +50,8 @@ def board(period: str, cohort: str | None = None):
     now = utcnow()
     rows = boards.top(db, period=period, cohort=cohort, limit=TOP, calendar=calendar, at=now)
     me, around = None, []
-    if current_user.is_authenticated:
+    staff = current_user.is_authenticated and current_user.role != Role.student.value
+    if current_user.is_authenticated and not staff:  # staff are ranked on the staff board
         around = boards.around_me(db, user_id=current_user.id, period=period, cohort=cohort,
                                   calendar=calendar, at=now)
         me = next((row for row in around if row.user_id == current_user.id), None)
@@ -60,9 +62,35 @@ def board(period: str, cohort: str | None = None):
         tabs=[(key, boards.BOARDS[key], _url(key, cohort)) for key in boards.PERIODS],
         cohorts=boards.cohorts(db), label=boards.BOARDS[period],
         term_name=pick({"en": term.name_en, "zh_Hans": term.name_zh}) if term else None,
-        no_term=period == "term" and term is None, self_url=_url(period, cohort))
+        no_term=period == "term" and term is None, self_url=_url(period, cohort), staff=staff,
+        staff_url=url_for("boards.staff_board", period=period))
     if is_fragment_request():
         response.headers["HX-Push-Url"] = _url(period, cohort)
+    return response
+
+
+@bp.route("/staff", defaults={"period": "all"})
+@bp.route("/staff/<period>")
+def staff_board(period: str):
+    """Librarians' and administrators' points, ranked apart from readers' (``core.boards_staff``)."""
+    if period not in boards.PERIODS:
+        raise boards.BoardNotFound("period", period)
+    db = get_session()
+    calendar = current_calendar()
+    now = utcnow()
+    rows = boards_staff.top(db, period=period, limit=TOP, calendar=calendar, at=now)
+    staff = current_user.is_authenticated and current_user.role != Role.student.value
+    me = boards_staff.staff_rank(db, user_id=current_user.id, period=period, calendar=calendar, at=now) \
+        if staff else None
+    term = calendar.term_of(calendar.local_date(now)) if period == "term" else None
+    tabs = [(key, boards.BOARDS[key], url_for("boards.staff_board", period=key)) for key in boards.PERIODS]
+    response = render(
+        "boards_staff.html", block="board", period=period, rows=rows, me=me, staff=staff, tabs=tabs,
+        label=boards.BOARDS[period], hidden=staff and current_user.hide_from_boards,
+        term_name=pick({"en": term.name_en, "zh_Hans": term.name_zh}) if term else None,
+        no_term=period == "term" and term is None, readers_url=_url(period, None))
+    if is_fragment_request():
+        response.headers["HX-Push-Url"] = url_for("boards.staff_board", period=period)
     return response
 
 

@@ -202,6 +202,9 @@ def demo(host: str, port: int, reset: bool, no_serve: bool, students: int, seed:
     if not made:
         click.echo("The demo data is already there (use --reset to make it anew).")
     url = f"http://{host}:{port}/"
+    if not current_app.config.get("PUBLIC_BASE_URL"):
+        # The demo knows the one address it serves at: its Open Badges are verifiable there.
+        current_app.config["PUBLIC_BASE_URL"] = url.rstrip("/")
     click.echo(f"\nLibrary Engage demo: {url}")
     for role, email in [("admin", "admin@demo.library"), ("librarian", "librarian1@demo.library"),
                         ("student", "student1@demo.library")]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Flask
 
@@ -27,6 +28,8 @@ class Defaults:
     BABEL_DEFAULT_LOCALE = "en"
     # Largest single manual adjustment a librarian may make, either sign.
     MAX_ADJUSTMENT = 10_000
+    # Manual adjustments above this many points (either sign) wait for a second librarian's approval.
+    ADJUSTMENT_APPROVAL_ABOVE = 500
     # The store rate limits count in, shared by every worker: left empty, a SQLite file in the
     # instance folder (one machine); redis://host:6379/0 when several servers share the load.
     RATELIMIT_STORAGE_URI = None
@@ -35,6 +38,8 @@ class Defaults:
     LOGIN_ACCOUNT_RATE_LIMIT = "10 per minute; 50 per hour"  # failed sign-ins per account tried
     REGISTER_RATE_LIMIT = "20 per hour"  # per client address
     PASSWORD_RATE_LIMIT = "10 per hour"  # password changes per account
+    # Every form that uploads a picture (per signed-in account): decoding pictures is costly.
+    UPLOAD_RATE_LIMIT = "10 per minute;100 per day"
     # Every other write (POST…) per signed-in account, else per address, unless core, a plugin
     # (hook engage_rate_limits) or RATE_LIMITS ({endpoint: limit}) says otherwise.
     WRITE_RATE_LIMIT = "120 per minute"
@@ -64,8 +69,12 @@ class Defaults:
     REWARD_BATCH = 50
     # Weeks ("2026-W05") that neither break nor extend a badge's weekly streak, e.g. exam breaks.
     HOLIDAY_WEEKS: list[str] = []
+    # This site's public address (https://engage.library.edu, or with a path if the app is served
+    # under one). Open Badge ids and links are built from it, never from a request's Host header;
+    # left empty, Open Badge documents are not served and the administration page says why.
+    PUBLIC_BASE_URL = None
     # The library as the issuer of Open Badges (ISSUER_URL defaults to this site's home page,
-    # ISSUER_EMAIL to the first administrator's address).
+    # ISSUER_EMAIL to the first administrator's address; without either, no documents are served).
     LIBRARY_NAME = "University Library"
     ISSUER_URL = None
     ISSUER_EMAIL = None
@@ -80,6 +89,7 @@ def load_config(app: Flask, test_config: dict | None) -> None:
     if test_config:
         app.config.update(test_config)
     ensure_secret_key(app)
+    app.config["PUBLIC_BASE_URL"] = public_base_url(app.config.get("PUBLIC_BASE_URL"))
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = "sqlite:///" + str(Path(app.instance_path) / "engage.sqlite")
 
@@ -94,3 +104,19 @@ def ensure_secret_key(app: Flask) -> None:
         key_file.write_text(secrets.token_hex(32))
         key_file.chmod(0o600)
     app.config["SECRET_KEY"] = key_file.read_text().strip()
+
+
+def public_base_url(value: str | None) -> str | None:
+    """``PUBLIC_BASE_URL`` checked and without a trailing slash; None when unset.
+
+    A value that is not an absolute http(s) address without query or fragment stops the app
+    with a message saying so: badge ids built from it would be wrong forever.
+    """
+    value = (value or "").strip()
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment or "@" in parts.netloc:
+        raise ValueError(f"ENGAGE_PUBLIC_BASE_URL must be this site's absolute http(s) address, such as "
+                         f"https://engage.library.edu, without a query or fragment; got {value!r}")
+    return value.rstrip("/")

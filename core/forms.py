@@ -55,6 +55,13 @@ class AdjustForm(FlaskForm):
     # Sent back unchanged, so a double-submitted form cannot pay twice.
     nonce = HiddenField(validators=[DataRequired(), Length(max=64)])
 
+class ApprovalForm(FlaskForm):
+    note = StringField(_l("Note (optional)"), validators=[Optional(), Length(max=500)])
+
+class RejectionForm(FlaskForm):
+    note = StringField(_l("Why not?"), validators=[DataRequired(message=_l("Give a reason for turning the adjustment down.")),
+                                                 Length(min=3, max=500)])
+
 class RoleForm(FlaskForm):
     role = SelectField(_l("Role"), choices=[("student", _l("Student")), ("librarian", _l("Librarian")),
                                             ("admin", _l("Administrator"))])

@@ -34,7 +34,8 @@ class AnswerRating:
 @dataclass(frozen=True)
 class ContentTarget:
     """Something of a plugin's that others may link to (``engage_content_targets``): a story
-    episode, a contribution challenge. ``key`` is stable and unique, ``"<plugin>:<kind>:<id>"``."""
+    episode, a contribution challenge. ``key`` is stable and unique, ``"<plugin>:<kind>:<id>"``;
+    ``url`` is a path on this site (``url_for`` without ``_external``)."""
 
     key: str
     title: str
@@ -105,7 +106,7 @@ def engage_screen_slides(screen):
 
 @hookspec
 def engage_content_targets(user):
-    """Return ContentTarget objects (or a list): this plugin's content that ``user`` (a librarian) may link other things to."""
+    """Return ContentTarget objects (or a list): this plugin's content that anyone may see (published, never a draft), which ``user`` (a librarian) may link other things to; the link's title and URL (a path on this site) are shown to readers."""
 
 
 # --- events -----------------------------------------------------------------------------

@@ -31,8 +31,8 @@ def insert_for(session: Session):
 
 
 class AwardSQL:
-    """Compiled SQL for one dialect: the ledger insert, the totals upserts, whether the user is
-    on public boards, and the rank counts' upsert."""
+    """Compiled SQL for one dialect: the ledger insert, the totals upserts, what decides whether
+    the user is on readers' boards, and the rank counts' upsert."""
 
     def __init__(self, dialect) -> None:
         pg = dialect.name == "postgresql"
@@ -53,7 +53,8 @@ class AwardSQL:
             "total": periods.c.total + period.excluded.total,
             "reached_at": later(periods.c.reached_at, period.excluded.reached_at)}).returning(periods.c.total)
         users = User.__table__
-        public = select(users.c.hide_from_boards, users.c.is_active).where(users.c.id == bindparam("user_id"))
+        public = select(users.c.hide_from_boards, users.c.is_active, users.c.role).where(
+            users.c.id == bindparam("user_id"))
         counts = RankCount.__table__
         rank = insert(counts).values(values("period", "period_key", "level", "total", "users"))
         rank = rank.on_conflict_do_update(index_elements=["period", "period_key", "level", "total"],

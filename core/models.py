@@ -94,15 +94,25 @@ class User(SQLModel, table=True):
         return Role(self.role).rank >= Role(role).rank
 
 
-# The few users kept off public boards (opted out or deactivated): "my rank" counts every
-# total above mine through the rank index and subtracts these, found through this small index.
-# Its WHERE clause is the one core/boards.py queries with (SQLite matches it term for term).
-OFF_BOARDS = or_(User.__table__.c.hide_from_boards == true(), User.__table__.c.is_active == false())
+def on_readers_boards(hide_from_boards: bool, is_active: bool, role: str) -> bool:
+    """Whether a user is listed on readers' boards (and counted in the rank counts): an active
+    reader (role student) who has not opted out. Staff have a board of their own."""
+    return bool(is_active) and not hide_from_boards and role == Role.student.value
+
+
+# The few users kept off readers' boards (opted out, deactivated, or staff), found through this
+# small index: library screens watch their count and id-sum to notice an opt-out or a role change.
+# Its WHERE clause is the one core/screens.py queries with (SQLite matches it term for term).
+OFF_BOARDS = or_(User.__table__.c.hide_from_boards == true(), User.__table__.c.is_active == false(),
+                 User.__table__.c.role != Role.student.value)
 Index("ix_core_user_off_boards", User.__table__.c.hide_from_boards, User.__table__.c.is_active, User.__table__.c.id,
       sqlite_where=OFF_BOARDS, postgresql_where=OFF_BOARDS)
 # A cohort's public members straight from the index, for cohort boards.
 Index("ix_core_user_cohort_public", User.__table__.c.cohort, User.__table__.c.hide_from_boards,
-      User.__table__.c.is_active)
+      User.__table__.c.is_active, User.__table__.c.role)
+# Staff (librarians and administrators) straight from a tiny index, for the staff board.
+STAFF = User.__table__.c.role != Role.student.value
+Index("ix_core_user_staff", User.__table__.c.role, User.__table__.c.id, sqlite_where=STAFF, postgresql_where=STAFF)
 
 
 class PointEntry(SQLModel, table=True):
@@ -221,6 +231,28 @@ class AuditEntry(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False, index=True))
 
 
+class AdjustmentRequest(SQLModel, table=True):
+    """A manual adjustment above ``ADJUSTMENT_APPROVAL_ABOVE`` points, waiting for a second
+    librarian (four eyes): neither the requester nor the recipient may approve it. The points
+    are paid on approval, with their own idempotency key (``adjust-approved:<id>``)."""
+
+    __tablename__ = "core_adjustment_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="core_user.id", index=True)
+    amount: int
+    reason: str = Field(max_length=500)
+    requested_by: int = Field(foreign_key="core_user.id")
+    requested_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    # The form's nonce: a form submitted twice asks once.
+    nonce: str = Field(max_length=64, unique=True)
+    status: str = Field(default="pending", max_length=12, index=True)  # pending, approved, rejected
+    decided_by: int | None = Field(default=None, foreign_key="core_user.id")
+    decided_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    decision_note: str | None = Field(default=None, max_length=500)
+    entry_id: int | None = Field(default=None, sa_column=Column(LedgerId, nullable=True))
+
+
 class PluginState(SQLModel, table=True):
     """Whether a plugin is switched on. A missing row means on."""
 
@@ -319,6 +351,10 @@ class BadgeAward(SQLModel, table=True):
     actor_id: int | None = Field(default=None, foreign_key="core_user.id")
     revoked_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     revoke_reason: str | None = Field(default=None, max_length=500)
+    # The Open Badges recipient salt, random, made at grant: the hashed recipient of an issued
+    # badge never changes, whatever happens to SECRET_KEY. (Awards made before this column get
+    # the salt they always had from core.openbadges.fill_missing_salts.)
+    salt: str | None = Field(default=None, max_length=32)
 
 
 class BadgeImage(SQLModel, table=True):

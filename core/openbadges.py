@@ -1,7 +1,7 @@
 """Open Badges 2.0: every badge award as a hosted Assertion a verifier can check.
 
-The three documents are JSON-LD with the Open Badges v2 context, at stable public URLs on
-this site's own origin (``core/openbadges_views.py``):
+The three documents are JSON-LD with the Open Badges v2 context, at stable public URLs
+(``core/openbadges_views.py``):
 
 * the **Issuer** profile (the library): ``/openbadges/issuer``;
 * a **BadgeClass** per badge rule: ``/openbadges/badges/<key>``, with a PNG image;
@@ -9,10 +9,19 @@ this site's own origin (``core/openbadges_views.py``):
   verifier fetches it from its ``id`` on the issuer's origin). A revoked award answers 410
   with ``revoked: true`` and the reason.
 
+Every id and link is built from ``PUBLIC_BASE_URL``, never from the request's Host header (a
+forged Host would otherwise mint ids on another origin, and one site reached under two names
+would issue two ids for one badge). Without it, or without an issuer email (``ISSUER_EMAIL``,
+else the first administrator's), no document is served: ``problems`` says why, in the
+administration page's language. There is no fallback, in development either: set
+``ENGAGE_PUBLIC_BASE_URL=http://127.0.0.1:5000`` (``engage demo`` sets its own address).
+
 The recipient is never shown in the clear: ``identity`` is ``"sha256$" + sha256(email + salt)``
-with a per-award salt, so a verifier who is given the email recomputes and compares it. The
-salt is derived from the instance's secret key and the award id (stable without a stored
-column). The baked PNG carries the assertion in an ``iTXt`` chunk (openbadges-bakery).
+with the award's own random salt, stored when it is granted, so rotating ``SECRET_KEY``
+never changes an issued badge. Awards made before the salt was stored keep the salt they were
+issued with (``legacy_salt``); ``fill_missing_salts`` writes it into their rows. Documents
+about issued badges answer whatever the badge's plugin's state (``core.badges.shown_rule``).
+The baked PNG carries the assertion in an ``iTXt`` chunk (openbadges-bakery).
 """
 
 from __future__ import annotations
@@ -22,8 +31,11 @@ import hmac
 import io
 import json
 
+from urllib.parse import urlsplit
+
 from flask import current_app
-from sqlalchemy import select
+from flask_babel import gettext as _
+from sqlalchemy import bindparam, select, update
 from sqlmodel import Session
 
 from core.badge_artwork import badge_colour, glyphs
@@ -35,15 +47,49 @@ IMAGE_SIZE = 256
 
 
 def _url(endpoint: str, **values) -> str:
-    from flask import url_for
+    """The absolute URL of ``endpoint`` on ``PUBLIC_BASE_URL`` (the request's Host plays no part)."""
+    base = urlsplit(current_app.config["PUBLIC_BASE_URL"])
+    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme)
+    return adapter.build(endpoint, values, force_external=True)
 
-    return url_for(endpoint, _external=True, **values)
+
+def problems(session: Session) -> list[str]:
+    """Why Open Badge documents cannot be served now (empty when they can), for administrators."""
+    found = []
+    if not current_app.config.get("PUBLIC_BASE_URL"):
+        found.append(_("Open Badges are switched off: set ENGAGE_PUBLIC_BASE_URL to this site's public address "
+                       "(such as https://engage.library.edu) so that badges can be verified."))
+    if not issuer_email(session):
+        found.append(_("Open Badges are switched off: the library needs a contact email as the issuer. Set "
+                       "ENGAGE_ISSUER_EMAIL, or give the site an administrator."))
+    return found
 
 
-def salt_for(award_id: int) -> str:
-    """The award's salt: 16 hex digits, the same on every request and every worker."""
-    key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(key, f"openbadges-salt:{award_id}".encode(), hashlib.sha256).hexdigest()[:16]
+def legacy_salt(secret_key: str, award_id: int) -> str:
+    """The salt an award was issued with before salts were stored: derived from the secret key."""
+    return hmac.new(secret_key.encode(), f"openbadges-salt:{award_id}".encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def salt_of(award: BadgeAward) -> str:
+    """The award's recipient salt: its own stored one, else (not yet migrated) the one it was issued with."""
+    return award.salt or legacy_salt(current_app.config["SECRET_KEY"], award.id)
+
+
+def fill_missing_salts(session: Session, *, secret_key: str, batch: int = 1000) -> int:
+    """Data migration: store in every award without a salt the salt it was issued with, so the
+    hashed recipients of badges already handed out stay the same after ``SECRET_KEY`` changes.
+    Run once with the secret key the awards were issued under; returns how many rows it filled."""
+    filled = 0
+    table = BadgeAward.__table__
+    while True:
+        ids = session.execute(select(table.c.id).where(table.c.salt.is_(None)).order_by(table.c.id)
+                              .limit(batch)).scalars().all()
+        if not ids:
+            return filled
+        session.execute(update(table).where(table.c.id == bindparam("award_id"))
+                        .values(salt=bindparam("new_salt")),
+                        [{"award_id": i, "new_salt": legacy_salt(secret_key, i)} for i in ids])
+        filled += len(ids)
 
 
 def recipient_identity(email: str, salt: str) -> str:
@@ -56,8 +102,8 @@ def issuer_email(session: Session) -> str:
     configured = current_app.config.get("ISSUER_EMAIL")
     if configured:
         return configured
-    first_admin = session.execute(select(User.email).where(User.role == Role.admin.value).order_by(User.id)
-                                  .limit(1)).scalar()
+    first_admin = session.execute(select(User.email).where(User.role == Role.admin.value, User.is_active.is_(True))
+                                  .order_by(User.id).limit(1)).scalar()
     return first_admin or ""
 
 
@@ -92,7 +138,7 @@ def badge_class(rule: BadgeRule) -> dict:
 
 def assertion(award: BadgeAward, email: str) -> dict:
     """The hosted Assertion for one award (call only for awards that are not revoked)."""
-    salt = salt_for(award.id)
+    salt = salt_of(award)
     document = {
         "@context": CONTEXT,
         "type": "Assertion",

@@ -2,7 +2,9 @@
 
 ``/openbadges/issuer``, ``/openbadges/badges/<key>`` (+ ``/image.png``),
 ``/openbadges/assertions/<id>`` (410 once revoked) and ``/openbadges/assertions/<id>/badge.png``,
-the baked image a holder downloads and uploads to a backpack.
+the baked image a holder downloads and uploads to a backpack. Issued badges answer whatever
+their plugin's state. Without ``PUBLIC_BASE_URL`` or an issuer email every document answers
+503 with the reason (``core.openbadges.problems``), rather than ids on the wrong origin.
 """
 
 from __future__ import annotations
@@ -13,10 +15,29 @@ from flask import Blueprint, abort, make_response
 
 from core import badges, openbadges
 from core.db import get_session
+from core.files import file_response
 from core.models import BadgeAward, User
 
 bp = Blueprint("openbadges", __name__, url_prefix="/openbadges")
 JSON_LD = "application/ld+json"
+
+
+@bp.app_template_global()
+def open_badges_available() -> bool:
+    """Whether badge pages may link to Open Badge documents (they are served)."""
+    return not openbadges.problems(get_session())
+
+
+@bp.before_request
+def _configured():
+    """Refuse every document while the site's public address or the issuer's email is missing."""
+    found = openbadges.problems(get_session())
+    if found:
+        response = _json({"error": " ".join(found)}, status=503, max_age=0)
+        response.cache_control.public = False
+        response.cache_control.no_store = True
+        return response
+    return None
 
 
 def _json(document: dict, status: int = 200, max_age: int = 300):
@@ -28,17 +49,8 @@ def _json(document: dict, status: int = 200, max_age: int = 300):
     return response
 
 
-def _png(data: bytes, filename: str | None = None):
-    response = make_response(data)
-    response.headers["Content-Type"] = "image/png"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    if filename:
-        response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 def _rule_or_404(key: str) -> badges.BadgeRule:
-    rule = badges.get_rule(key)
+    rule = badges.shown_rule(get_session(), key)
     if rule is None:
         abort(404)
     return rule
@@ -49,7 +61,7 @@ def _award_or_404(award_id: int) -> tuple[BadgeAward, User, badges.BadgeRule | N
     award = db.get(BadgeAward, award_id)
     if award is None:
         abort(404)
-    return award, db.get(User, award.user_id), badges.get_rule(award.badge_key)
+    return award, db.get(User, award.user_id), badges.known_rule(award.badge_key)
 
 
 @bp.route("/issuer")
@@ -64,10 +76,8 @@ def badge_class(key: str):
 
 @bp.route("/badges/<key>/image.png")
 def badge_image(key: str):
-    response = _png(openbadges.badge_png(get_session(), _rule_or_404(key)))
-    response.cache_control.public = True
-    response.cache_control.max_age = 3600
-    return response
+    return file_response(openbadges.badge_png(get_session(), _rule_or_404(key)), "image/png", visible=True,
+                         public=True)
 
 
 @bp.route("/assertions/<int:award_id>")
@@ -76,7 +86,7 @@ def assertion(award_id: int):
     award, user, rule = _award_or_404(award_id)
     if award.revoked_at is not None:
         return _json(openbadges.revoked(award), status=410, max_age=60)
-    if rule is None:  # the badge's plugin is switched off: the award stands but cannot be shown now
+    if rule is None:  # no installed plugin describes this badge any more
         abort(404)
     return _json(openbadges.assertion(award, user.email), max_age=60)
 
@@ -90,4 +100,5 @@ def baked(award_id: int):
     if rule is None:
         abort(404)
     png = openbadges.bake(openbadges.badge_png(get_session(), rule), openbadges.assertion(award, user.email))
-    return _png(png, filename=f"badge-{award.id}.png")
+    # The download is the holder's own (their award is inside): no shared cache keeps it.
+    return file_response(png, "image/png", visible=True, public=False, filename=f"badge-{award.id}.png")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Callable, Iterable
 
+from flask import current_app
 from sqlalchemy import delete, func, select, text
 from flask_babel import gettext as _
 from sqlmodel import Session
@@ -22,7 +23,7 @@ from core.ledger_sql import award_sql, rank_changes
 from core.ledger_sql import cursor as ledger_cursor
 from core.badges import check_points
 from core.levels import note_level_up
-from core.models import AuditEntry, PeriodTotal, PointEntry, PointTotal, utcnow
+from core.models import AuditEntry, PeriodTotal, PointEntry, PointTotal, on_readers_boards, utcnow
 from core.periods import PERIODS, Calendar
 
 
@@ -68,6 +69,8 @@ def award(
     """
     if amount == 0:
         raise PointsError(_("An award must not be zero."))
+    if actor_id is not None and actor_id == user_id:  # whoever makes an award never receives it
+        raise PointsError(_("Nobody can award points to themselves; ask a colleague."))
     at = at or utcnow()
     calendar = calendar or current_calendar()
     if daily_cap is not None and amount > 0:
@@ -94,8 +97,7 @@ def award(
                                         "reached_at": stamp})
             boards.append((period, key, cursor.fetchone()[0]))
         cursor.execute(sql.public, {"user_id": user_id})
-        hidden, active = cursor.fetchone()
-        if active and not hidden:
+        if on_readers_boards(*cursor.fetchone()):  # staff and opted-out readers are not counted
             cursor.executemany(sql.rank, rank_changes(boards, amount))
 
     note_level_up(session, user_id=user_id, old_total=new_total - amount, new_total=new_total)
@@ -134,19 +136,46 @@ def adjust(
     reason: str,
     idempotency_key: str,
     max_amount: int = 10_000,
+    approved_by: int | None = None,
 ) -> AwardResult:
-    """A librarian's manual correction: a ledger entry with a mandatory reason and an audit row."""
+    """A librarian's manual correction: a ledger entry with a mandatory reason and an audit row.
+
+    Nobody adjusts their own points. An amount above ``ADJUSTMENT_APPROVAL_ABOVE`` needs a
+    second librarian: ``core.approvals`` stores the request and calls this with ``approved_by``.
+    """
     reason = (reason or "").strip()
-    if not reason:
-        raise PointsError(_("A reason is required for a manual adjustment."))
-    if amount == 0 or abs(amount) > max_amount:
-        raise PointsError(_("The amount must be between -%(max)d and %(max)d, and not zero.", max=max_amount))
+    check_adjustment(user_id=user_id, amount=amount, actor_id=actor_id, reason=reason, max_amount=max_amount)
+    if approved_by is None and needs_approval(amount):
+        raise PointsError(_("Adjustments above %(limit)d points need a second librarian's approval.",
+                            limit=approval_limit()))
     result = award(session, user_id=user_id, amount=amount, rule="manual-adjustment", plugin="core",
                    idempotency_key=idempotency_key, actor_id=actor_id, reason=reason)
     if result.paid:
         session.add(AuditEntry(actor_id=actor_id, action="points.adjust", target=f"user:{user_id}",
                                detail=f"{amount:+d}", reason=reason))
     return result
+
+
+def check_adjustment(*, user_id: int, amount: int, actor_id: int, reason: str, max_amount: int) -> None:
+    """Refuse a manual adjustment that no one may make (raises PointsError)."""
+    if actor_id == user_id:
+        raise PointsError(_("You cannot adjust your own points; ask another librarian."))
+    if not (reason or "").strip():
+        raise PointsError(_("A reason is required for a manual adjustment."))
+    if amount == 0 or abs(amount) > max_amount:
+        raise PointsError(_("The amount must be between -%(max)d and %(max)d, and not zero.", max=max_amount))
+
+
+def approval_limit() -> int | None:
+    """``ADJUSTMENT_APPROVAL_ABOVE``: adjustments larger than this wait for a second librarian."""
+    limit = current_app.config.get("ADJUSTMENT_APPROVAL_ABOVE")
+    return None if limit is None else int(limit)
+
+
+def needs_approval(amount: int) -> bool:
+    """Whether an adjustment of ``amount`` points (either sign) needs a second librarian."""
+    limit = approval_limit()
+    return limit is not None and abs(amount) > limit
 
 
 def reverse(session: Session, *, entry_id: int, actor_id: int | None, reason: str) -> AwardResult:

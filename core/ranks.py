@@ -5,8 +5,9 @@ They change in three places, always in the transaction that changes what they co
 * ``core.points.award`` moves a public user from their old total to the new one on the
   all-time board and on this week's, month's and term's boards;
 * a user switching between public and not (opting out of boards or back in, deactivated or
-  reactivated) is added to or taken off every board they have points on — by a ``before_flush``
-  listener, so no code path that changes those flags through the ORM can forget it;
+  reactivated, made a librarian or back a reader — readers' boards rank readers only) is added to
+  or taken off every board they have points on — by a ``before_flush`` listener, so no code path
+  that changes those columns through the ORM can forget it;
 * ``engage rebuild-totals`` rebuilds them from the totals, and ``engage check`` proves them.
 """
 
@@ -17,13 +18,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
-from core.models import RANK_BLOCK, PeriodTotal, PointTotal, RankCount, User
+from core.models import RANK_BLOCK, PeriodTotal, PointTotal, RankCount, Role, User, on_readers_boards
 
 _T, _P, _U, _R = PointTotal.__table__, PeriodTotal.__table__, User.__table__, RankCount.__table__
 
 
 def _public(user_table=_U):
-    return (user_table.c.hide_from_boards.is_(False)) & (user_table.c.is_active.is_(True))
+    """On readers' boards (``core.models.on_readers_boards`` in SQL)."""
+    return ((user_table.c.hide_from_boards.is_(False)) & (user_table.c.is_active.is_(True))
+            & (user_table.c.role == Role.student.value))
 
 
 def _boards_of(connection, user_id: int) -> list[tuple[str, str, int]]:
@@ -56,6 +59,9 @@ def shift_user(connection, user_id: int, delta: int) -> None:
                               for (p, k, lv, t), d in sorted(changes.items())])
 
 
+_VISIBILITY = ("hide_from_boards", "is_active", "role")
+
+
 def _was_and_is(user: User, name: str) -> tuple:
     history = inspect(user).attrs[name].history
     now = getattr(user, name)
@@ -64,13 +70,12 @@ def _was_and_is(user: User, name: str) -> tuple:
 
 @event.listens_for(OrmSession, "before_flush")
 def _follow_visibility(session, _flush_context, _instances) -> None:
-    """Keep the rank counts right when a user's hide_from_boards or is_active changes."""
+    """Keep the rank counts right when a user's hide_from_boards, is_active or role changes."""
     for obj in session.dirty:
         if not isinstance(obj, User) or obj.id is None:
             continue
-        hidden_was, hidden_now = _was_and_is(obj, "hide_from_boards")
-        active_was, active_now = _was_and_is(obj, "is_active")
-        was, now = active_was and not hidden_was, active_now and not hidden_now
+        was = on_readers_boards(*(_was_and_is(obj, name)[0] for name in _VISIBILITY))
+        now = on_readers_boards(*(_was_and_is(obj, name)[1] for name in _VISIBILITY))
         if was != now:
             shift_user(session.connection(), obj.id, 1 if now else -1)
 

@@ -2,7 +2,8 @@
 
 A librarian makes a ``Screen`` (name, language, seconds per slide, a list of slide keys).
 Slide keys are ``board:all``, ``board:week``, ``board:month``, ``board:term``,
-``board:cohort:<name>`` (a faculty's all-time board) and ``plugin:<plugin>:<key>`` for the
+``board:cohort:<name>`` (a faculty's all-time board), ``board:staff`` (the staff's all-time
+board) and ``plugin:<plugin>:<key>`` for the
 slides plugins offer through the ``engage_screen_slides`` hook.
 
 The secret URL
@@ -68,6 +69,7 @@ GENERATION = "screens"
 LOCALES = ("en", "zh_Hans")
 MIN_SECONDS, MAX_SECONDS = 5, 300
 BOARD_SLIDES = ("board:all", "board:week", "board:month", "board:term")
+STAFF_SLIDE = "board:staff"  # librarians and administrators, apart from readers (core.boards_staff)
 MAX_SLIDES = 50
 
 
@@ -163,6 +165,7 @@ def available_slides(session: Session, screen: ScreenInfo) -> list[tuple[str, st
     from core import boards
 
     choices = [(key, _("Leaderboard: %(name)s", name=boards.BOARDS[key.split(":")[1]])) for key in BOARD_SLIDES]
+    choices.append((STAFF_SLIDE, _("Staff points: all time")))
     choices += [(f"board:cohort:{name}", _("Leaderboard of %(cohort)s", cohort=name))
                 for name in boards.cohorts(session)]
     choices += [(f"plugin:{plugin}:{slide.key}", str(slide.title)) for plugin, slide in plugin_slides(screen)]

@@ -17,7 +17,7 @@ from jinja2_fragments.flask import render_block
 from sqlmodel import select
 from werkzeug.http import parse_etags
 
-from core import boards
+from core import boards, boards_staff
 from core import screens as service
 from core.db import get_session
 from core.forms import ConfirmForm
@@ -164,6 +164,8 @@ def _board_slide(key: str) -> dict | None:
     parts = key.split(":", 2)
     if parts[0] != "board" or len(parts) < 2:
         return None
+    if key == service.STAFF_SLIDE:
+        return _staff_slide()
     if parts[1] == "cohort" and len(parts) == 3:
         period, cohort = "all", parts[2]
     elif parts[1] in boards.PERIODS and len(parts) == 2:
@@ -180,6 +182,13 @@ def _board_slide(key: str) -> dict | None:
     return {"kind": "board", "title": boards.BOARDS[period], "cohort": cohort, "rows": rows,
             "term_name": pick({"en": term.name_en, "zh_Hans": term.name_zh}) if term else None,
             "no_term": period == "term" and term is None, "url": url}
+
+
+def _staff_slide() -> dict:
+    """The staff's all-time board: librarians and administrators, apart from readers."""
+    rows = boards_staff.top(get_session(), period="all", limit=TOP, calendar=current_calendar(), at=utcnow())
+    return {"kind": "board", "title": _("Library staff"), "cohort": None, "rows": rows, "term_name": None,
+            "no_term": False, "url": url_for("boards.staff_board", _external=True)}
 
 
 def _plugin_slide(key: str, info: service.ScreenInfo) -> dict | None:

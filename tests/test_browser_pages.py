@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 
 from core.accounts import create_user
 from core.models import Role
+from core.approvals import request_adjustment
 from core.points import adjust, award
 from core.screens import make_token, save_screen
 from core.testing import PASSWORD, accessibility_problems, make_app, serve, sweep
@@ -24,13 +25,16 @@ pytestmark = pytest.mark.browser
 
 ANONYMOUS_PAGES = [("home", "/"), ("login", "/auth/login"), ("register", "/auth/register"),
                    ("badges", "/badges/"), ("badge", "/badges/core:first-points"), ("board-all", "/boards/all"),
-                   ("board-week", "/boards/week"), ("public-profile", "/people/1")]
+                   ("board-week", "/boards/week"), ("board-staff", "/boards/staff"), ("public-profile", "/people/1")]
 ADMIN_PAGES = [("me", "/me"), ("password", "/me/password"), ("admin", "/admin/"), ("admin-users", "/admin/users"), ("admin-user", "/admin/users/1"),
                ("admin-terms", "/admin/terms"), ("admin-levels", "/admin/levels"), ("admin-audit", "/admin/audit"),
                ("badges-manage", "/badges/manage"), ("badge-held", "/badges/core:first-points"),
                ("badge-award", "/badges/core:champion/award"), ("badge-revoke", "/badges/core:first-points/revoke"),
                ("notifications", "/notifications/"), ("screens", "/screens/"), ("screen-new", "/screens/new"),
-               ("screen-edit", "/screens/1"), ("board-cohort", "/boards/all/cohort/图书馆 Library")]
+               ("screen-edit", "/screens/1"), ("board-cohort", "/boards/all/cohort/图书馆 Library"),
+               ("approvals", "/admin/approvals/"), ("admin-user-reader", "/admin/users/3"),
+               ("board-staff-me", "/boards/staff/week"),
+               ("board-as-staff", "/boards/all")]
 ADMIN_EMAIL = "admin@browser.library"
 SCREEN: dict = {}  # the library screen's secret path, set up by live_server
 
@@ -47,10 +51,20 @@ def live_server(database_url, tmp_path):
         for n, amount in enumerate([10, 20, 5]):
             award(session, user_id=admin.id, amount=amount, rule="demo-activity", plugin="core",
                   idempotency_key=f"browser:{n}")
-        adjust(session, user_id=admin.id, amount=-5, actor_id=admin.id, reason="Returned a book late",
+        librarian = create_user(session, email="librarian@browser.library", password=PASSWORD,
+                                display_name="Li Librarian 李馆员", role=Role.librarian)
+        adjust(session, user_id=admin.id, amount=-5, actor_id=librarian.id, reason="Returned a book late",
                idempotency_key="browser:adjust")
+        reader = create_user(session, email="reader@browser.library", password=PASSWORD,
+                             display_name="Rui Reader 读者", cohort="图书馆 Library")
+        award(session, user_id=reader.id, amount=15, rule="demo-activity", plugin="core",
+              idempotency_key="browser:reader")
+        with app.test_request_context("/"):  # a large adjustment waiting for a second librarian
+            request_adjustment(session, user_id=reader.id, amount=2000, actor_id=librarian.id,
+                               reason="Ran the reading-week marathon 读书周马拉松", nonce="browser:big",
+                               max_amount=10_000)
         with app.test_request_context("/"):
-            slides = ["board:all", "board:week", "plugin:example:spotlight"]
+            slides = ["board:all", "board:staff", "plugin:example:spotlight"]
             screen = save_screen(session, screen=None, name="Lobby 大厅", locale="zh_Hans", seconds_per_slide=5,
                                  slides=slides, allowed=set(slides), actor_id=admin.id)
             session.flush()

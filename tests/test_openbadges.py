@@ -131,7 +131,8 @@ def test_students_cannot_withdraw(client, holder, make_user, auth):
     assert client.get(f"/openbadges/assertions/{award_id}").status_code == 200
 
 
-def test_unknown_documents_answer_404(client):
+def test_unknown_documents_answer_404(client, make_user):
+    make_user(Role.admin)  # the issuer's contact
     assert client.get("/openbadges/assertions/999").status_code == 404
     assert client.get("/openbadges/assertions/999/badge.png").status_code == 404
     assert client.get("/openbadges/badges/no:such-badge").status_code == 404

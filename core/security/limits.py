@@ -115,6 +115,7 @@ def apply_declared_limits(app: Flask, host) -> None:
     rate_limit(app, "auth.login", config["LOGIN_ACCOUNT_RATE_LIMIT"], key=sign_in_account_key, failed_only=True)
     rate_limit(app, "auth.register", config["REGISTER_RATE_LIMIT"], key=address_key)
     rate_limit(app, "main.change_password", config["PASSWORD_RATE_LIMIT"])
+    rate_limit(app, "badges.artwork", config["UPLOAD_RATE_LIMIT"])
     declared: dict[str, str] = {}
     for impl in host.pm.hook.engage_rate_limits.get_hookimpls():
         for endpoint, limit in (impl.function() or {}).items():

@@ -5,8 +5,10 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+
+from core.localtime import HasValue, LocalDateTimeField
 
 MAX_IMAGE_BYTES = 3 * 1024 * 1024
 REQUIRED = _l("This field is required.")
@@ -19,8 +21,7 @@ def _text(label, max_length, required=True, area=False, **kw):
 
 
 def _when(label):
-    return DateTimeLocalField(label, format="%Y-%m-%dT%H:%M", validators=[DataRequired(message=REQUIRED)],
-                              description=_l("Library time."))
+    return LocalDateTimeField(label, validators=[HasValue(REQUIRED)], description=_l("Library time."))
 
 
 IMAGE_HELP = _l("PNG, JPEG or WebP, at most 3 MB. It is checked, re-encoded and stripped of metadata.")

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from zoneinfo import ZoneInfo
-
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import func, select
 
 from core.db import get_session
@@ -20,19 +18,6 @@ from .models import Character, Contest, Design, Episode, Poll, PollOption, Serie
 from .views import bp, store_image
 
 librarian = role_required(Role.librarian)
-
-
-def _zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["TIMEZONE"])
-
-
-def to_utc(local: datetime) -> datetime:
-    """A form's library-time value as an instant in UTC."""
-    return local.replace(tzinfo=_zone()).astimezone(timezone.utc)
-
-
-def to_local(instant: datetime) -> datetime:
-    return instant.astimezone(_zone()).replace(tzinfo=None)
 
 
 @bp.route("/manage")
@@ -52,20 +37,18 @@ def manage():
                   turnout=lambda p: voting.turnout(db, p.id))
 
 
-def _edit(model, form_cls, obj_id: int | None, heading: str, *, prepare=None, times=(), image=None):
+def _edit(model, form_cls, obj_id: int | None, heading: str, *, prepare=None, image=None):
     """Create or edit one row from a form whose field names are the row's columns.
 
-    ``times`` are fields entered in library time and stored in UTC; ``image`` names an upload
-    field whose cleaned picture becomes the row's ``image_id``. Bad input stores nothing.
+    Fields the request leaves out keep the row's values (times too: ``core.localtime``'s field
+    keeps the stored instant exactly); ``image`` names an upload field whose cleaned picture
+    becomes the row's ``image_id``. Bad input stores nothing.
     """
     db = get_session()
     row = db.get(model, obj_id) if obj_id is not None else model()
     if row is None:
         abort(404)
     form = form_cls(obj=row if obj_id is not None else None)
-    if request.method == "GET" and obj_id is not None:
-        for name in times:
-            getattr(form, name).data = to_local(getattr(row, name))
     if prepare:
         prepare(form, db)
     status = 200
@@ -77,7 +60,7 @@ def _edit(model, form_cls, obj_id: int | None, heading: str, *, prepare=None, ti
                 for name, field in form._fields.items():
                     # A blank optional number keeps the row's current value (or its default).
                     if hasattr(row, name) and name not in ("id", image) and field.data is not None:
-                        setattr(row, name, to_utc(field.data) if name in times else field.data)
+                        setattr(row, name, field.data)
                 if picture is not None:
                     row.image_id = picture.id
                 db.add(row)
@@ -120,7 +103,7 @@ def edit_episode(episode_id):
         flash(_("Create a series first."), "info")
         return redirect(url_for("brand_stories.edit_series"))
     return _edit(Episode, EpisodeForm, episode_id, _("New episode") if episode_id is None else _("Edit episode"),
-                 prepare=_series_choices, times=("publish_at",), image="image")
+                 prepare=_series_choices, image="image")
 
 
 @bp.route("/manage/episodes/<int:episode_id>/polls/new", methods=["GET", "POST"])
@@ -137,7 +120,7 @@ def new_poll(episode_id: int):
         status = 400
         if form.validate_on_submit():
             poll = Poll(episode_id=story.id, question_en=form.question_en.data, question_zh=form.question_zh.data,
-                        opens_at=to_utc(form.opens_at.data), closes_at=to_utc(form.closes_at.data),
+                        opens_at=form.opens_at.data, closes_at=form.closes_at.data,
                         live_counts=form.live_counts.data)
             db.add(poll)
             db.flush()
@@ -205,8 +188,7 @@ def poll_options(poll_id: int):
 @librarian
 def new_contest():
     """A design contest with its three dates."""
-    return _edit(Contest, ContestForm, None, _("New design contest"),
-                 times=("submissions_close_at", "voting_opens_at", "voting_closes_at"))
+    return _edit(Contest, ContestForm, None, _("New design contest"))
 
 
 @bp.route("/manage/contests/<int:contest_id>", methods=["GET"])
@@ -235,7 +217,12 @@ def decide(design_id: int, decision: str):
     if voting.contest_state(match) in ("voting", "closed") or design.status != "pending":
         flash(_("This design can no longer be moderated."), "error")
         return moderate(match.id, status=409)
-    voting.accept_design(db, design=design, accepted=decision == "accept")
+    try:
+        voting.accept_design(db, design=design, accepted=decision == "accept", actor_id=current_user.id)
+    except voting.VoteError as exc:
+        db.rollback()
+        flash(str(exc), "error")
+        return moderate(match.id, status=exc.status)
     db.commit()
     flash(_("Design accepted.") if decision == "accept" else _("Design rejected."), "success")
     return redirect(url_for("brand_stories.moderate", contest_id=match.id), 303)

@@ -140,10 +140,13 @@ def engage_screen_slides(screen):
 
 @hookimpl
 def engage_content_targets(user):
+    """Published episodes only: the linking plugin shows the title and link to readers, and an
+    unpublished episode's title must not reach them that way."""
     db = get_session()
+    published = select(Episode).where(Episode.publish_at <= utcnow()).order_by(Episode.publish_at.desc())
     targets = [ContentTarget(f"brand_stories:episode:{e.id}", voting.local(e.title_en, e.title_zh),
                              url_for("brand_stories.episode", episode_id=e.id), 30 + n)
-               for n, e in enumerate(db.execute(select(Episode).order_by(Episode.publish_at.desc())).scalars())]
+               for n, e in enumerate(db.execute(published).scalars())]
     return targets or None  # None, not [], so a library without episodes adds nothing to the result
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, abort, flash, make_response, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
@@ -12,11 +12,14 @@ from sqlalchemy.exc import IntegrityError
 
 from core.db import get_db, get_session
 from core.exports import csv_response
+from core.files import file_response
 from core.images import ImageError, clean_image
 from core.models import Role, User, utcnow
+from core.security import rate_limit
 from core.ui import render
 
 from . import charts, voting
+from .access import picture_access
 from .forms import MAX_IMAGE_BYTES, DesignForm
 from .models import Ballot, Character, Contest, Design, Episode, Poll, RankBallot, Series, StoryImage
 
@@ -303,17 +306,23 @@ def ballots_csv(contest_id: int):
 
 @bp.route("/images/<int:image_id>")
 def image(image_id: int):
-    """A stored picture (already re-encoded), cached by its ETag."""
-    picture = get_session().get(StoryImage, image_id)
+    """A stored picture, for those who may see what it belongs to (``access``); others get 404."""
+    db = get_session()
+    allowed = picture_access(db, image_id, current_user)
+    picture = db.get(StoryImage, image_id) if allowed.visible else None
     if picture is None:
         abort(404)
-    response = make_response(picture.data)
-    response.headers["Content-Type"] = picture.content_type
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.set_etag(f"{picture.id}-{len(picture.data)}")
-    response.cache_control.public = True
-    response.cache_control.max_age = 86400
-    return response.make_conditional(request)
+    return file_response(picture.data, picture.content_type, visible=True, public=allowed.public,
+                         etag=f"{picture.id}-{len(picture.data)}")
+
+
+@bp.record_once
+def _limit_uploads(state) -> None:
+    """Every form that uploads a picture is rate-limited per account (``core.security.rate_limit``);
+    votes and designs have their limits through ``engage_rate_limits``."""
+    for endpoint in ("brand_stories.submit_design", "brand_stories.edit_character", "brand_stories.edit_episode",
+                     "brand_stories.poll_options"):
+        rate_limit(state.app, endpoint, state.app.config["UPLOAD_RATE_LIMIT"])
 
 
 from . import manage  # noqa: E402,F401  (the librarians' routes live on the same blueprint)

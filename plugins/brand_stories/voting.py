@@ -290,8 +290,13 @@ def _announce(session: Session, contest: Contest, result: schulze.Result, *, has
                                  title=local(contest.title_en, contest.title_zh)))
 
 
-def accept_design(session: Session, *, design: Design, accepted: bool) -> None:
-    """A librarian's moderation; an accepted design pays its author once and counts toward a badge."""
+def accept_design(session: Session, *, design: Design, accepted: bool, actor_id: int | None = None) -> None:
+    """A librarian's moderation; an accepted design pays its author once and counts toward a badge.
+
+    Nobody moderates (and so pays) their own design: ``actor_id`` is the deciding librarian.
+    """
+    if actor_id is not None and actor_id == design.user_id:
+        raise VoteError(_("You cannot moderate your own design; another librarian must."), 403)
     design.status = "accepted" if accepted else "rejected"
     session.add(design)
     if accepted:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from core.localtime import HasValue, LocalDateTimeField
 
 KIND_LABELS = {
     "review": _l("Book review or reading note"),
@@ -39,14 +41,15 @@ class ChallengeForm(FlaskForm):
                                    validators=[Optional(), Length(max=4000)])
     description_zh = TextAreaField(_l("Description in Chinese"), validators=[Optional(), Length(max=4000)])
     kind = SelectField(_l("Kind"), choices=list(KIND_LABELS.items()))
-    opens_at = DateTimeLocalField(_l("Opens"), format="%Y-%m-%dT%H:%M", validators=[InputRequired(_WHEN)])
-    closes_at = DateTimeLocalField(_l("Closes"), format="%Y-%m-%dT%H:%M", validators=[InputRequired(_WHEN)])
+    # HasValue, not InputRequired: editing a challenge, a field the form leaves out keeps its value.
+    opens_at = LocalDateTimeField(_l("Opens"), validators=[HasValue(_WHEN)])
+    closes_at = LocalDateTimeField(_l("Closes"), validators=[HasValue(_WHEN)])
     points = IntegerField(_l("Points on approval"), default=10,
-                          validators=[InputRequired(_REQUIRED), NumberRange(min=1, max=1000)])
+                          validators=[HasValue(_REQUIRED), NumberRange(min=1, max=1000)])
     feature_points = IntegerField(_l("Bonus points when featured"), default=20,
-                                  validators=[InputRequired(_REQUIRED), NumberRange(min=0, max=1000)])
+                                  validators=[HasValue(_REQUIRED), NumberRange(min=0, max=1000)])
     max_per_user = IntegerField(_l("Most submissions per reader"), default=1,
-                                validators=[InputRequired(_REQUIRED), NumberRange(min=1, max=50)])
+                                validators=[HasValue(_REQUIRED), NumberRange(min=1, max=50)])
     require_text = BooleanField(_l("Text is required"), default=True)
     require_link = BooleanField(_l("A link is required"))
     allow_image = BooleanField(_l("Images are allowed"), default=True)

@@ -5,10 +5,7 @@ Every route checks the role itself (students get 403, strangers are sent to sign
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from zoneinfo import ZoneInfo
-
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -30,15 +27,6 @@ FIELDS = ("title_en", "title_zh", "description_en", "description_zh", "kind", "o
           "feature_points", "max_per_user", "require_text", "require_link", "allow_image", "require_image")
 
 
-def _zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["TIMEZONE"])
-
-
-def _to_utc(local: datetime) -> datetime:
-    """A time typed in the library's own zone, as a UTC instant."""
-    return local.replace(tzinfo=_zone()).astimezone(timezone.utc)
-
-
 @bp.route("/manage")
 @role_required(Role.librarian)
 def manage():
@@ -53,12 +41,12 @@ def _challenge_page(form, challenge=None, error=None, status=200):
 
 
 def _save_challenge(challenge: Challenge | None):
-    form = ChallengeForm()
+    # Filled from the challenge: what the request leaves out keeps its stored value (dates exactly).
+    form = ChallengeForm(obj=challenge)
     if not form.validate_on_submit():
         return _challenge_page(form, challenge, status=400)
     values = {name: getattr(form, name).data for name in FIELDS}
     values["description_en"], values["description_zh"] = values["description_en"] or "", values["description_zh"] or ""
-    values["opens_at"], values["closes_at"] = _to_utc(values["opens_at"]), _to_utc(values["closes_at"])
     db = get_session()
     try:
         saved = service.save_challenge(db, challenge=challenge, actor_id=current_user.id, **values)
@@ -86,10 +74,7 @@ def edit_challenge(challenge_id: int):
     challenge = challenge_or_404(challenge_id)
     if request.method == "POST":
         return _save_challenge(challenge)
-    form = ChallengeForm(obj=challenge)
-    form.opens_at.data = challenge.opens_at.astimezone(_zone()).replace(tzinfo=None)
-    form.closes_at.data = challenge.closes_at.astimezone(_zone()).replace(tzinfo=None)
-    return _challenge_page(form, challenge)
+    return _challenge_page(ChallengeForm(obj=challenge), challenge)
 
 
 def _filters() -> dict:

@@ -42,6 +42,8 @@ def decide(session: Session, submissions: list[Submission], *, actor_id: int, de
         raise ContributionError(_("The reason may be at most 500 characters."))
     if any(s.status != "pending" for s in submissions):
         raise ContributionError(_("Only submissions waiting for review can be decided; reload the queue."), 409)
+    if any(s.user_id == actor_id for s in submissions):  # nobody approves (and pays) their own work
+        raise ContributionError(_("You cannot decide on your own submission; another librarian must."), 403)
     now = utcnow()
     for submission in submissions:
         challenge = session.get(Challenge, submission.challenge_id)
@@ -74,6 +76,8 @@ def feature(session: Session, *, submission: Submission, actor_id: int) -> bool:
     """Feature an approved piece: bonus points and the activity for the badge, once; False if already featured."""
     if submission.status != "approved":
         raise ContributionError(_("Only approved work can be featured."), 409)
+    if submission.user_id == actor_id:
+        raise ContributionError(_("You cannot feature your own work; another librarian must."), 403)
     if submission.featured_at is not None:
         return False
     challenge = session.get(Challenge, submission.challenge_id)

@@ -119,7 +119,8 @@ def engage_demo_data(session, rng, students, librarians):
 
 @hookimpl
 def engage_content_targets(user):
-    """Each challenge, so other plugins (feedback) can link a reader's item to it."""
+    """Each challenge (every one is public, upcoming ones too), so other plugins (feedback) can
+    link a reader's item to it."""
     return [ContentTarget(f"contributions:challenge:{c.id}", service.title_of(c),
                           url_for("contributions.challenge", challenge_id=c.id), 30)
             for c in service.challenges(get_session())]

@@ -6,12 +6,14 @@ blueprint, so switching the plugin off answers 404 for all of them at once.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, make_response, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from core.db import get_session
+from core.files import file_response
+from core.security import rate_limit
 from core.models import User
 from core.ui import is_fragment_request, render
 
@@ -243,16 +245,18 @@ def image(image_id: int):
     db = get_session()
     picture = db.get(ContributionImage, image_id)
     owners = db.execute(select(Submission).where(Submission.image_id == image_id)).scalars().all()
-    if picture is None or not any(service.can_see(s, current_user) for s in owners):
+    if picture is None:
         abort(404)
-    response = make_response(picture.data)
-    response.headers["Content-Type"] = picture.content_type
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.set_etag(picture.sha256)
-    public = any(s.status == "approved" for s in owners)
-    response.cache_control.public, response.cache_control.private = public, not public
-    response.cache_control.max_age = 3600 if public else 0
-    return response.make_conditional(request)
+    return file_response(picture.data, picture.content_type, etag=picture.sha256,
+                         visible=any(service.can_see(s, current_user) for s in owners),
+                         public=any(s.status == "approved" for s in owners))
 
 
 from . import manage_views  # noqa: E402,F401  (librarians' routes on the same blueprint)
+
+
+@bp.record_once
+def _limit_uploads(state) -> None:
+    """Submitting and editing carry pictures: rate-limited per account (``core.security.rate_limit``)."""
+    for endpoint in ("contributions.submit", "contributions.edit"):
+        rate_limit(state.app, endpoint, state.app.config["UPLOAD_RATE_LIMIT"])

@@ -191,22 +191,31 @@ def publish(session: Session, *, item: FeedbackItem, we_did_en: str, we_did_zh: 
     session.add(item)
 
 
-def link_inspiration(session: Session, *, item: FeedbackItem, actor: User, target=None, description: str = "",
-                     url: str = "") -> FeedbackInspiration:
-    """Mark ``item`` as the inspiration of ``target`` (a ContentTarget) or of a described change,
-    and credit the submitter once."""
-    description, url = (description or "").strip(), (url or "").strip()
+def is_local_path(url: str) -> bool:
+    """True for a path on this site ("/stories/episodes/3"), never another site ("//evil.example")."""
+    return url.startswith("/") and not url.startswith("//") and "\\" not in url and not any(
+        ord(ch) < 32 for ch in url)
+
+
+def link_inspiration(session: Session, *, item: FeedbackItem, actor: User, target=None,
+                     description: str = "") -> FeedbackInspiration:
+    """Mark ``item`` as the inspiration of ``target`` (a ContentTarget one of the plugins offers,
+    chosen by its key) or of a described change, and credit the submitter once. The link shown to
+    the reader is the target's own path on this site; no address is ever typed in."""
+    description = (description or "").strip()
+    if item.submitter_id == actor.id:  # the credit is points: nobody credits themselves
+        raise FeedbackError(_("You cannot credit your own feedback; another librarian must."), 403)
     if target is None and not description:
         raise FeedbackError(_("Choose the content it inspired or describe the change."))
-    if url and not url.startswith(("https://", "http://", "/")):
-        raise FeedbackError(_("The link must start with http://, https:// or /."))
-    if len(description) > 2000 or len(url) > 500:
-        raise FeedbackError(_("The description or link is too long."))
+    if target is not None and not is_local_path(target.url):
+        raise FeedbackError(_("That content is no longer available; choose another."))
+    if len(description) > 2000:
+        raise FeedbackError(_("The description is too long."))
     if session.execute(select(FeedbackInspiration.id).where(FeedbackInspiration.item_id == item.id)).first():
         raise FeedbackError(_("This item is already marked as an inspiration."), 409)
     link = FeedbackInspiration(item_id=item.id, actor_id=actor.id, description=description,
                                target_key=target.key if target else "", title=str(target.title)[:200] if target else "",
-                               url=(target.url if target else url)[:500])
+                               url=target.url[:500] if target else "")
     session.add(link)
     session.flush()
     credit.on_inspired(session, item, actor.id)

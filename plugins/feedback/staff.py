@@ -49,11 +49,12 @@ class DepartmentForm(FlaskForm):
 
 
 def content_targets() -> list:
-    """What other plugins offer to link an item to (flattened; none when no plugin offers any)."""
+    """What other plugins offer to link an item to (flattened; none when no plugin offers any):
+    only paths on this site."""
     found = []
     for result in current_hooks().engage_content_targets(user=current_user):
         found.extend(result if isinstance(result, (list, tuple)) else [result] if result else [])
-    return sorted(found, key=lambda t: (t.order, str(t.title)))
+    return sorted((t for t in found if service.is_local_path(t.url)), key=lambda t: (t.order, str(t.title)))
 
 
 def staff_context(item: FeedbackItem) -> dict:
@@ -174,7 +175,7 @@ def inspiration(item_id: int):
         return refuse(item, _("That content is no longer available; choose another."))
     try:
         service.link_inspiration(session, item=item, actor=current_user, target=target,
-                                 description=request.form.get("description", ""), url=request.form.get("url", ""))
+                                 description=request.form.get("description", ""))
     except service.FeedbackError as exc:
         return refuse(item, str(exc), exc.status)
     session.commit()

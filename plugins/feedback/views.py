@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, make_response, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -14,6 +14,8 @@ from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from core.db import get_db, get_session
+from core.files import file_response
+from core.security import rate_limit
 from core.i18n import pick
 from core.images import ImageError
 from core.models import Role, User
@@ -39,6 +41,12 @@ class SubmitForm(FlaskForm):
 
 def category_name(category: FeedbackCategory | None) -> str:
     return pick({"en": category.name_en, "zh_Hans": category.name_zh}) if category else ""
+
+
+@bp.app_template_global("feedback_local_path")
+def local_path(url: str) -> bool:
+    """Links stored before only this site's targets were accepted are shown only when local."""
+    return service.is_local_path(url or "")
 
 
 @bp.app_template_global("feedback_state")
@@ -203,16 +211,12 @@ def step(item_id: int):
 def photo(item_id: int):
     """The item's photo: for the submitter and librarians, or anyone once published."""
     item = item_or_404(item_id)
-    if not (item.published or service.can_see(item, current_user)):
-        abort(404)
-    row = get_session().get(FeedbackPhoto, item.id)
+    visible = item.published or service.can_see(item, current_user)
+    row = get_session().get(FeedbackPhoto, item.id) if visible else None
     if row is None:
         abort(404)
-    response = make_response(row.data)
-    response.headers["Content-Type"] = row.content_type
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "public, max-age=3600" if item.published else "private, max-age=3600"
-    return response
+    return file_response(row.data, row.content_type, visible=True, public=item.published,
+                         etag=f"feedback-{item.id}-{len(row.data)}")  # an item's photo never changes
 
 
 @bp.route("/board")
@@ -252,3 +256,9 @@ def me_too(item_id: int):
     session.commit()
     flash(_("Thank you: your “me too” has been counted."), "success")
     return redirect(url_for("feedback.board") + f"#item-{item.id}")
+
+
+@bp.record_once  # after the routes it wraps: deferred set-up runs in the order it was recorded
+def _limit_uploads(state) -> None:
+    """Feedback may carry a photo: rate-limited per account (``core.security.rate_limit``)."""
+    rate_limit(state.app, "feedback.new", state.app.config["UPLOAD_RATE_LIMIT"])

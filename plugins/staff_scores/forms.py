@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timezone
-from zoneinfo import ZoneInfo
-
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateTimeLocalField, FieldList, FloatField, Form, FormField, RadioField, SelectField,
+from wtforms import (BooleanField, FieldList, FloatField, Form, FormField, RadioField, SelectField,
                      StringField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from core.localtime import HasValue, LocalDateTimeField
 
 MARKS = [(str(n), str(n)) for n in range(1, 6)]
 
@@ -61,28 +59,13 @@ class RubricForm(FlaskForm):
         return [entry.form.values() for entry in self.criteria if not entry.form.is_blank()]
 
 
-class LocalDateTimeField(DateTimeLocalField):
-    """A date and time typed in the library's time zone, stored as UTC."""
-
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            self.data = None
-            raise ValueError(_l("Give a date and time.")) from None
-
-    def aware(self):
-        tz = ZoneInfo(current_app.config["TIMEZONE"])
-        return self.data.replace(tzinfo=tz).astimezone(timezone.utc) if self.data else None
-
-
 class RoundForm(FlaskForm):
     title_en = StringField(_l("Title (English)"), validators=[DataRequired(), Length(max=120)])
     title_zh = StringField(_l("Title (Chinese)"), validators=[DataRequired(), Length(max=120)])
-    opens_at = LocalDateTimeField(_l("Opens"), format="%Y-%m-%dT%H:%M",
-                                  validators=[InputRequired(message=_l("Give a date and time."))])
-    closes_at = LocalDateTimeField(_l("Closes"), format="%Y-%m-%dT%H:%M",
-                                   validators=[InputRequired(message=_l("Give a date and time."))])
+    opens_at = LocalDateTimeField(_l("Opens"), validators=[HasValue(_l("Give a date and time."))],
+                                  invalid_message=_l("Give a date and time."))
+    closes_at = LocalDateTimeField(_l("Closes"), validators=[HasValue(_l("Give a date and time."))],
+                                   invalid_message=_l("Give a date and time."))
     prior_weight = FloatField(_l("Prior weight (m)"), default=10.0, validators=[
         InputRequired(), NumberRange(min=0, max=100)],
         description=_l("How many ratings' worth of the team mean each score starts with (0–100)."))

@@ -128,8 +128,8 @@ def round_new():
         if form.validate_on_submit():
             try:
                 round_ = service.create_round(
-                    db, title_en=form.title_en.data, title_zh=form.title_zh.data, opens_at=form.opens_at.aware(),
-                    closes_at=form.closes_at.aware(), prior_weight=form.prior_weight.data,
+                    db, title_en=form.title_en.data, title_zh=form.title_zh.data, opens_at=form.opens_at.data,
+                    closes_at=form.closes_at.data, prior_weight=form.prior_weight.data,
                     blend_weight=form.blend_weight.data, actor_id=current_user.id)
             except service.StaffScoresError as exc:
                 db.rollback()

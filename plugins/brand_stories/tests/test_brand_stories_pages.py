@@ -48,7 +48,7 @@ def test_hook_engage_screen_slides_shows_turnout_then_results(stories):
         assert "The poll has closed." in slide.html and "approval" in slide.html
 
 
-def test_hook_engage_content_targets_lists_every_episode(stories):
+def test_hook_engage_content_targets_lists_the_published_episodes(stories):
     with stories.app.test_request_context():
         targets = get_host().hooks.engage_content_targets(user=None)
     keys = [t.key for group in targets for t in (group if isinstance(group, list) else [group])]
