@@ -155,9 +155,13 @@ def to_baseline_shape(app, url: str) -> None:
                 if name not in tables:
                     connection.execute(sa.text(f"DROP TABLE {name}"))
                     continue
+                for index in inspector.get_indexes(name):  # later revisions add and change indexes
+                    connection.execute(sa.text(f"DROP INDEX {index['name']}"))
                 extra = [c["name"] for c in inspector.get_columns(name) if c["name"] not in tables[name].c]
                 for column in extra:
                     connection.execute(sa.text(f"ALTER TABLE {name} DROP COLUMN {column}"))
+                for index in tables[name].indexes:
+                    index.create(connection)
     finally:
         engine.dispose()
 

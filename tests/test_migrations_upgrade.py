@@ -23,6 +23,8 @@ from migration_plugins import doomed
 
 pytestmark = pytest.mark.migrations
 ROOT = Path(__file__).resolve().parent.parent
+# Rebuilt from the maintained totals by revisions that change who is counted; `engage check` proves them.
+DERIVED = {"core_rank_count"}
 
 
 def _to_baselines(app) -> None:
@@ -31,7 +33,8 @@ def _to_baselines(app) -> None:
         upgrade(app, rev.revision)
 
 
-def test_a_baseline_database_full_of_rows_keeps_every_row_at_heads(migration_app, clean_url, engage_command, app_factory):
+def test_a_baseline_database_full_of_rows_keeps_every_row_at_heads(migration_app, clean_url, engage_command, app_factory,
+                                                                  tmp_path):
     _to_baselines(migration_app)
     counts = load_baseline_rows(migration_app, clean_url)
     assert all(counts.values()), f"every table has rows: {counts}"
@@ -42,11 +45,18 @@ def test_a_baseline_database_full_of_rows_keeps_every_row_at_heads(migration_app
 
     after = all_rows(clean_url)
     for table, rows in before.items():
+        if table in DERIVED:
+            continue
         kept = [{column: row[column] for column in rows[0]} for row in after[table]] if rows else []
         assert sorted(kept, key=repr) == rows, f"rows of {table} changed"
     checked = engage_command("check")
     assert checked.exit_code == 0, checked.output
     app = app_factory(CREATE_TABLES=False, SCHEMA_CHECK=True)
+    from core.openbadges import legacy_salt
+
+    secret_key = (tmp_path / "instance" / "secret_key").read_text().strip()  # the one `engage` upgraded with
+    awards = after["core_badge_award"]  # each keeps the recipient salt it was issued with
+    assert awards and all(row["salt"] == legacy_salt(secret_key, row["id"]) for row in awards)
     with app.app_context(), app.extensions["engage.db"].session() as session:
         assert check_totals(session, calendar=current_calendar()) == []
     client = app.test_client()

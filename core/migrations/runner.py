@@ -140,7 +140,10 @@ class Run:
         def record(ctx, step, heads, run_args):
             steps.append(step.up_revision_id)
 
-        return make_config(self.folders, connection=connection, options={"on_version_apply": record})
+        # A data migration may need the deployment's secret key (values derived from it before they
+        # were stored): ``op.get_context().config.attributes["secret_key"]``.
+        return make_config(self.folders, connection=connection, options={"on_version_apply": record},
+                           secret_key=self.app.config["SECRET_KEY"])
 
     def _locked(self, connection: sa.Connection) -> State:
         if connection.dialect.name == "postgresql":

@@ -316,7 +316,6 @@ def image(image_id: int):
                          etag=f"{picture.id}-{len(picture.data)}")
 
 
-@bp.record_once
 def _limit_uploads(state) -> None:
     """Every form that uploads a picture is rate-limited per account (``core.security.rate_limit``);
     votes and designs have their limits through ``engage_rate_limits``."""
@@ -326,3 +325,5 @@ def _limit_uploads(state) -> None:
 
 
 from . import manage  # noqa: E402,F401  (the librarians' routes live on the same blueprint)
+
+bp.record_once(_limit_uploads)  # after the librarians' routes it wraps: deferred set-up runs in order
