@@ -156,12 +156,15 @@ def to_baseline_shape(app, url: str) -> None:
                     connection.execute(sa.text(f"DROP TABLE {name}"))
                     continue
                 for index in inspector.get_indexes(name):  # later revisions add and change indexes
-                    connection.execute(sa.text(f"DROP INDEX {index['name']}"))
+                    if not index.get("duplicates_constraint"):  # PostgreSQL's own for a UNIQUE constraint
+                        connection.execute(sa.text(f"DROP INDEX {index['name']}"))
                 extra = [c["name"] for c in inspector.get_columns(name) if c["name"] not in tables[name].c]
                 for column in extra:
                     connection.execute(sa.text(f"ALTER TABLE {name} DROP COLUMN {column}"))
+                present = {index["name"] for index in sa.inspect(connection).get_indexes(name)}
                 for index in tables[name].indexes:
-                    index.create(connection)
+                    if index.name not in present:
+                        index.create(connection)
     finally:
         engine.dispose()
 

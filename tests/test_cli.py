@@ -31,8 +31,9 @@ def query(app, statement):
         return session.execute(statement).scalar()
 
 
-def test_init_db_and_create_admin(engage, app):
+def test_init_db_and_create_admin(engage, app_factory):
     assert "Database ready" in engage("init-db").output
+    app = app_factory(CREATE_TABLES=False)  # the tables are the migrations' own
     result = engage("create-admin", "--email", "Head@Uni.edu", "--name", "Head", "--password", "long enough pw")
     assert result.exit_code == 0 and "Administrator head@uni.edu created" in result.output
     assert query(app, select(User.role).where(User.email == "head@uni.edu")) == Role.admin.value
@@ -85,7 +86,8 @@ def test_check_and_rebuild_totals(engage, app, make_user):
     assert engage("check").exit_code == 0
 
 
-def test_demo_populates_once_and_prints_logins(engage, app, monkeypatch):
+def test_demo_populates_once_and_prints_logins(engage, app_factory, monkeypatch):
+    app = app_factory(CREATE_TABLES=False)  # the demo makes its tables through the migrations
     monkeypatch.setenv("ENGAGE_SECRET_KEY", app.config["SECRET_KEY"])  # so this app reads the screens' tokens
     result = engage("demo", "--no-serve", "--students", "30")
     assert result.exit_code == 0, result.output
