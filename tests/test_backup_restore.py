@@ -289,3 +289,21 @@ def test_backup_does_not_overwrite_a_file(engage, library_backup):
 def test_a_missing_file_is_a_clear_error(engage, tmp_path):
     result = engage("restore", str(tmp_path / "absent.zip"))
     assert result.exit_code == 1 and "There is no file" in result.output
+
+
+def test_a_file_from_an_older_release_is_restored_then_upgraded(engage, app_factory, database_url, tmp_path):
+    assert engage("db", "upgrade", "core_0002_session_generation").exit_code == 0
+    for plugin in ("brand_stories", "contributions", "feedback", "staff_scores"):
+        assert engage("db", "upgrade", f"{plugin}@head").exit_code == 0
+    backup, exported = tmp_path / "old-backup.zip", tmp_path / "old-export.zip"
+    for command, file in (("backup", backup), ("export", exported)):  # they read a database that is behind
+        result = engage(command, str(file))
+        assert result.exit_code == 0, result.output
+        assert "core_0002_session_generation" in json.loads(zipfile.ZipFile(file).read(MANIFEST))["revisions"]
+    for command, file in (("restore", backup), ("import", exported)):
+        wipe(database_url, app_factory)
+        result = engage(command, str(file))
+        assert result.exit_code == 0, result.output
+        assert "upgraded from an older release: core_0003" in result.output
+        assert "Up to date." in engage("db", "current").output
+        assert engage("check").exit_code == 0

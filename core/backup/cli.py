@@ -11,9 +11,6 @@ from flask.cli import with_appcontext
 from core.backup import service
 from core.backup.archive import BackupError
 
-# Commands that must reach an empty database or one a restore replaces (the schema check skips them).
-SCHEMA_COMMANDS = frozenset({"restore", "import"})
-
 _FILE = click.Path(dir_okay=False, path_type=Path)
 
 

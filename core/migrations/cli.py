@@ -16,8 +16,9 @@ from core.migrations.check import schema_problem, unknown_message
 from core.migrations.runner import MigrationError, Outcome, Run, downgrade, drop_every_table, upgrade
 from core.migrations.scripts import applied, by_branch, dependencies, in_order, positions
 
-# First words of the commands that may run against a database that is not current.
-SCHEMA_COMMANDS = frozenset({"db", "init-db", "demo", "restore", "import"})
+# First words of the commands that may run against a database that is not current (a backup or
+# export reads any revision; a restore or import fills an empty database).
+SCHEMA_COMMANDS = frozenset({"db", "init-db", "demo", "backup", "export", "restore", "import"})
 
 
 class DatabaseNotCurrent(NoAppException):
