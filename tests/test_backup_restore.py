@@ -307,3 +307,21 @@ def test_a_file_from_an_older_release_is_restored_then_upgraded(engage, app_fact
         assert "upgraded from an older release: core_0003" in result.output
         assert "Up to date." in engage("db", "current").output
         assert engage("check").exit_code == 0
+
+
+def test_without_pg_dump_postgresql_is_backed_up_in_the_portable_format(engage, app_factory, database_url,
+                                                                          tmp_path, monkeypatch):
+    from core.backup import service
+
+    monkeypatch.setattr(service, "_pg_tools", lambda *names: False)
+    make_library(engage, app_factory)
+    before = every_row(database_url)
+    file = tmp_path / "portable.zip"
+    assert engage("backup", str(file)).exit_code == 0
+    expected = "sqlite-backup-api" if database_url.startswith("sqlite") else "portable"
+    assert json.loads(zipfile.ZipFile(file).read(MANIFEST))["method"] == expected
+    wipe(database_url, app_factory)
+    result = engage("restore", str(file))
+    assert result.exit_code == 0, result.output
+    assert every_row(database_url) == before
+    assert engage("check").exit_code == 0
