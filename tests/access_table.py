@@ -91,12 +91,17 @@ ACCESS: dict[tuple[str, str], list[Case]] = {
     ("GET", "/admin/users/<int:user_id>"): [get("/admin/users/{reader}", STAFF)],
     ("POST", "/admin/users/<int:user_id>/active"): [post("/admin/users/{new_student}/active", ADMINS,
                                                          {"account-reason": "leaving", "active": "0"})],
-    ("POST", "/admin/users/<int:user_id>/adjust"): [post("/admin/users/{new_student}/adjust", STAFF,
-                                                         {"amount": "5", "reason": "helped", "nonce": "{new_nonce}"})],
+    ("POST", "/admin/users/<int:user_id>/adjust"): [
+        post("/admin/users/{new_student}/adjust", STAFF, {"amount": "5", "reason": "helped", "nonce": "{new_nonce}"}),
+        # Nobody pays themselves: the librarian's own points, by the librarian.
+        post("/admin/users/{librarian}/adjust", STAFF | {LIBRARIAN: 400},
+             {"amount": "5", "reason": "helped", "nonce": "{new_nonce}"})],
     ("POST", "/admin/users/<int:user_id>/role"): [post("/admin/users/{new_student}/role", ADMINS,
                                                        {"role": "librarian", "reason": "hired"})],
     ("GET", "/admin/approvals/"): [get("/admin/approvals/", STAFF)],
-    ("POST", "/admin/approvals/<int:request_id>/approve"): [post("/admin/approvals/{new_request}/approve", STAFF)],
+    ("POST", "/admin/approvals/<int:request_id>/approve"): [
+        post("/admin/approvals/{new_request}/approve", STAFF),
+        post("/admin/approvals/{new_librarians_request}/approve", STAFF | {LIBRARIAN: 403})],  # four eyes
     ("POST", "/admin/approvals/<int:request_id>/reject"): [post("/admin/approvals/{new_request}/reject", STAFF,
                                                                 {"note": "not this time"})],
     # --- badges and Open Badges (public documents: verifiers fetch them) --------------------------
@@ -164,8 +169,11 @@ ACCESS: dict[tuple[str, str], list[Case]] = {
     ("GET", "/contributions/manage"): [get("/contributions/manage", STAFF)],
     ("GET", "/contributions/mine"): [get("/contributions/mine", SIGNED_IN)],
     ("GET", "/contributions/moderation"): [get("/contributions/moderation", STAFF)],
-    ("POST", "/contributions/moderation"): [post("/contributions/moderation", STAFF, {
-        "ids": "{new_pending_submission}", "decision": "approve", "reason": ""})],
+    ("POST", "/contributions/moderation"): [
+        post("/contributions/moderation", STAFF, {"ids": "{new_pending_submission}", "decision": "approve",
+                                                  "reason": ""}),
+        post("/contributions/moderation", STAFF | {LIBRARIAN: 403}, {"ids": "{new_librarians_submission}",
+                                                                    "decision": "approve", "reason": ""})],
     ("GET", "/contributions/submissions/<int:submission_id>"): [
         get("/contributions/submissions/{approved_submission}", EVERYONE),
         get("/contributions/submissions/{pending_submission}", AUTHOR_AND_STAFF),
@@ -175,7 +183,8 @@ ACCESS: dict[tuple[str, str], list[Case]] = {
     ("POST", "/contributions/submissions/<int:submission_id>/edit"): [
         post("/contributions/submissions/{pending_submission}/edit", AUTHOR_ONLY, {"text": "Better words."})],
     ("POST", "/contributions/submissions/<int:submission_id>/feature"): [
-        post("/contributions/submissions/{new_approved_submission}/feature", STAFF)],
+        post("/contributions/submissions/{new_approved_submission}/feature", STAFF),
+        post("/contributions/submissions/{new_librarians_approved_submission}/feature", STAFF | {LIBRARIAN: 403})],
     ("POST", "/contributions/submissions/<int:submission_id>/like"): [
         post("/contributions/submissions/{new_approved_submission}/like", who(reader=403)),  # not one's own
         post("/contributions/submissions/{pending_submission}/like",
@@ -239,7 +248,8 @@ ACCESS: dict[tuple[str, str], list[Case]] = {
     ("GET", "/stories/manage/contests/<int:contest_id>"): [get("/stories/manage/contests/{contest_open}", STAFF)],
     ("POST", "/stories/manage/designs/<int:design_id>/<any(accept, reject):decision>"): [
         post("/stories/manage/designs/{new_design}/accept", STAFF),
-        post("/stories/manage/designs/{new_design}/reject", STAFF)],
+        post("/stories/manage/designs/{new_design}/reject", STAFF),
+        post("/stories/manage/designs/{new_librarians_design}/accept", STAFF | {LIBRARIAN: 403})],
     # --- feedback ---------------------------------------------------------------------------------
     ("GET", "/feedback/"): [get("/feedback/", SIGNED_IN)],
     ("GET", "/feedback/static/<path:filename>"): [get("/feedback/static/feedback.css", EVERYONE)],
@@ -250,7 +260,10 @@ ACCESS: dict[tuple[str, str], list[Case]] = {
     ("GET", "/feedback/<int:item_id>"): [get("/feedback/{private_feedback}", who(other=403))],
     ("GET", "/feedback/<int:item_id>/photo"): [get("/feedback/{private_feedback}/photo", AUTHOR_AND_STAFF)],
     ("POST", "/feedback/<int:item_id>/step"): [
-        post("/feedback/{new_feedback}/step", who(reader=400, other=403), {"to": "triaged", "note": "Seen."})],
+        post("/feedback/{new_feedback}/step", who(reader=400, other=403), {"to": "triaged", "note": "Seen."}),
+        # A librarian's own item, answered by that librarian: rating the answer would rate oneself.
+        post("/feedback/{new_librarians_answered_feedback}/step", who(reader=403, other=403, librarian=400, admin=400),
+             {"to": "confirmed", "score": "5"})],
     ("POST", "/feedback/<int:item_id>/me-too"): [
         post("/feedback/{shared_feedback}/me-too", who(reader=400)),  # not to one's own
         post("/feedback/{private_feedback}/me-too", who(reader=400, other=404))],
@@ -283,8 +296,9 @@ ACCESS: dict[tuple[str, str], list[Case]] = {
     ("GET", "/staff-scores/board"): [get("/staff-scores/board", STAFF)],
     ("GET", "/staff-scores/me"): [get("/staff-scores/me", STAFF)],
     ("GET", "/staff-scores/kudos"): [get("/staff-scores/kudos", STAFF)],
-    ("POST", "/staff-scores/kudos"): [post("/staff-scores/kudos", STAFF, {"receiver": "{librarian2}",
-                                                                         "message": "Thank you for the help."})],
+    ("POST", "/staff-scores/kudos"): [
+        post("/staff-scores/kudos", STAFF, {"receiver": "{librarian2}", "message": "Thank you for the help."}),
+        post("/staff-scores/kudos", STAFF | {LIBRARIAN: 400}, {"receiver": "{librarian}", "message": "Me!"})],
     ("GET", "/staff-scores/settings"): [get("/staff-scores/settings", STAFF)],
     ("POST", "/staff-scores/settings"): [post("/staff-scores/settings", STAFF, {"show_publicly": "y"})],
     ("GET", "/staff-scores/rubric"): [get("/staff-scores/rubric", STAFF)],

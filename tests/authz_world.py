@@ -228,6 +228,61 @@ class World(dict):
             session.flush()
             return item.id
 
+    # --- things the librarian made: nobody pays, rates or approves their own ------------------
+
+    def make_librarians_submission(self) -> int:
+        from plugins.contributions.models import Submission
+
+        with self.session() as session:
+            row = Submission(challenge_id=self["challenge"], user_id=self[LIBRARIAN],
+                             text=f"A librarian's own review {next(self._numbers)}")
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def make_librarians_approved_submission(self) -> int:
+        from plugins.contributions.models import Submission
+
+        with self.session() as session:
+            row = Submission(challenge_id=self["challenge"], user_id=self[LIBRARIAN], status="approved",
+                             text=f"A librarian's approved review {next(self._numbers)}", reviewed_at=utcnow())
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def make_librarians_design(self) -> int:
+        from plugins.brand_stories.models import Design, StoryImage
+
+        with self.session() as session:
+            image = StoryImage(data=png(), content_type="image/png", width=8, height=8)
+            session.add(image)
+            session.flush()
+            design = Design(contest_id=self["contest_open"], user_id=self[LIBRARIAN], title="The librarian's own",
+                            image_id=image.id)
+            session.add(design)
+            session.flush()
+            return design.id
+
+    def make_librarians_request(self) -> int:
+        """An adjustment the librarian asked for (for reader): a second librarian must decide."""
+        with self.context(), self.session() as session:
+            outcome = request_adjustment(session, user_id=self[READER], amount=900, actor_id=self[LIBRARIAN],
+                                         reason="matrix", nonce=f"matrix-{next(self._numbers)}", max_amount=10_000)
+            return outcome.request.id
+
+    def make_librarians_answered_feedback(self) -> int:
+        """The librarian's own feedback, answered by the librarian: waiting for the submitter's rating."""
+        from plugins.feedback.models import FeedbackItem
+
+        now = utcnow()
+        with self.session() as session:
+            item = FeedbackItem(submitter_id=self[LIBRARIAN], category_id=self["category"], text="The printer jams.",
+                                state="responded", responder_id=self[LIBRARIAN], responded_at=now,
+                                first_response_at=now)
+            session.add(item)
+            session.flush()
+            return item.id
+
     def make_closed_round(self) -> int:
         from plugins.staff_scores.models import Round
 
