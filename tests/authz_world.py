@@ -53,6 +53,8 @@ class World(dict):
         self["plugins_on"] = "1"
         # Words only some roles may read, on any page: {text: roles that may}.
         self.secrets: dict[str, set[str]] = {}
+        self.seen: set[str] = set()  # private words some allowed role was shown
+        self.cells = 0
         self._numbers = itertools.count(1)
 
     # --- ids, fresh objects ----------------------------------------------------------------
@@ -331,6 +333,9 @@ def build(app) -> World:
         "Mine, pending": {READER} | staff,  # a design waiting for moderation
         "Secret draft": staff,  # an unpublished episode's title
         "Private complaint": {READER} | staff,
+        "Internal note about the heating": staff,  # a note the reader is not shown
+        "approval</strong>": set(), "approvals</strong>": set(),  # an open poll's hidden counts
+        "Unpublished comment": set(),  # colleagues' comments before the results are published
     }
     for role in ROLES[1:]:
         world.sign_in(role)
@@ -362,8 +367,8 @@ def _contributions(world: World, now) -> None:
 
 
 def _brand_stories(world: World, now) -> None:
-    from plugins.brand_stories.models import (Character, Contest, Design, Episode, Poll, PollOption, Series,
-                                              StoryImage)
+    from plugins.brand_stories.models import (Ballot, Character, Contest, Design, Episode, Poll, PollOption,
+                                              Series, StoryImage)
 
     def image(session):
         row = StoryImage(data=png(), content_type="image/png", width=8, height=8)
@@ -414,11 +419,13 @@ def _brand_stories(world: World, now) -> None:
         session.add_all([pending, accepted])
         session.flush()
         world["pending_design"], world["accepted_design"] = pending.id, accepted.id
+        # A ballot in the open poll, whose counts stay hidden until it closes.
+        session.add(Ballot(poll_id=world["poll"], user_id=world[OTHER], choices=json.dumps([world["poll_option"]])))
 
 
 def _feedback(world: World, now) -> None:
     from plugins.feedback import service
-    from plugins.feedback.models import FeedbackDepartment, FeedbackItem, FeedbackPhoto
+    from plugins.feedback.models import FeedbackDepartment, FeedbackEvent, FeedbackItem, FeedbackPhoto
 
     with world.context(), world.session() as session:
         service.ensure_categories(session)
@@ -432,11 +439,13 @@ def _feedback(world: World, now) -> None:
         session.add_all([private, shared])
         session.flush()
         session.add(FeedbackPhoto(item_id=private.id, data=png(), content_type="image/png", width=8, height=8))
+        session.add(FeedbackEvent(item_id=private.id, actor_id=world["librarian2"], from_state="submitted",
+                                  to_state="submitted", note="Internal note about the heating", public=False))
         world["private_feedback"], world["shared_feedback"], world["department"] = private.id, shared.id, department.id
 
 
 def _staff_scores(world: World, now) -> None:
-    from plugins.staff_scores.models import Criterion, Round, Rubric
+    from plugins.staff_scores.models import Criterion, Review, ReviewMark, Round, Rubric
 
     with world.session() as session:
         rubric = Rubric(version=1, created_by=world["librarian2"])
@@ -459,4 +468,13 @@ def _staff_scores(world: World, now) -> None:
         session.flush()
         world["open_round"] = open_round.id
     world["closed_round"] = world.make_closed_round()
+    with world.session() as session:  # colleagues' comments in rounds not published: nobody reads them yet
+        for key, rater, ratee in (("open_round", "librarian2", LIBRARIAN), ("closed_round", "librarian2", LIBRARIAN),
+                                  ("closed_round", LIBRARIAN, "librarian2"), ("closed_round", ADMIN, LIBRARIAN)):
+            review = Review(round_id=world[key], rater_id=world[rater], ratee_id=world[ratee],
+                            comment=f"Unpublished comment {key}")
+            session.add(review)
+            session.flush()
+            session.add_all([ReviewMark(review_id=review.id, criterion_id=world[f"criterion{n}"], value=4)
+                             for n in range(2)])
 
