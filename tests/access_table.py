@@ -74,9 +74,11 @@ ACCESS: dict[tuple[str, str], list[Case]] = {
     ("GET", "/auth/login"): [get("/auth/login", EVERYONE)],
     ("POST", "/auth/login"): [post("/auth/login", EVERYONE, {"email": "{new_student_email}", "password": PASSWORD})],
     ("GET", "/auth/register"): [get("/auth/register", EVERYONE)],
-    ("POST", "/auth/register"): [post("/auth/register", EVERYONE, {
-        "email": "{new_address}", "display_name": "Newcomer", "locale": "en", "password": PASSWORD,
-        "confirm": PASSWORD})],
+    ("POST", "/auth/register"): [  # a taken email gets the answer a new one gets
+        post("/auth/register", EVERYONE, {"email": "{new_address}", "display_name": "Newcomer", "locale": "en",
+                                          "password": PASSWORD, "confirm": PASSWORD}),
+        post("/auth/register", EVERYONE, {"email": "reader@test.library", "display_name": "Impostor",
+                                          "locale": "en", "password": PASSWORD, "confirm": PASSWORD})],
     ("POST", "/auth/logout"): [post("/auth/logout", EVERYONE, signs_out=True)],
     # --- administration ---------------------------------------------------------------------------
     ("GET", "/admin/"): [get("/admin/", STAFF)],
