@@ -331,7 +331,7 @@ def build(app) -> World:
         "For the reader": {READER},  # a notification
         "A pending review": {READER} | staff, "A rejected review": {READER} | staff,
         "Mine, pending": {READER} | staff,  # a design waiting for moderation
-        "Secret draft": staff,  # an unpublished episode's title
+        "Secret draft": staff, "Secret question of a draft": staff,  # an unpublished episode and its poll
         "Private complaint": {READER} | staff,
         "Internal note about the heating": staff,  # a note the reader is not shown
         "approval</strong>": set(), "approvals</strong>": set(),  # an open poll's hidden counts
@@ -391,7 +391,8 @@ def _brand_stories(world: World, now) -> None:
         session.flush()
         world["episode"], world["draft_episode"] = episode.id, draft.id
         for key, episode_id in (("poll", episode.id), ("draft_poll", draft.id)):
-            poll = Poll(episode_id=episode_id, question_en="What next?", question_zh="接下来？",
+            question = "What next?" if key == "poll" else "Secret question of a draft"
+            poll = Poll(episode_id=episode_id, question_en=question, question_zh="接下来？",
                         opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=5))
             session.add(poll)
             session.flush()
