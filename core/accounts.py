@@ -84,6 +84,11 @@ def register(session: Session, *, email: str, password: str, display_name: str,
     """
     email = normalise_email(email)
     check_password(password, email=email, display_name=display_name)
+    number = (member_number or "").strip()
+    # Checked before the email, so that a taken number is refused alike with any email: otherwise
+    # its answer would tell whether the email has an account.
+    if number and session.execute(select(User.id).where(User.member_number == number)).first():
+        raise AccountError(_("An account with this student or staff number already exists."), "member_number")
     password_hash = hash_password(password)
     existing = session.execute(select(User).where(func.lower(User.email) == email)).scalar_one_or_none()
     if existing is not None:

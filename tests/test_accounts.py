@@ -85,6 +85,14 @@ def test_registering_a_taken_email_answers_exactly_as_a_new_one(app, headers):
     assert [a.target for a in audit] == [f"user:{owner.id}"]
 
 
+def test_a_taken_member_number_is_refused_alike_with_a_taken_or_a_new_email(client, app):
+    client.post("/auth/register", data=FORM)
+    for email in (FORM["email"], "new.person@uni.edu"):
+        response = client.post("/auth/register", data=FORM | {"email": email})
+        assert response.status_code == 400 and b"student or staff number already exists" in response.data
+    assert count_users(app) == 1
+
+
 def test_a_taken_email_still_gets_the_password_advice_a_new_one_would(client, app):
     client.post("/auth/register", data=FORM)
     response = client.post("/auth/register", data=FORM | {"member_number": "", "password": "12345678",
