@@ -100,6 +100,20 @@ def test_a_taken_email_still_gets_the_password_advice_a_new_one_would(client, ap
     assert response.status_code == 400 and b"most common passwords" in response.data
 
 
+def test_a_new_and_a_taken_email_cost_one_password_hash_each(app, monkeypatch):
+    """The same work on both paths, so the time of the answer does not tell them apart
+    (bench/registration_timing.py measures it with the real argon2 settings)."""
+    import core.accounts
+
+    hashed = []
+    real = core.accounts.hash_password
+    monkeypatch.setattr(core.accounts, "hash_password", lambda password: hashed.append(1) or real(password))
+    client = app.test_client()
+    client.post("/auth/register", data=FORM)
+    client.post("/auth/register", data=FORM | {"member_number": ""})
+    assert len(hashed) == 2 and count_users(app) == 1
+
+
 def test_address_taken_is_the_single_hook_for_telling_the_owner(app, monkeypatch):
     """Registration calls ``core.accounts.address_taken`` with the existing account, and only then."""
     import core.accounts
