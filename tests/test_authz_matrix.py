@@ -1,8 +1,8 @@
 """The authorization matrix: every route of ``app.url_map`` × every role (anonymous, a reader, another
 reader, a librarian, an administrator) × plugins on and off, against the explicit table of who may
 do what in tests/access_table.py; and no page shows a role words it may not read (a draft's title,
-another reader's pending work, private feedback or notifications: ``World.secrets``). A new route without an entry there fails
-``test_every_route_has_an_entry_in_the_access_table``.
+another reader's pending work, private feedback or notifications: ``World.secrets``). A new route
+without an entry there fails ``test_every_route_has_an_entry_in_the_access_table``.
 
 The world (users and their objects, tests/authz_world.py) is built once for the module; CSRF is off
 in this app, so a refused POST is refused for who sent it, not for a missing token, and it must
@@ -48,10 +48,10 @@ def world(tmp_path_factory, pg_schema_url):
 
 
 def outcome(response):
-    """The class of an answer: ``OK``, ``LOGIN`` (sent to sign in) or the status code."""
-    if response.status_code in (301, 302, 303, 307) and \
-            response.headers.get("Location", "").split("?")[0].endswith("/auth/login") and \
-            response.request.path != "/auth/register":
+    """The class of an answer: ``OK``, ``LOGIN`` (sent to sign in) or the status code. Registering
+    sends everyone to the sign-in page on purpose: that is its answer, not a refusal."""
+    sent_to_sign_in = response.headers.get("Location", "").split("?")[0].endswith("/auth/login")
+    if response.status_code in (301, 302, 303, 307) and sent_to_sign_in and response.request.path != "/auth/register":
         return LOGIN
     if 200 <= response.status_code < 400:
         return OK
