@@ -270,7 +270,10 @@ ACCESS: dict[tuple[str, str], list[Case]] = {
         post("/feedback/{shared_feedback}/me-too", who(reader=400)),  # not to one's own
         post("/feedback/{private_feedback}/me-too", who(reader=400, other=404))],
     ("POST", "/feedback/<int:item_id>/inspiration"): [
-        post("/feedback/{new_feedback}/inspiration", STAFF, {"description": "A new sign by the lift."})],
+        post("/feedback/{new_feedback}/inspiration", STAFF, {"description": "A new sign by the lift."}),
+        # The credit is points: nobody credits their own feedback.
+        post("/feedback/{new_librarians_feedback}/inspiration", STAFF | {LIBRARIAN: 403},
+             {"description": "A faster lift."})],
     ("POST", "/feedback/<int:item_id>/merge"): [
         post("/feedback/{new_feedback}/merge", STAFF, {"into": "{shared_feedback}"})],
     ("POST", "/feedback/<int:item_id>/publish"): [

@@ -285,6 +285,16 @@ class World(dict):
             session.flush()
             return item.id
 
+    def make_librarians_feedback(self) -> int:
+        """The librarian's own new item."""
+        from plugins.feedback.models import FeedbackItem
+
+        with self.session() as session:
+            item = FeedbackItem(submitter_id=self[LIBRARIAN], category_id=self["category"], text="The lift is slow.")
+            session.add(item)
+            session.flush()
+            return item.id
+
     def make_closed_round(self) -> int:
         from plugins.staff_scores.models import Round
 
