@@ -65,7 +65,8 @@ ACCESS: dict[tuple[str, str], list[Case]] = {
     ("POST", "/me/password"): [post("/me/password", SIGNED_IN,
                                     {"current": PASSWORD, "password": PASSWORD, "confirm": PASSWORD})],
     ("GET", "/people/<int:user_id>"): [get("/people/{new_public_student}", EVERYONE),
-                                       get("/people/{other_reader}", NOBODY)],  # no public page chosen
+                                       get("/people/{other_reader}", NOBODY),  # no public page chosen
+                                       get("/people/{new_deactivated_public_student}", NOBODY)],
     ("POST", "/language"): [post("/language", EVERYONE, {"locale": "en"})],
     ("GET", "/menu"): [get("/menu", EVERYONE)],
     ("GET", "/vendor/htmx.min.js"): [get("/vendor/htmx.min.js", EVERYONE)],

@@ -124,6 +124,13 @@ class World(dict):
             session.get(User, user.id).public_profile = True
         return user.id
 
+    def make_deactivated_public_student(self) -> int:
+        user = self._user()
+        with self.session() as session:
+            row = session.get(User, user.id)
+            row.public_profile, row.is_active = True, False
+        return user.id
+
     def make_address(self) -> str:
         return f"newcomer{next(self._numbers)}@test.library"
 
