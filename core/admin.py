@@ -43,7 +43,8 @@ def _names():
                           "screen.rotate": _("Screen address changed"), "screen.delete": _("Screen deleted"),
                           "points.adjust.request": _("Adjustment asked for"),
                           "points.adjust.approve": _("Adjustment approved"),
-                          "points.adjust.reject": _("Adjustment turned down")},
+                          "points.adjust.reject": _("Adjustment turned down"),
+                          "account.register_taken": _("Registration tried with this email")},
     }
 
 

@@ -138,6 +138,22 @@ def test_rating_pays_once_on_confirmation_and_is_offered_to_other_plugins(ctx, f
     assert load(fb_db, item_id).reopen_count == 1
 
 
+def test_a_librarian_cannot_rate_their_own_answer_to_their_own_feedback(ctx, fb_db, people, fb_app):
+    """Confirming and rating one's own answer would be a self-rating in staff scores and would pay
+    oneself: refused, nothing written, and the step is not offered; closing the item still works."""
+    _student, librarian, _other = people
+    item_id = answered(ctx, librarian, librarian)
+    with fb_app.app_context():
+        assert "confirmed" not in workflow.allowed_steps(load(fb_db, item_id), librarian)
+    listener_plugin.ratings.clear()
+    with pytest.raises(workflow.WorkflowError, match="answered this item yourself"):
+        step(ctx, item_id, librarian, "confirmed", score=5)
+    assert load(fb_db, item_id).state == "responded" and listener_plugin.ratings == []
+    assert count(fb_db, PointEntry, PointEntry.user_id == librarian.id) == 0
+    step(ctx, item_id, librarian, "closed", "Fixed it")
+    assert load(fb_db, item_id).state == "closed"
+
+
 def test_reopen_only_within_the_window(ctx, fb_db, people, fb_app):
     student, librarian, _other = people
     item_id = answered(ctx, student, librarian)
