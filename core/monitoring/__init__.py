@@ -7,7 +7,7 @@ Modules: health, metrics, logs, middleware. docs/operations.md ("What to monitor
 
 from __future__ import annotations
 
-from flask import Flask, g, request
+from flask import Flask, g, request, session
 
 from core.monitoring import health, logs, metrics
 from core.monitoring.middleware import ENDPOINT_KEY, USER_KEY, MonitoringMiddleware
@@ -42,10 +42,14 @@ def init_app(app: Flask) -> None:
 
 
 def _note_endpoint_and_user(_exc) -> None:
-    """Leave the matched endpoint and the signed-in user (if this request loaded one) for the
-    middleware's metrics and log line; never loads a user just for that."""
+    """Leave the matched endpoint and the signed-in account for the middleware's metrics and log
+    line: the user this request loaded, else the account its signed session cookie names (a
+    view that never needed the user, a static file); never a query just for that."""
     environ = request.environ
     environ[ENDPOINT_KEY] = request.endpoint
     user = g.get("_login_user")  # Flask-Login's cache of current_user
-    if user is not None and getattr(user, "is_authenticated", False):
-        environ[USER_KEY] = getattr(user, "id", None)
+    if user is not None:
+        environ[USER_KEY] = user.id if getattr(user, "is_authenticated", False) else None
+    else:  # the answer is already made: reading the session now changes none of its headers
+        claimed = session.get("_user_id")
+        environ[USER_KEY] = int(claimed) if isinstance(claimed, str) and claimed.isdigit() else None
