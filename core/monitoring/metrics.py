@@ -70,7 +70,7 @@ class Metrics:
         self.app = app
         self.enabled = bool(app.config.get("METRICS_ENABLED"))
         self.networks = allowed_networks(app.config.get("METRICS_ALLOW"))
-        self.token = app.config.get("METRICS_TOKEN") or None
+        self.token = str(app.config["METRICS_TOKEN"]) if app.config.get("METRICS_TOKEN") else None
         self.trusted_proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
         self.multiprocess_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
         # One registry per app (tests build many apps in one process); in multiprocess mode the
