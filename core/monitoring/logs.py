@@ -22,6 +22,9 @@ from pythonjsonlogger.json import JsonFormatter
 REQUEST_LOGGER = "engage.request"
 # The id of the request this thread is answering (set by the middleware), for every log line.
 current_request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("engage_request_id", default=None)
+# Libraries whose INFO lines repeat what the site already says (`engage db` reports each
+# revision): heard at DEBUG only.
+QUIETER = {"alembic.runtime.migration": logging.WARNING}
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 
 
@@ -80,6 +83,8 @@ def configure(app: Flask) -> logging.Handler:
         root.addHandler(handler)
     handler.setFormatter(formatter(log_format))
     root.setLevel(level)
+    for name, quieter in QUIETER.items():
+        logging.getLogger(name).setLevel(logging.NOTSET if level == "DEBUG" else quieter)
     app.logger.removeHandler(default_handler)
     return handler
 
