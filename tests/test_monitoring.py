@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import create_engine
 
+from core.hookspecs import hookimpl
 from core.models import PendingReward, utcnow
 from core.monitoring import health, metrics
 
@@ -325,3 +326,36 @@ def test_polls_the_screens_answer_before_flask_are_counted_under_their_endpoint(
     text = _get(tv, "/metrics").get_data(as_text=True)
     endpoint = app.url_map.bind("localhost").match(address + "/slide")[0]
     assert _sample(text, "engage_http_requests_total", endpoint=endpoint, method="GET", status=304) == 1
+
+
+class _LibrarySystemPlugin:
+    """A plugin that reports on its own connection, from its blueprint's set-up (which runs
+    before core's monitoring is set up)."""
+
+    NAME = "library_system"
+    TITLE = {"en": "Library system", "zh_Hans": "图书馆系统"}
+    DESCRIPTION = {"en": "Loans become points.", "zh_Hans": "借阅换积分。"}
+
+    def __init__(self) -> None:
+        from flask import Blueprint
+
+        self.bp = Blueprint("library_system", __name__, url_prefix="/library-system")
+        self.bp.record_once(self._report)
+
+    @staticmethod
+    def _report(state) -> None:
+        health.add_check("library_system", lambda: {"last_sync_seconds": 42}, app=state.app)
+        metrics.add_gauge("engage_library_system_loans_waiting", "Loans not yet turned into points.",
+                          lambda: 5, app=state.app)
+
+    @hookimpl
+    def engage_blueprints(self):
+        return self.bp
+
+
+def test_a_plugin_adds_a_check_and_a_gauge_from_its_blueprint(app_factory):
+    client = app_factory(plugins=(_LibrarySystemPlugin(),)).test_client()
+    assert _get(client, "/healthz").get_json()["checks"]["library_system"]["detail"] == {"last_sync_seconds": 42}
+    text = _get(client, "/metrics").get_data(as_text=True)
+    assert _sample(text, "engage_library_system_loans_waiting") == 5
+    assert _sample(text, "engage_http_requests_total", endpoint="healthz", method="GET", status=200) == 1

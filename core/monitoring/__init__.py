@@ -2,41 +2,24 @@
 
 Offers ``health.add_check(name, fn, app=…)`` and ``metrics.add_gauge(name, help, fn, app=…)`` so
 that other parts (the job queue, a plugin) report their own state; ``init_app`` sets it all up.
-Modules: health, metrics, logs, middleware. docs/operations.md ("What to monitor") tells the settings.
+Modules: health, metrics, logs, middleware, settings. docs/operations.md ("What to monitor") tells the settings.
 """
 
 from __future__ import annotations
 
 from flask import Flask, g, request, session
 
-from core.monitoring import health, logs, metrics
+from core.monitoring import health, logs, metrics, settings
 from core.monitoring.middleware import ENDPOINT_KEY, USER_KEY, MonitoringMiddleware
-
-# Each can be set like any other setting (instance/config.py, ENGAGE_*); see docs/operations.md.
-DEFAULTS = {
-    "LOG_FORMAT": "text",  # "json": one JSON object per line; "text": one readable line
-    "LOG_LEVEL": "INFO",
-    "LOG_REQUESTS": True,  # one line per request answered (the monitoring endpoints' own at DEBUG)
-    "METRICS_ENABLED": True,
-    # Who may read /metrics: client addresses or networks (after TRUSTED_PROXIES), and/or any
-    # client that sends "Authorization: Bearer <METRICS_TOKEN>".
-    "METRICS_ALLOW": ["127.0.0.0/8", "::1"],
-    "METRICS_TOKEN": None,
-    # /healthz fails its storage check when the instance folder's disk has less free space.
-    "HEALTH_MIN_FREE_MB": 100,
-}
 
 
 def init_app(app: Flask) -> None:
     """Health checks, metrics and request logs for ``app``; wraps ``app.wsgi_app`` (call it before
     ``trust_proxies``, so the client's address is already the one a trusted proxy reported)."""
-    for key, value in DEFAULTS.items():
-        app.config.setdefault(key, value)
+    settings.apply_defaults(app)
     logs.configure(app)
-    checks = health.Health(app)
-    app.extensions["engage.health"] = checks
-    collector = metrics.Metrics(app)
-    app.extensions["engage.metrics"] = collector
+    checks = health.of(app)
+    collector = metrics.of(app)
     app.teardown_request(_note_endpoint_and_user)
     app.wsgi_app = MonitoringMiddleware(app, app.wsgi_app, checks, collector)
 

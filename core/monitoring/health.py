@@ -27,6 +27,8 @@ from typing import Any, Callable
 from flask import Flask, current_app
 from sqlalchemy import text
 
+from core.monitoring.settings import apply_defaults
+
 log = logging.getLogger(__name__)
 
 Check = Callable[[], Any]
@@ -83,9 +85,18 @@ def _run_one(name: str, fn: Check) -> dict:
     return result
 
 
+def of(app: Flask) -> Health:
+    """``app``'s checks, made on first use (a plugin's blueprint may add one before
+    ``core.monitoring.init_app`` runs)."""
+    if "engage.health" not in app.extensions:
+        apply_defaults(app)
+        app.extensions["engage.health"] = Health(app)
+    return app.extensions["engage.health"]
+
+
 def add_check(name: str, fn: Check, *, app: Flask | None = None) -> None:
     """Add a health check to ``app`` (by default the current app); see the module's docstring."""
-    (app or current_app).extensions["engage.health"].add_check(name, fn)
+    of(app or current_app).add_check(name, fn)
 
 
 def check_database() -> str:

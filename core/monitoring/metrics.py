@@ -37,6 +37,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy import func, select
 
 from core.models import PendingReward
+from core.monitoring.settings import apply_defaults
 
 log = logging.getLogger(__name__)
 
@@ -173,10 +174,19 @@ class _Gauges:
         yield up
 
 
+def of(app: Flask) -> Metrics:
+    """``app``'s metrics, made on first use (a plugin's blueprint may add a gauge before
+    ``core.monitoring.init_app`` runs)."""
+    if "engage.metrics" not in app.extensions:
+        apply_defaults(app)
+        app.extensions["engage.metrics"] = Metrics(app)
+    return app.extensions["engage.metrics"]
+
+
 def add_gauge(name: str, help: str, fn: Callable[[], Any], *, labels: Iterable[str] = (),
               app: Flask | None = None) -> None:
     """Add a gauge to ``app``'s metrics (by default the current app's); see the module's docstring."""
-    (app or current_app).extensions["engage.metrics"].add_gauge(name, help, fn, labels)
+    of(app or current_app).add_gauge(name, help, fn, labels)
 
 
 def reward_outbox_depth() -> int:
