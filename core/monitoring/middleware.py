@@ -22,6 +22,7 @@ import uuid
 from werkzeug.wsgi import ClosingIterator
 
 from core.monitoring import logs
+from core.monitoring.metrics import CONTENT_TYPE
 from core.security.headers import BASIC_HEADERS
 
 log = logging.getLogger(__name__)
@@ -54,8 +55,7 @@ class MonitoringMiddleware:
 
         def start(status_line, headers, exc_info=None):
             status[0] = int(status_line.split(" ", 1)[0])
-            headers.append((REQUEST_ID_HEADER, request_id))
-            return start_response(status_line, headers, exc_info)
+            return start_response(status_line, [*headers, (REQUEST_ID_HEADER, request_id)], exc_info)
 
         own = None
         if environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
@@ -114,8 +114,6 @@ class MonitoringMiddleware:
         if not self.metrics.may_read(environ):
             body = b"Not allowed: /metrics answers the addresses in METRICS_ALLOW or a bearer METRICS_TOKEN.\n"
             return _answer(environ, start, "403 Forbidden", body, "text/plain; charset=utf-8")
-        from core.monitoring.metrics import CONTENT_TYPE
-
         return _answer(environ, start, "200 OK", self.metrics.exposition(), CONTENT_TYPE)
 
 
