@@ -50,6 +50,15 @@ _NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 _FORWARDED = ("HTTP_X_FORWARDED_FOR", "HTTP_FORWARDED", "HTTP_X_REAL_IP")
 
 
+def trusts_a_proxy(app: Flask) -> bool:
+    """Whether ``TRUSTED_PROXIES`` names any proxy (a value that is not a count counts as none
+    here: ``core.security.limits.trust_proxies`` stops the app over it, saying why)."""
+    try:
+        return int(app.config.get("TRUSTED_PROXIES") or 0) > 0
+    except (TypeError, ValueError):
+        return False
+
+
 def allowed_networks(setting) -> list:
     """``METRICS_ALLOW`` as networks: a list, or a string separated by spaces or commas."""
     if isinstance(setting, str):
@@ -72,7 +81,7 @@ class Metrics:
         self.enabled = bool(app.config.get("METRICS_ENABLED"))
         self.networks = allowed_networks(app.config.get("METRICS_ALLOW"))
         self.token = str(app.config["METRICS_TOKEN"]) if app.config.get("METRICS_TOKEN") else None
-        self.trusted_proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+        self.behind_proxy = trusts_a_proxy(app)
         self.multiprocess_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
         # One registry per app (tests build many apps in one process); in multiprocess mode the
         # values live in the shared folder whatever the registry.
@@ -112,7 +121,7 @@ class Metrics:
             given = environ.get("HTTP_AUTHORIZATION", "")
             if given[:7].lower() == "bearer " and hmac.compare_digest(given[7:].strip().encode(), self.token.encode()):
                 return True
-        if not self.trusted_proxies and any(environ.get(header) for header in _FORWARDED):
+        if not self.behind_proxy and any(environ.get(header) for header in _FORWARDED):
             return False  # came through a proxy we were not told to trust: the client is unknown
         try:
             address = ipaddress.ip_address(environ.get("REMOTE_ADDR", ""))

@@ -22,7 +22,7 @@ import uuid
 from werkzeug.wsgi import ClosingIterator
 
 from core.monitoring import logs
-from core.monitoring.metrics import CONTENT_TYPE
+from core.monitoring.metrics import CONTENT_TYPE, trusts_a_proxy
 from core.security.headers import BASIC_HEADERS
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ class MonitoringMiddleware:
         self.wsgi_app = wsgi_app
         self.health = health
         self.metrics = metrics
-        self.trust_request_id = int(app.config.get("TRUSTED_PROXIES") or 0) > 0
+        self.trust_request_id = trusts_a_proxy(app)
         self.log_requests = bool(app.config.get("LOG_REQUESTS"))
 
     def __call__(self, environ, start_response):
