@@ -6,7 +6,7 @@
 free disk). Other parts add theirs::
 
     from core.monitoring import health
-    health.add_check("queue", lambda: queue_is_reachable() or "paused", app=app)
+    health.add_check("queue", lambda: {"waiting": queue_length()}, app=app)
 
 A check is a function without arguments, called in an app context. It passes by returning
 (None, True, or a short JSON-able detail shown beside its status: a count, a word) and fails by
