@@ -17,7 +17,9 @@ from pathlib import Path
 
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="engage-metrics-")
-    os.environ["ENGAGE_METRICS_DIR_MADE"] = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    # Remembered in the environment (not ENGAGE_*, which would become a setting): a reload reads
+    # this file again, and on_exit must still know the folder is ours to remove.
+    os.environ["GUNICORN_ENGAGE_METRICS_DIR"] = os.environ["PROMETHEUS_MULTIPROC_DIR"]
 
 
 def on_starting(server):
@@ -29,7 +31,11 @@ def on_starting(server):
         stale.unlink()
     from core import create_app
 
-    app = create_app()
+    try:
+        app = create_app()
+    except BaseException:  # the server stops here; on_exit is not called
+        _remove_metrics_folder()
+        raise
     app.extensions["engage.db"].dispose()  # the workers open their own connections
 
 
@@ -42,6 +48,10 @@ def child_exit(server, worker):
 
 def on_exit(server):
     """Remove the metrics folder this file made."""
-    made = os.environ.get("ENGAGE_METRICS_DIR_MADE")
+    _remove_metrics_folder()
+
+
+def _remove_metrics_folder():
+    made = os.environ.get("GUNICORN_ENGAGE_METRICS_DIR")
     if made and made == os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         shutil.rmtree(made, ignore_errors=True)
