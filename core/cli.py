@@ -8,6 +8,7 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
+from core.backup import cli as backup_cli
 from core.migrations import cli as migrations_cli
 from core.models import Role
 
@@ -40,6 +41,7 @@ def _db():
 
 main.add_command(migrations_cli.db_group)
 main.add_command(migrations_cli.init_db)
+backup_cli.register(main)
 
 
 @main.command("create-admin")
@@ -184,21 +186,34 @@ def rebuild_totals_command():
 @click.option("--no-serve", is_flag=True, help="Populate only; do not start the server.")
 @click.option("--students", default=200, show_default=True, type=click.IntRange(1, 100_000))
 @click.option("--seed", default=2024, show_default=True, type=int)
+@click.option("--destroy-non-demo-data", "destroy", is_flag=True,
+              help="With --reset: throw away a database that holds a real library, not the demo.")
 @with_appcontext
-def demo(host: str, port: int, reset: bool, no_serve: bool, students: int, seed: int):
-    """Populate a demo library (students, librarians, an admin, a term of points), then serve it."""
-    from core.demo import DEMO_PASSWORD, populate, screen_addresses
+def demo(host: str, port: int, reset: bool, no_serve: bool, students: int, seed: int, destroy: bool):
+    """Populate a demo library (students, librarians, an admin, a term of points), then serve it.
+
+    Only an empty database or an earlier demo is used: a real library is refused."""
+    from core.backup.guard import NotADemo, refuse_unless_demo
+    from core.demo import DEMO_PASSWORD, NotEmpty, populate, screen_addresses
 
     from core import migrations
 
     db = _db()
+    try:
+        refuse_unless_demo(db.url, action="engage demo" + (" --reset" if reset else ""), destroy_allowed=destroy,
+                           can_destroy=reset)
+    except NotADemo as exc:
+        raise click.ClickException(str(exc)) from None
     if reset:
         migrations.drop_every_table(current_app)
     try:
         migrations_cli.tell(migrations.upgrade(current_app), "applied")
     except migrations.MigrationError as exc:
         raise click.ClickException(str(exc)) from None
-    made = populate(db, students=students, seed=seed, progress_label="Making demo points")
+    try:
+        made = populate(db, students=students, seed=seed, progress_label="Making demo points")
+    except NotEmpty as exc:
+        raise click.ClickException(f"The demo was not added: {exc}.") from None
     if not made:
         click.echo("The demo data is already there (use --reset to make it anew).")
     url = f"http://{host}:{port}/"
