@@ -6,6 +6,7 @@ import json
 import logging
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine
@@ -86,6 +87,16 @@ def test_healthz_fails_storage_that_cannot_be_written(app_factory, tmp_path):
     response = _get(app_factory(UPLOAD_FOLDER=str(not_a_folder)).test_client(), "/healthz")
     assert response.status_code == 503
     assert response.get_json()["checks"]["storage"]["error"] == "the uploads folder is not writable"
+
+
+def test_healthz_checks_the_instance_uploads_folder_when_there_is_one(app):
+    uploads = Path(app.instance_path) / "uploads"
+    uploads.write_text("a file where the uploads folder should be")
+    response = _get(app.test_client(), "/healthz")
+    assert response.get_json()["checks"]["storage"]["error"] == "the uploads folder is not writable"
+    uploads.unlink()
+    uploads.mkdir()
+    assert _get(app.test_client(), "/healthz").status_code == 200
 
 
 def test_healthz_fails_storage_when_the_disk_is_nearly_full(app_factory):

@@ -2,7 +2,7 @@
 
 ``{"status": "ok", "checks": {"database": {"status": "ok", "ms": 0.4}, "storage": {...}}}`` with
 200 when every check passes, 503 (status "fail") as soon as one does not. Built in: the database
-(one read), the storage (the instance folder, and ``UPLOAD_FOLDER`` when set, take a file; enough
+(one read), the storage (the instance folder, and the uploads folder when there is one, take a file; enough
 free disk). Other parts add theirs::
 
     from core.monitoring import health
@@ -109,11 +109,12 @@ def check_database() -> str:
 
 def writable_folders(app: Flask) -> dict[str, Path]:
     """The folders the site writes to, by a name fit to show: the instance folder (SQLite
-    database, rate-limit store, backups), the upload folder when one is set, and a SQLite
-    database's folder when it lies elsewhere."""
+    database, rate-limit store, backups), the uploads folder (``instance/uploads`` when there is
+    one, or ``UPLOAD_FOLDER``), and a SQLite database's folder when it lies elsewhere."""
     folders = {"instance": Path(app.instance_path)}
-    if app.config.get("UPLOAD_FOLDER"):
-        folders["uploads"] = Path(app.config["UPLOAD_FOLDER"])
+    uploads = Path(app.config.get("UPLOAD_FOLDER") or Path(app.instance_path) / "uploads")
+    if app.config.get("UPLOAD_FOLDER") or uploads.exists():  # backups carry it (core.backup)
+        folders["uploads"] = uploads
     database = app.extensions["engage.db"]
     if database.is_sqlite and database.engine.url.database not in (None, "", ":memory:"):
         folder = Path(database.engine.url.database).resolve().parent
