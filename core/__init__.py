@@ -62,6 +62,9 @@ def create_app(test_config: dict | None = None, *, plugins: tuple = (), instance
     app.extensions["engage.limiter"].exempt(screens_views.public_bp)  # TVs poll; nothing there to brute-force
     app.wsgi_app = screens_views.SlidePollFastPath(app, app.wsgi_app)
     limits.apply_declared_limits(app, host)
+    from core import monitoring  # /healthz, /metrics, request ids and logs; inside the proxy fix
+
+    monitoring.init_app(app)
     limits.trust_proxies(app)  # outermost, so everything inside sees the client's address and scheme
     if app.config["CREATE_TABLES"]:
         _create_tables(app)
