@@ -8,6 +8,7 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
+from core.mail import cli as mail_cli
 from core.migrations import cli as migrations_cli
 from core.models import Role
 
@@ -40,6 +41,7 @@ def _db():
 
 main.add_command(migrations_cli.db_group)
 main.add_command(migrations_cli.init_db)
+main.add_command(mail_cli.mail_group)
 
 
 @main.command("create-admin")

@@ -1,0 +1,183 @@
+"""The outbox: rows queued in the caller's transaction, delivered later by ``deliver_pending``.
+
+A request never talks to the mail server: it only inserts a row (with the notification that
+caused it, so both commit or neither). A deliverer claims rows in one short transaction
+(``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite's write lock serialises claims), so two
+deliverers never take the same row; it then sends and marks each row sent. A deliverer that
+dies between sending and marking leaves the row ``sending``; after ``MAIL_CLAIM_TIMEOUT_SECONDS``
+another takes it again (at most that message can go twice, never none).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+
+from flask import Flask, current_app
+from sqlalchemy import and_, insert, or_, select, update
+from sqlmodel import Session
+
+from core.hookspecs import hookimpl
+from core.mail import compose, kinds
+from core.mail.models import MailOutbox
+from core.models import Notification, User, utcnow
+
+log = logging.getLogger(__name__)
+_INSERT = insert(MailOutbox.__table__)
+
+
+@hookimpl
+def engage_notification_created(session, notification):
+    """Queue an email of ``notification`` when its reader wants this kind at once."""
+    if not current_app.config["MAIL_NOTIFICATIONS"]:
+        return
+    kind = kinds.resolve(notification.plugin, notification.kind)
+    if kinds.cadence_of(kind, kinds.stored(session, notification.user_id)) != "immediate":
+        return
+    now = utcnow()
+    session.execute(_INSERT, {"user_id": notification.user_id, "message": "notification", "kind": kind.key,
+                              "notification_id": notification.id, "status": "pending", "attempts": 0,
+                              "created_at": now, "due_at": now})
+
+
+def queue_letter(session: Session, *, user_id: int | None, message: str, kind: str, letter: compose.Letter) -> None:
+    """Queue an already rendered message (a digest, a notice) in the caller's transaction."""
+    now = utcnow()
+    session.execute(_INSERT, {"user_id": user_id, "message": message, "kind": kind, "to_address": letter.to,
+                              "subject": letter.subject[:300], "text_body": letter.text,
+                              "html_body": letter.html,
+                              "headers": json.dumps(letter.headers),
+                              "status": "pending", "attempts": 0, "created_at": now, "due_at": now})
+
+
+def send_address_taken_notice(user) -> None:
+    """Tell ``user`` by email that someone tried to register with their address ("if it was you,
+    sign in or reset your password"). Queued in its own transaction; call it where registration
+    finds the address taken, answering the visitor exactly as for a new address."""
+    db = current_app.extensions["engage.db"]
+    with db.write_session() as session:
+        queue_letter(session, user_id=user.id, message="notice", kind="core:address-taken",
+                     letter=compose.address_taken_letter(user))
+
+
+# --- delivery ---------------------------------------------------------------------------
+
+def _claim(db, limit: int) -> list[int]:
+    """Take up to ``limit`` due rows for this deliverer alone; returns their ids."""
+    now = utcnow()
+    stale = now - timedelta(seconds=current_app.config["MAIL_CLAIM_TIMEOUT_SECONDS"])
+    table = MailOutbox.__table__.c
+    due = (select(table.id).where(or_(and_(table.status == "pending", table.due_at <= now),
+                                      and_(table.status == "sending", table.claimed_at < stale)))
+           .order_by(table.id).limit(limit).with_for_update(skip_locked=True))
+    with db.write_session() as session:
+        ids = list(session.execute(due).scalars())
+        if ids:
+            session.execute(update(MailOutbox).where(table.id.in_(ids))
+                            .values(status="sending", claimed_at=now, attempts=table.attempts + 1))
+    return ids
+
+
+def _letter_for(session: Session, row: MailOutbox) -> compose.Letter | None:
+    """The message a row stands for, or None when there is nothing to send any more."""
+    user = session.get(User, row.user_id) if row.user_id else None
+    if row.message != "notification":
+        if row.message == "digest" and (user is None or not user.is_active):
+            return None
+        return compose.Letter(row.to_address, row.subject, row.text_body, row.html_body, json.loads(row.headers or "{}"))
+    note = session.get(Notification, row.notification_id)
+    if note is None or user is None or not user.is_active or not user.email:
+        return None
+    kind = kinds.resolve(note.plugin, note.kind)
+    if kinds.cadence_of(kind, kinds.stored(session, user.id)) != "immediate":
+        return None  # the reader changed their mind since it was queued
+    return compose.notification_letter(user, note, kind)
+
+
+def _email(letter: compose.Letter, connection):
+    from flask_mailman import EmailMultiAlternatives
+
+    message = EmailMultiAlternatives(letter.subject, letter.text, None, [letter.to], headers=letter.headers,
+                                     connection=connection)
+    message.attach_alternative(letter.html, "text/html")
+    return message
+
+
+def _finish(db, row_id: int, *, status: str, error: str | None = None, retry_in: float | None = None) -> None:
+    values = {"status": status, "last_error": error}
+    if status == "sent":
+        values["sent_at"] = utcnow()
+    if retry_in is not None:
+        values["due_at"] = utcnow() + timedelta(seconds=retry_in)
+    with db.write_session() as session:
+        session.execute(update(MailOutbox).where(MailOutbox.__table__.c.id == row_id).values(**values))
+
+
+def deliver_pending(app: Flask, limit: int = 100) -> int:
+    """Send up to ``limit`` queued messages; returns how many were sent.
+
+    Safe to run in several processes at once (each row is claimed by one deliverer) and to
+    repeat (sent rows are never taken again). A message the server refuses is retried after
+    ``MAIL_RETRY_SECONDS`` × 2^attempts, and marked failed after ``MAIL_MAX_ATTEMPTS``.
+    The job queue calls this every few seconds; ``engage mail deliver`` runs it by hand.
+    """
+    with app.app_context():
+        db = app.extensions["engage.db"]
+        ids = _claim(db, limit)
+        if not ids:
+            return 0
+        sent = 0
+        connection = app.extensions["mailman"].get_connection()
+        try:
+            connection.open()
+            for row_id in ids:
+                sent += _deliver_one(app, db, row_id, connection)
+        finally:
+            connection.close()
+        return sent
+
+
+def _deliver_one(app: Flask, db, row_id: int, connection) -> int:
+    with db.session() as session:
+        row = session.get(MailOutbox, row_id)
+        try:
+            letter = _letter_for(session, row)
+        except Exception as exc:  # noqa: BLE001 - a broken template must not stop the others
+            log.exception("mail %s could not be rendered", row_id)
+            _finish(db, row_id, status="failed", error=f"{type(exc).__name__}: {exc}"[:500])
+            return 0
+        attempts = row.attempts
+    if letter is None:
+        _finish(db, row_id, status="skipped")
+        return 0
+    try:
+        connection.send_messages([_email(letter, connection)])
+    except Exception as exc:  # noqa: BLE001 - any refusal: retry later, then give up
+        error = f"{type(exc).__name__}: {exc}"[:500]
+        log.warning("mail %s not sent (attempt %s): %s", row_id, attempts, error)
+        if attempts >= app.config["MAIL_MAX_ATTEMPTS"]:
+            _finish(db, row_id, status="failed", error=error)
+        else:
+            _finish(db, row_id, status="pending", error=error,
+                    retry_in=app.config["MAIL_RETRY_SECONDS"] * 2 ** (attempts - 1))
+        _reopen(connection)
+        return 0
+    _finish(db, row_id, status="sent")
+    return 1
+
+
+def _reopen(connection) -> None:
+    try:
+        connection.close()
+        connection.open()
+    except Exception:  # noqa: BLE001 - the next send reports the problem
+        pass
+
+
+def pending_count(session: Session) -> int:
+    """How many messages wait to be sent (for ``engage check``, /healthz and metrics)."""
+    from sqlalchemy import func
+
+    return session.execute(select(func.count()).select_from(MailOutbox)
+                           .where(MailOutbox.__table__.c.status.in_(("pending", "sending")))).scalar_one()
