@@ -130,7 +130,7 @@ def deliver_pending(app: Flask, limit: int = 100) -> int:
         sent = 0
         connection = app.extensions["mailman"].get_connection()
         try:
-            connection.open()
+            _reopen(connection)  # one connection for the batch; if the server is down, each send says so
             for row_id in ids:
                 sent += _deliver_one(app, db, row_id, connection)
         finally:
