@@ -275,21 +275,24 @@ def test_a_refused_message_is_retried_later_and_nothing_is_lost(app_factory):
     assert row.status == "pending" and row.attempts == 1 and row.last_error and row.due_at > utcnow()
 
 
-def test_two_deliverers_send_each_message_once(mail_app, smtp):
+def test_two_deliverers_send_each_message_once(mail_app, app_factory, smtp):
+    """Two servers (apps with their own connection pools) drain one outbox at once."""
+    second = app_factory(MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port,
+                         MAIL_DEFAULT_SENDER=SENDER, PUBLIC_BASE_URL="https://engage.library.test", CREATE_TABLES=False)
     readers = [create_test_user(mail_app) for _ in range(4)]
     for reader in readers:
         for n in range(10):
             tell(mail_app, reader, en=f"News {n}", zh=f"消息 {n}")
     sent, errors = [], []
 
-    def deliverer():
+    def deliverer(app):
         try:
-            while (count := deliver_pending(mail_app, 3)):
+            while (count := deliver_pending(app, 3)):
                 sent.append(count)
         except Exception as exc:  # noqa: BLE001
             errors.append(exc)
 
-    threads = [threading.Thread(target=deliverer) for _ in range(2)]
+    threads = [threading.Thread(target=deliverer, args=(app,)) for app in (mail_app, second)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -298,6 +301,7 @@ def test_two_deliverers_send_each_message_once(mail_app, smtp):
     assert sum(sent) == 40 and len(smtp.messages) == 40
     subjects = [(m["To"], m["Subject"]) for m in smtp.messages]
     assert len(set(subjects)) == 40
+    assert {row.status for row in outbox_rows(mail_app)} == {"sent"}
 
 
 def test_the_mail_commands(mail_app, smtp):
