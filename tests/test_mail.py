@@ -257,7 +257,13 @@ def test_the_notifications_page_links_to_email_settings(app_factory):
 def test_the_address_taken_notice(mail_app, smtp):
     owner = create_test_user(mail_app)
     with mail_app.app_context():
-        send_address_taken_notice(owner)
+        assert send_address_taken_notice(owner) is True
+        assert send_address_taken_notice(owner) is False  # one an hour, however often someone tries
+    with mail_app.test_request_context("/auth/register", method="POST"):  # inside a request's transaction
+        from core.db import get_session
+
+        get_session().get(type(owner), owner.id)
+        assert send_address_taken_notice(owner) is False
     deliver_pending(mail_app, 10)
     [message] = smtp.to(owner.email)
     text, _ = parts(message)

@@ -25,6 +25,7 @@ from core.models import Notification, User, utcnow
 
 log = logging.getLogger(__name__)
 _INSERT = insert(MailOutbox.__table__)
+ADDRESS_TAKEN = "core:address-taken"
 
 
 @hookimpl
@@ -51,14 +52,38 @@ def queue_letter(session: Session, *, user_id: int | None, message: str, kind: s
                               "status": "pending", "attempts": 0, "created_at": now, "due_at": now})
 
 
-def send_address_taken_notice(user) -> None:
+def send_address_taken_notice(user, *, session: Session | None = None) -> bool:
     """Tell ``user`` by email that someone tried to register with their address ("if it was you,
-    sign in or reset your password"). Queued in its own transaction; call it where registration
-    finds the address taken, answering the visitor exactly as for a new address."""
-    db = current_app.extensions["engage.db"]
-    with db.write_session() as session:
-        queue_letter(session, user_id=user.id, message="notice", kind="core:address-taken",
-                     letter=compose.address_taken_letter(user))
+    sign in or reset your password"); returns False when one was already sent within the hour
+    (so nobody can flood an inbox through the registration form).
+
+    Queued in ``session``'s transaction when given (the caller commits); otherwise in the
+    current request's session, committed here, or, outside a request, in a transaction of its
+    own. Answer the visitor exactly as for a new address, so the form reveals nothing.
+    """
+    if session is not None:
+        return _queue_address_taken(session, user)
+    from flask import g, has_request_context
+
+    if has_request_context() and "db_session" in g:  # a second write transaction would wait on the first
+        queued = _queue_address_taken(g.db_session, user)
+        g.db_session.commit()
+        return queued
+    with current_app.extensions["engage.db"].write_session() as own:
+        return _queue_address_taken(own, user)
+
+
+def _queue_address_taken(session: Session, user) -> bool:
+    from sqlalchemy import func
+
+    table = MailOutbox.__table__.c
+    recent = session.execute(select(func.count()).select_from(MailOutbox).where(
+        table.user_id == user.id, table.kind == ADDRESS_TAKEN,
+        table.created_at > utcnow() - timedelta(hours=1))).scalar_one()
+    if recent:
+        return False
+    queue_letter(session, user_id=user.id, message="notice", kind=ADDRESS_TAKEN, letter=compose.address_taken_letter(user))
+    return True
 
 
 # --- delivery ---------------------------------------------------------------------------
