@@ -27,12 +27,17 @@ CORE_KINDS = (
 
 def registry() -> list[MailKind]:
     """Every kind on offer now (switched-off plugins' kinds are left out), in page order."""
-    from core.plugins import current_hooks
+    from core.plugins import get_host
 
-    hooks = current_hooks()
+    hooks = get_host().hooks  # as fresh as the request's (or notify's) own look at the switches
     cached = current_app.extensions.get("engage.mail.kinds")
     if cached and cached[0] is hooks:
         return cached[1]
+    _build(hooks)
+    return current_app.extensions["engage.mail.kinds"][1]
+
+
+def _build(hooks) -> None:
     found = list(CORE_KINDS)
     for result in hooks.engage_mail_kinds():
         found.extend(result if isinstance(result, (list, tuple)) else [result])
@@ -40,14 +45,22 @@ def registry() -> list[MailKind]:
         if kind.default not in CADENCES or ":" not in kind.key:
             raise ValueError(f"mail kind {kind.key!r}: key must be '<plugin>:<name>', default one of {CADENCES}")
     kinds = sorted(found, key=lambda k: (k.order, k.key)) + [OTHER]
-    current_app.extensions["engage.mail.kinds"] = (hooks, kinds)
-    return kinds
+    current_app.extensions["engage.mail.kinds"] = (hooks, kinds, {})
 
 
 def resolve(plugin: str, kind: str) -> MailKind:
     """The mail kind a notification of ``plugin``/``kind`` belongs to (core's own under ``core``)."""
+    kinds = registry()
+    known = current_app.extensions["engage.mail.kinds"][2]  # answers for this registry, on the award path
+    found = known.get((plugin, kind))
+    if found is None:
+        found = known[(plugin, kind)] = _match(kinds, plugin, kind)
+    return found
+
+
+def _match(kinds: list[MailKind], plugin: str, kind: str) -> MailKind:
     catch_all = None
-    for candidate in registry():
+    for candidate in kinds:
         if candidate.key.split(":", 1)[0] != plugin:
             continue
         if kind in candidate.kinds:

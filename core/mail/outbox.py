@@ -15,17 +15,36 @@ import logging
 from datetime import timedelta
 
 from flask import Flask, current_app
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, bindparam, exists, insert, literal, or_, select, update
 from sqlmodel import Session
 
 from core.hookspecs import hookimpl
 from core.mail import compose, kinds
-from core.mail.models import MailOutbox
+from core.mail.models import MailOutbox, MailPreference
 from core.models import Notification, User, utcnow
 
 log = logging.getLogger(__name__)
 _INSERT = insert(MailOutbox.__table__)
 ADDRESS_TAKEN = "core:address-taken"
+
+
+def _queue_if_wanted(default_immediate: bool):
+    """One INSERT … SELECT that queues a notification's email only if its reader wants that kind
+    at once: the preference is read in the same statement, so the award path pays one round trip."""
+    table, prefs = MailOutbox.__table__, MailPreference.__table__.c
+    user_id, kind = bindparam("user_id"), bindparam("kind")
+    stopped = exists().where(prefs.user_id == user_id, or_(
+        and_(prefs.kind == kinds.ALL, prefs.cadence == "never"),
+        and_(prefs.kind == kind, prefs.cadence != "immediate")))
+    wanted = ~stopped if default_immediate else and_(~stopped, exists().where(
+        prefs.user_id == user_id, prefs.kind == kind, prefs.cadence == "immediate"))
+    row = select(user_id, literal("notification"), kind, bindparam("notification_id"), literal("pending"),
+                 literal(0), bindparam("now"), bindparam("now")).where(wanted)
+    return insert(table).from_select(["user_id", "message", "kind", "notification_id", "status", "attempts",
+                                      "created_at", "due_at"], row)
+
+
+_QUEUE = {True: _queue_if_wanted(True), False: _queue_if_wanted(False)}
 
 
 @hookimpl
@@ -34,12 +53,8 @@ def engage_notification_created(session, notification):
     if not current_app.config["MAIL_NOTIFICATIONS"]:
         return
     kind = kinds.resolve(notification.plugin, notification.kind)
-    if kinds.cadence_of(kind, kinds.stored(session, notification.user_id)) != "immediate":
-        return
-    now = utcnow()
-    session.execute(_INSERT, {"user_id": notification.user_id, "message": "notification", "kind": kind.key,
-                              "notification_id": notification.id, "status": "pending", "attempts": 0,
-                              "created_at": now, "due_at": now})
+    session.execute(_QUEUE[kind.default == "immediate"], {
+        "user_id": notification.user_id, "kind": kind.key, "notification_id": notification.id, "now": utcnow()})
 
 
 def queue_letter(session: Session, *, user_id: int | None, message: str, kind: str, letter: compose.Letter) -> None:
