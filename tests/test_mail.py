@@ -322,3 +322,15 @@ def test_the_mail_commands(mail_app, smtp):
     result = runner.invoke(mail_group, ["deliver"])
     assert result.exit_code == 0 and "2 messages sent" in result.output
     assert len(smtp.to(reader.email)) == 2
+
+
+def test_a_librarian_gets_sla_alerts_at_once_and_readers_settings_need_sign_in(mail_app, smtp):
+    librarian = create_test_user(mail_app, Role.librarian)
+    tell(mail_app, librarian, plugin="feedback", kind="sla-warning", en="Feedback #7 is due in 2 hours",
+         zh="反馈 #7 将在 2 小时后超时", url="/feedback/7")
+    assert deliver_pending(mail_app, 10) == 1
+    [message] = smtp.to(librarian.email)
+    assert "Feedback #7 is due in 2 hours" in message["Subject"]
+    with mail_app.extensions["engage.db"].session() as session:
+        assert session.execute(select(MailOutbox.kind)).scalar_one() == "feedback:sla"
+    assert mail_app.test_client().get("/notifications/email").status_code == 302
