@@ -15,13 +15,13 @@ import logging
 from datetime import timedelta
 
 from flask import Flask, current_app
-from sqlalchemy import and_, bindparam, exists, insert, literal, or_, select, update
+from sqlalchemy import Integer, String, and_, bindparam, exists, insert, literal, or_, select, update
 from sqlmodel import Session
 
 from core.hookspecs import hookimpl
 from core.mail import compose, kinds
 from core.mail.models import MailOutbox, MailPreference
-from core.models import Notification, User, utcnow
+from core.models import Notification, User, UTCDateTime, utcnow
 
 log = logging.getLogger(__name__)
 _INSERT = insert(MailOutbox.__table__)
@@ -32,14 +32,15 @@ def _queue_if_wanted(default_immediate: bool):
     """One INSERT … SELECT that queues a notification's email only if its reader wants that kind
     at once: the preference is read in the same statement, so the award path pays one round trip."""
     table, prefs = MailOutbox.__table__, MailPreference.__table__.c
-    user_id, kind = bindparam("user_id"), bindparam("kind")
+    user_id, kind = bindparam("user_id", type_=Integer()), bindparam("kind", type_=String())
+    now = bindparam("now", type_=UTCDateTime())  # stored exactly as the ORM stores times (SQLite compares text)
     stopped = exists().where(prefs.user_id == user_id, or_(
         and_(prefs.kind == kinds.ALL, prefs.cadence == "never"),
         and_(prefs.kind == kind, prefs.cadence != "immediate")))
     wanted = ~stopped if default_immediate else and_(~stopped, exists().where(
         prefs.user_id == user_id, prefs.kind == kind, prefs.cadence == "immediate"))
-    row = select(user_id, literal("notification"), kind, bindparam("notification_id"), literal("pending"),
-                 literal(0), bindparam("now"), bindparam("now")).where(wanted)
+    row = select(user_id, literal("notification"), kind, bindparam("notification_id", type_=Integer()),
+                 literal("pending"), literal(0), now, now).where(wanted)
     return insert(table).from_select(["user_id", "message", "kind", "notification_id", "status", "attempts",
                                       "created_at", "due_at"], row)
 
