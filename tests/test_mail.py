@@ -334,3 +334,23 @@ def test_a_librarian_gets_sla_alerts_at_once_and_readers_settings_need_sign_in(m
     with mail_app.extensions["engage.db"].session() as session:
         assert session.execute(select(MailOutbox.kind)).scalar_one() == "feedback:sla"
     assert mail_app.test_client().get("/notifications/email").status_code == 302
+
+
+def test_a_message_waits_for_its_retry_time_and_a_dead_deliverers_claim_expires(mail_app, smtp):
+    from sqlalchemy import update
+
+    reader = create_test_user(mail_app)
+    tell(mail_app, reader)
+    tell(mail_app, reader, en="Second", zh="第二")
+    first, second = (row.id for row in outbox_rows(mail_app))
+    with mail_app.extensions["engage.db"].write_session() as session:
+        session.execute(update(MailOutbox).where(MailOutbox.id == first)
+                        .values(status="pending", due_at=utcnow() + timedelta(minutes=5)))
+        session.execute(update(MailOutbox).where(MailOutbox.id == second)
+                        .values(status="sending", claimed_at=utcnow() - timedelta(seconds=30)))
+    assert deliver_pending(mail_app, 10) == 0  # not due yet; claimed by another a moment ago
+    with mail_app.extensions["engage.db"].write_session() as session:
+        session.execute(update(MailOutbox).where(MailOutbox.id == second)
+                        .values(claimed_at=utcnow() - timedelta(hours=1)))
+    assert deliver_pending(mail_app, 10) == 1  # that deliverer died: its claim expired
+    assert [m["Subject"].endswith("Second") for m in smtp.messages] == [True]
