@@ -115,8 +115,13 @@ def address_taken_letter(user) -> Letter:
                       kind=None, sign_in_url=absolute("auth.login"), reset_url=_reset_url())
 
 
+# Where a forgotten password is reset, under whichever name the sign-in pages give it; the
+# notice leaves the link out while no such page exists.
+RESET_ENDPOINTS = ("auth.reset_request", "auth.forgot_password", "identity.reset_request")
+
+
 def _reset_url() -> str | None:
-    for endpoint in ("auth.reset_request", "auth.forgot_password", "identity.reset_request"):
+    for endpoint in RESET_ENDPOINTS:
         if endpoint in current_app.view_functions:
             return absolute(endpoint)
     return None
