@@ -52,6 +52,9 @@ def create_app(test_config: dict | None = None, *, plugins: tuple = (), instance
 
     for blueprint in (views.bp, auth.bp, admin.bp, approval_views.bp, boards_views.bp, notification_views.bp):
         app.register_blueprint(blueprint)
+    from core import mail  # notifications by email, through an outbox drained outside requests
+
+    mail.init_app(app, host)
     from core import rewards
 
     rewards.init_app(app)

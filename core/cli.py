@@ -9,6 +9,8 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from core.backup import cli as backup_cli
+
+from core.mail import cli as mail_cli
 from core.migrations import cli as migrations_cli
 from core.models import Role
 
@@ -42,6 +44,8 @@ def _db():
 main.add_command(migrations_cli.db_group)
 main.add_command(migrations_cli.init_db)
 backup_cli.register(main)
+
+main.add_command(mail_cli.mail_group)
 
 
 @main.command("create-admin")

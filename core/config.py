@@ -79,6 +79,25 @@ class Defaults:
     ISSUER_URL = None
     ISSUER_EMAIL = None
     ISSUER_DESCRIPTION = None
+    # Email (Flask-Mailman). MAIL_BACKEND: "smtp" for a real server (MAIL_SERVER, MAIL_PORT,
+    # MAIL_USE_TLS / MAIL_USE_SSL, MAIL_USERNAME, MAIL_PASSWORD, MAIL_TIMEOUT), "console" prints
+    # messages (development), "file" writes them to MAIL_FILE_PATH. Links in messages are built
+    # on PUBLIC_BASE_URL.
+    MAIL_BACKEND = "console"
+    MAIL_SERVER = "localhost"
+    MAIL_PORT = 25
+    MAIL_TIMEOUT = 30
+    MAIL_DEFAULT_SENDER = "Library Engage <noreply@localhost>"
+    # Whether notifications go by email at all (readers then choose per kind).
+    MAIL_NOTIFICATIONS = True
+    # A message the server refuses is retried after MAIL_RETRY_SECONDS × 2^(attempt-1), up to
+    # MAIL_MAX_ATTEMPTS; a deliverer that died mid-send leaves its rows to another after
+    # MAIL_CLAIM_TIMEOUT_SECONDS.
+    MAIL_MAX_ATTEMPTS = 5
+    MAIL_RETRY_SECONDS = 60
+    MAIL_CLAIM_TIMEOUT_SECONDS = 600
+    # How far back digests look for readers with news (a little over a week).
+    MAIL_DIGEST_LOOKBACK_DAYS = 8
 
 
 def load_config(app: Flask, test_config: dict | None) -> None:

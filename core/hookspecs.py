@@ -43,6 +43,24 @@ class ContentTarget:
     order: int = 100
 
 
+@dataclass(frozen=True)
+class MailKind:
+    """A kind of notification a reader may also get by email (``engage_mail_kinds``), and how often.
+
+    ``key`` is ``"<plugin>:<name>"``; it covers the notifications of that plugin whose ``kind``
+    is in ``kinds`` (or, left empty, every other kind of that plugin). ``label`` is lazy text or
+    ``{"en": …, "zh_Hans": …}``; ``default`` is ``"immediate"``, ``"daily"``, ``"weekly"`` or
+    ``"never"``; ``staff_only`` kinds are offered to librarians and administrators alone.
+    """
+
+    key: str
+    label: object
+    kinds: tuple = ()
+    default: str = "daily"
+    staff_only: bool = False
+    order: int = 100
+
+
 # --- start-up ---------------------------------------------------------------------------
 
 @hookspec
@@ -75,6 +93,11 @@ def engage_point_rules():
 @hookspec
 def engage_badge_rules():
     """Return core.badges.BadgeRule objects (or a list): the badges this plugin offers and how each is earned."""
+
+
+@hookspec
+def engage_mail_kinds():
+    """Return MailKind objects (or a list): the kinds of this plugin's notifications a reader may get by email, with their defaults."""
 
 
 # --- per request ------------------------------------------------------------------------

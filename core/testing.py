@@ -97,7 +97,8 @@ def make_app(database_url, tmp_path, plugins=(), **config):
     settings = {"TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_URL": database_url,
                 "PLUGIN_REFRESH_SECONDS": 0, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False,
                 "PLUGIN_ENTRY_POINT_GROUP": None, "REWARD_QUEUE_THREAD": False,
-                "CREATE_TABLES": True, "SCHEMA_CHECK": False, "PUBLIC_BASE_URL": "http://localhost"}
+                "CREATE_TABLES": True, "SCHEMA_CHECK": False, "PUBLIC_BASE_URL": "http://localhost",
+                "MAIL_BACKEND": "locmem"}
     settings.update(config)
     return create_app(settings, plugins=plugins, instance_path=str(tmp_path / "instance"))
 

@@ -3,7 +3,7 @@
 from flask import Blueprint, url_for
 from markupsafe import Markup
 
-from core.hookspecs import ContentTarget, hookimpl
+from core.hookspecs import ContentTarget, MailKind, hookimpl
 from core.ui import MenuItem, Panel
 
 NAME = "example"
@@ -35,6 +35,12 @@ def engage_blueprints():
 @hookimpl
 def engage_rate_limits():
     return {"example.poke": "2 per minute"}
+
+
+@hookimpl
+def engage_mail_kinds():
+    return MailKind("example:news", {"en": "Example news", "zh_Hans": "示例消息"}, kinds=("news",),
+                    default="immediate")
 
 
 @hookimpl

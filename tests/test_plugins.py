@@ -190,6 +190,23 @@ def test_hook_engage_answer_rated(example_app, make_user_in):
     assert example_plugin.events == [("rated", librarian.id, 5, "feedback:item:1")]
 
 
+def test_hook_engage_mail_kinds(example_app, make_user_in):
+    from core.mail.kinds import resolve
+    from core.mail.models import MailOutbox
+    from core.notifications import notify
+
+    reader = make_user_in(example_app, Role.student)
+    client = example_app.test_client()
+    client.post("/auth/login", data={"email": reader.email, "password": "correct horse battery"})
+    assert "Example news" in client.get("/notifications/email").get_data(as_text=True)
+    with example_app.app_context(), example_app.extensions["engage.db"].write_session() as session:
+        assert resolve("example", "news").key == "example:news"
+        notify(session, user_id=reader.id, plugin="example", kind="news", message={"en": "Hi", "zh_Hans": "嗨"})
+        assert session.execute(select(MailOutbox.kind)).scalars().all() == ["example:news"]  # immediate by default
+    switch(example_app, "example", False)
+    assert "Example news" not in client.get("/notifications/email").get_data(as_text=True)
+
+
 # --- meta-tests: the plugin API stays honest ----------------------------------------------
 
 def test_hooks_have_tests():

@@ -11,7 +11,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from core.db import get_session
-from core.hookspecs import ContentTarget, hookimpl
+from core.hookspecs import ContentTarget, MailKind, hookimpl
 from core.models import utcnow
 from core.ui import MenuItem, Panel, Slide
 
@@ -43,6 +43,13 @@ def engage_blueprints():
     from .views import bp
 
     return bp
+
+
+@hookimpl
+def engage_mail_kinds():
+    """Results of polls and contests a reader took part in, in the daily digest."""
+    return MailKind("brand_stories:results", _l("Results of polls and contests you took part in"),
+                    default="daily", order=50)
 
 
 @hookimpl

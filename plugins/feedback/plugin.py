@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from core.badges import BadgeRule
 from core.db import get_db, get_session
-from core.hookspecs import hookimpl
+from core.hookspecs import MailKind, hookimpl
 from core.models import Role
 from core.ui import MenuItem, Panel, Slide
 
@@ -35,6 +35,17 @@ DESCRIPTION = {
 
 def _both(en: str, zh: str) -> dict:
     return {"en": en, "zh_Hans": zh}
+
+
+@hookimpl
+def engage_mail_kinds():
+    """Readers hear of every step on their feedback at once; librarians of assignments and of
+    response-time (SLA) warnings (``sla-warning``) and breaches (``sla-breach``) at once too."""
+    return [MailKind("feedback:updates", _l("News on your feedback"), default="immediate", order=40),
+            MailKind("feedback:assigned", _l("Feedback assigned to you"), kinds=("assigned-to-you",),
+                     default="immediate", staff_only=True, order=41),
+            MailKind("feedback:sla", _l("Response-time (SLA) warnings and breaches"),
+                     kinds=("sla-warning", "sla-breach"), default="immediate", staff_only=True, order=42)]
 
 
 @hookimpl

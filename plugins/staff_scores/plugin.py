@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from core.badges import BadgeRule
-from core.hookspecs import hookimpl
+from core.hookspecs import MailKind, hookimpl
 from core.ui import MenuItem, Panel, Slide
 
 from . import models  # noqa: F401  (registers the tables)
@@ -29,6 +29,15 @@ DESCRIPTION = {
     "en": "Peer evaluation rounds for librarians on a shared rubric, blended with readers' ratings, and a staff board.",
     "zh_Hans": "馆员依据共同制定的标准互评，结合读者评价，形成馆员榜单。",
 }
+
+
+@hookimpl
+def engage_mail_kinds():
+    """Rounds opening, closing, published and reminders at once; kudos from colleagues daily."""
+    return [MailKind("staff_scores:rounds", _l("Peer-evaluation rounds and reminders"), default="immediate",
+                     staff_only=True, order=60),
+            MailKind("staff_scores:kudos", _l("Kudos from colleagues"), kinds=("kudos",), default="daily",
+                     staff_only=True, order=61)]
 
 
 @hookimpl
