@@ -58,12 +58,15 @@ def _payer(url, instance, batch, barrier, results) -> None:
     log.addHandler(counter)
     log.setLevel(logging.INFO)
     log.propagate = False
-    paid = 0
+    paid, crash = 0, ""
     with app.app_context():
         barrier.wait()
-        while batch_paid := rewards.pay_due(db, limit=batch):
-            paid += batch_paid
-    results.put((paid, time.perf_counter(), counter.fallbacks, counter.errors))
+        try:
+            while batch_paid := rewards.pay_due(db, limit=batch):
+                paid += batch_paid
+        except Exception as exc:  # noqa: BLE001 — a payer that dies is a figure too
+            crash = f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+    results.put((paid, time.perf_counter(), counter.fallbacks, counter.errors + bool(crash), crash))
     db.dispose()
 
 
@@ -152,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{sum(r[2] for r in reports):>10} {sum(r[3] for r in reports):>6} "
           f"{'-' if deadlocks is None else deadlocks:>9}")
     print(f"paid per payer: {[r[0] for r in reports]}; ledger rows: {entries}; left in the queue: {left}")
+    for crash in (r[4] for r in reports if r[4]):
+        print(f"a payer stopped: {crash}")
     print(f"every reward paid exactly once, totals equal ledger: "
           f"{'yes' if entries == args.rewards and not left and not problems else 'NO'}")
     return 0 if entries == args.rewards and not left and not problems else 1
