@@ -135,8 +135,8 @@ def engage_content_targets(user):
 # --- events -----------------------------------------------------------------------------
 
 @hookspec
-def engage_points_awarded(session, entry):
-    """React to a new ledger ``entry`` (a PointEntry), inside the transaction that wrote it."""
+def engage_points_awarded(session, entry, user_id, amount, total):
+    """React to a new ledger ``entry`` (a PointEntry) paying ``amount`` to ``user_id``, whose all-time total is now ``total``, inside the transaction that wrote it (``entry`` is built only when a listener names it)."""
 
 
 @hookspec

@@ -272,6 +272,21 @@ class Counter(SQLModel, table=True):
     value: int = 0
 
 
+class BoardVersion(SQLModel, table=True):
+    """How often committed awards have changed the boards, kept in a few slots.
+
+    Each transaction that pays points adds one to one slot as it commits; the boards' version is
+    the sum of the slots. It moves when the award becomes visible (an id is taken at insert, so
+    ``max(id)`` can miss a lower id that commits later), and the slots spread PostgreSQL's row
+    lock so concurrent transactions seldom wait on one another.
+    """
+
+    __tablename__ = "core_board_version"
+
+    slot: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    value: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
+
+
 class Term(SQLModel, table=True):
     """An academic term: period totals for "this term" follow these dates."""
 

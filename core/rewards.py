@@ -32,7 +32,7 @@ from sqlmodel import Session
 
 from core.activity import record_activity
 from core.db import Database
-from core.ledger_sql import bind_time, compiled, cursor
+from core.ledger_sql import bind_time, compiled, cursor, rank_counts_at_commit
 from core.models import PendingReward, utcnow
 from core.points import award
 
@@ -61,7 +61,7 @@ def defer_award(session: Session, *, user_id: int, amount: int, rule: str, plugi
             "created_at": bind_time(session, utcnow())})
 
 
-def _pay(session: Session, row: PendingReward) -> None:
+def _pay(session: Session, row) -> None:
     award(session, user_id=row.user_id, amount=row.amount, rule=row.rule, plugin=row.plugin,
           idempotency_key=row.idempotency_key, source_ref=row.source_ref)
     if row.activity:
@@ -69,40 +69,56 @@ def _pay(session: Session, row: PendingReward) -> None:
                         source_ref=row.source_ref or row.idempotency_key)
 
 
+_QUEUE = PendingReward.__table__
+
+
+def _claim(session: Session, db: Database, query):
+    """The queued rows ``query`` selects, locked for this payer: on PostgreSQL ``FOR UPDATE SKIP
+    LOCKED``, so several payers (processes, servers) each take rows no other is paying; SQLite's
+    write transaction already keeps other payers out. Plain rows, not ORM objects: nothing to
+    refresh (and find deleted by another payer) after a rollback."""
+    if not db.is_sqlite:
+        query = query.with_for_update(skip_locked=True)
+    return session.execute(query).all()
+
+
 def pay_due(db: Database, *, limit: int = 200) -> int:
     """Pay up to ``limit`` queued rewards, oldest first, in one transaction; returns how many.
 
-    Needs an app context (awards notify and check badges). A reward that fails is retried
-    alone; one that keeps failing is set aside after ``MAX_ATTEMPTS`` with its error.
+    Needs an app context (awards notify and check badges). Several payers may run at once on
+    PostgreSQL: each claims rows the others have not (``SKIP LOCKED``) and pays them in user order,
+    writing the shared rank counts summed and sorted as it commits, so two payers lock rows in
+    the same order and never deadlock. A reward that fails is retried alone; one that keeps
+    failing is set aside after ``MAX_ATTEMPTS`` with its error.
     """
     with db.session(write=True) as session:
-        query = (select(PendingReward).where(PendingReward.attempts < MAX_ATTEMPTS)
-                 .order_by(PendingReward.id).limit(limit))
-        if not db.is_sqlite:
-            query = query.with_for_update(skip_locked=True)  # two processes take different rows
-        rows = session.execute(query).scalars().all()
+        rows = _claim(session, db, select(_QUEUE).where(_QUEUE.c.attempts < MAX_ATTEMPTS)
+                      .order_by(_QUEUE.c.id).limit(limit))
         if not rows:
             return 0
+        rows.sort(key=lambda row: (row.user_id, row.id))  # one global order for the totals' row locks
+        ids = [row.id for row in rows]
+        rank_counts_at_commit(session)
         try:
             for row in rows:
                 _pay(session, row)
-            session.execute(delete(PendingReward).where(PendingReward.id.in_([r.id for r in rows])))
+            session.execute(delete(PendingReward).where(PendingReward.id.in_(ids)))
             session.commit()
-            return len(rows)
-        except Exception:
+            return len(ids)
+        except Exception as exc:  # noqa: BLE001 — one bad reward must not hold back the batch
             session.rollback()
-            ids = [r.id for r in rows]
+            log.info("a batch of %d rewards was paid one by one (%s: %s)", len(ids), type(exc).__name__, exc)
     return sum(_pay_alone(db, reward_id) for reward_id in ids)
 
 
 def _pay_alone(db: Database, reward_id: int) -> int:
     try:
         with db.write_session() as session:
-            row = session.get(PendingReward, reward_id)
-            if row is None:
+            found = _claim(session, db, select(_QUEUE).where(_QUEUE.c.id == reward_id))
+            if not found:  # paid meanwhile, or being paid by another payer
                 return 0
-            _pay(session, row)
-            session.delete(row)
+            _pay(session, found[0])
+            session.execute(delete(PendingReward).where(PendingReward.id == reward_id))
         return 1
     except Exception as exc:  # noqa: BLE001 — kept with the row for `engage check`
         log.exception("reward %s could not be paid", reward_id)

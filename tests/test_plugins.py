@@ -112,6 +112,43 @@ def test_hook_engage_points_awarded(example_app, make_user_in):
     assert [e for e in example_plugin.events if e[0] == "points"] == [("points", user.id, 7, "read")]
 
 
+def test_hook_engage_points_awarded_gives_totals_and_builds_the_entry_only_when_asked(app, make_user):
+    from core.hookspecs import hookimpl
+    from core.notifications import inbox
+    from core.plugins import get_host
+
+    heard = []
+
+    class Listener:
+        @hookimpl
+        def engage_points_awarded(self, session, user_id, amount, total):
+            # core's listeners have spoken already: the level-up and badge news are written
+            kinds = [n.kind for n in inbox(session, user_id)]
+            heard.append((user_id, amount, total, sorted(kinds)))
+
+    user = make_user()
+    with app.app_context():
+        get_host().pm.register(Listener(), name="listener")
+        db = app.extensions["engage.db"]
+        with db.write_session() as session:
+            award(session, user_id=user.id, amount=60, rule="read", plugin="example", idempotency_key="t1")
+            award(session, user_id=user.id, amount=5, rule="read", plugin="example", idempotency_key="t2")
+    assert heard[0][:3] == (user.id, 60, 60) and heard[1][:3] == (user.id, 5, 65)
+    assert heard[0][3] == ["badge", "level-up"]
+
+
+def test_levels_and_badges_listen_as_built_in_listeners(app):
+    from core.plugins import CORE_LISTENERS, get_host
+
+    with app.app_context():
+        host = get_host()
+        names = [impl.plugin_name for impl in host.pm.hook.engage_points_awarded.get_hookimpls()]
+        assert set(CORE_LISTENERS) <= set(names)
+        assert not set(CORE_LISTENERS) & set(host.infos)  # never listed, never switched off
+        activity = [impl.plugin_name for impl in host.pm.hook.engage_activity_recorded.get_hookimpls()]
+        assert "core.badges" in activity
+
+
 def test_hook_engage_activity_recorded(example_app, make_user_in):
     user = make_user_in(example_app)
     with example_app.app_context(), example_app.extensions["engage.db"].write_session() as session:

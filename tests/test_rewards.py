@@ -155,3 +155,53 @@ def test_hot_path_statements_raise_sqlalchemy_errors_on_both_databases(app):
                 "hide_from_boards": False, "public_profile": False, "is_active": True,
                 "created_at": bind_time(session, utcnow())})
         session.rollback()
+
+
+def test_several_payers_pay_every_reward_exactly_once_without_deadlocks(app_factory, caplog):
+    """Four payers drain one queue at once (on PostgreSQL: rows claimed with SKIP LOCKED, locks
+    taken in user order). Every reward is paid once, no batch falls back to one-by-one (which a
+    deadlock or any other error would cause), nothing is logged as a warning or error."""
+    import logging
+    import threading
+
+    from core.points import check_totals
+
+    app = app_factory(plugins=(example_plugin,))
+    db = app.extensions["engage.db"]
+    readers = [create_test_user(app) for _ in range(24)]
+    rewards_queued = 480
+    with app.app_context(), db.write_session() as session:
+        for n in range(rewards_queued):  # readers interleaved, amounts that share rank-count rows
+            reader = readers[(n * 7) % len(readers)]
+            rewards.defer_award(session, user_id=reader.id, amount=3 + n % 11, rule="quest", plugin="example",
+                                idempotency_key=f"example:burst:{n}", source_ref=f"example:burst:{n}",
+                                activity="quest")
+    barrier, paid, errors = threading.Barrier(4), [], []
+
+    def payer():
+        try:
+            with app.app_context():
+                barrier.wait()
+                mine = 0
+                while batch := rewards.pay_due(db, limit=20):
+                    mine += batch
+                paid.append(mine)
+        except Exception as exc:  # noqa: BLE001 — reported below
+            errors.append(exc)
+
+    caplog.set_level(logging.INFO, logger="core.rewards")
+    threads = [threading.Thread(target=payer) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    with app.app_context():
+        paid.append(rewards.pay_all(db))  # anything a payer skipped while another held it
+    assert not errors
+    assert sum(paid) == rewards_queued
+    assert [r.getMessage() for r in caplog.records if r.name == "core.rewards"] == []
+    assert counts(app, PendingReward) == 0
+    assert counts(app, PointEntry) == rewards_queued
+    assert counts(app, ActivityEntry, kind="quest") == rewards_queued
+    with app.app_context(), db.session() as session:
+        assert check_totals(session) == []
