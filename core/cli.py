@@ -226,7 +226,8 @@ def _serve_with_worker(host: str, port: int, *, web_workers: int, env: dict[str,
     def stop(_signum, _frame):
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, stop)
+    # Ctrl-C reaches the children from the terminal too; SIGTERM (a service manager) is passed on.
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     children: dict[str, subprocess.Popen] = {}
     failed = None
     try:
@@ -238,7 +239,8 @@ def _serve_with_worker(host: str, port: int, *, web_workers: int, env: dict[str,
     except KeyboardInterrupt:
         click.echo("\nStopping…")
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         for child in children.values():
             if child.poll() is None:
                 child.terminate()
