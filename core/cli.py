@@ -164,7 +164,8 @@ def check():
                    "them there (or `engage jobs clear-failures`).", err=True)
     if problems or stuck or gave_up:
         sys.exit(1)
-    click.echo("All totals equal the ledger; no reward is stuck in the queue; no job failed for good.")
+    click.echo("All totals equal the ledger; no reward is stuck in the queue.")
+    click.echo("No background job failed for good.")
 
 
 @main.command("pay-rewards")

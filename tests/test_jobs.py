@@ -13,12 +13,10 @@ from datetime import datetime
 import pytest
 from sqlalchemy import func, select
 
-import example_plugin
 from core import rewards
 from core.cli import check
 from core.jobs import PeriodicJob, crontab, every_minutes
 from core.models import JobFailure, PendingReward, PointEntry, Role
-from core.plugins import set_enabled
 from core.testing import PASSWORD, create_test_user
 
 REDIS_URL = os.environ.get("ENGAGE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -48,19 +46,6 @@ def wait_for(condition, seconds=30.0):
 
 
 # --- periodic jobs ----------------------------------------------------------------------------
-
-def test_hook_engage_jobs(app_factory):
-    example_plugin.events.clear()
-    app = app_factory(plugins=(example_plugin,))
-    jobs = app.extensions["engage.jobs"]
-    assert jobs.periodic["example:tick"].plugin == "example"
-    jobs.run_periodic("example:tick")
-    assert example_plugin.events == [("job", "tick")]
-    with app.app_context(), app.extensions["engage.db"].write_session() as session:
-        set_enabled(session, name="example", enabled=False, actor_id=None)
-    jobs.run_periodic("example:tick")  # a switched-off plugin's jobs are skipped
-    assert example_plugin.events == [("job", "tick")]
-
 
 def test_core_and_every_plugin_declare_their_periodic_jobs_and_each_runs_cleanly(app):
     jobs = app.extensions["engage.jobs"]
