@@ -96,3 +96,14 @@ def test_the_readme_demo_command_serves_until_stopped(tmp_path):
     with pytest.raises(OSError):  # nothing is left listening
         urllib.request.urlopen(address, timeout=2)
     assert "Stopping" in "".join(output)
+
+
+def test_the_demo_table_aligns_chinese_names_by_their_display_width():
+    from wcwidth import wcswidth
+
+    from core.cli import _table
+
+    lines = _table([("admin", "admin@demo.library", "password: x"), ("screen", "大厅", "http://a/screen/1"),
+                    ("screen", "Lobby", "http://a/screen/2")])
+    columns = {wcswidth(line[:line.index("http")]) for line in lines[1:]} | {wcswidth(lines[0][:lines[0].index("password")])}
+    assert len(columns) == 1, lines  # the last column starts at the same place on every line
