@@ -333,7 +333,9 @@ def worker(threads: int, no_scheduler: bool):
     where = current_app.config.get("JOBS_URL") or str(Path(current_app.instance_path) / "jobs.sqlite")
     click.echo(f"Worker {os.getpid()}: {threads} thread(s), queue {where.split('@')[-1]}, "
                f"scheduler {'off' if no_scheduler else 'on'} ({len(jobs.periodic)} periodic jobs).")
-    consumer = jobs.huey.create_consumer(workers=threads, worker_type="thread", periodic=not no_scheduler)
+    # An idle worker looks at the queue at least every JOBS_POLL_SECONDS (Huey's default backs off to 10 s).
+    consumer = jobs.huey.create_consumer(workers=threads, worker_type="thread", periodic=not no_scheduler,
+                                         max_delay=float(current_app.config["JOBS_POLL_SECONDS"]))
     consumer.run()
 
 

@@ -68,9 +68,16 @@ class Defaults:
     JOBS_IMMEDIATE = False
     JOBS_RETRIES = 3
     JOBS_RETRY_DELAY = 10
+    # How often an idle worker looks at a SQLite queue at most (a Redis queue wakes it at once).
+    JOBS_POLL_SECONDS = 0.5
     # The reward queue (core.rewards): with REWARD_JOBS on, a transaction that queued a reward
     # queues a "pay rewards" job as it commits (one waits at a time); a periodic job pays too.
+    # The job pays REWARD_BATCH rewards per transaction once no reward has arrived for
+    # REWARD_QUIET_SECONDS (a burst is over), or once the oldest has waited REWARD_MAX_DELAY_SECONDS.
     REWARD_JOBS = True
+    REWARD_QUIET_SECONDS = 0.3
+    REWARD_MAX_DELAY_SECONDS = 10.0
+    REWARD_BATCH = 50
     # Weeks ("2026-W05") that neither break nor extend a badge's weekly streak, e.g. exam breaks.
     HOLIDAY_WEEKS: list[str] = []
     # This site's public address (https://engage.library.edu, or with a path if the app is served

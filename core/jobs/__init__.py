@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -127,10 +128,26 @@ class Jobs:
         self.huey.execute(task_class())
 
     def _drain(self) -> None:
-        from core.rewards import pay_all
+        """Pay the reward queue in small batches, once a burst of ballots is over (no reward
+        arrived for ``REWARD_QUIET_SECONDS``) or the oldest has waited ``REWARD_MAX_DELAY_SECONDS``:
+        a burst's write lock goes to its ballots, and readers see their points within seconds."""
+        from core.rewards import _waiting, pay_due
 
-        self.huey.get(DRAIN_PENDING)  # taken off first: a reward committed from now on queues another run
-        pay_all(current_app.extensions["engage.db"])
+        db, config = current_app.extensions["engage.db"], current_app.config
+        quiet, batch = float(config["REWARD_QUIET_SECONDS"]), int(config["REWARD_BATCH"])
+        count, oldest = _waiting(db)
+        if count and not self.huey.immediate:
+            deadline = time.monotonic() + float(config["REWARD_MAX_DELAY_SECONDS"]) - \
+                max(0.0, (utcnow() - oldest).total_seconds())
+            while time.monotonic() < deadline:
+                time.sleep(quiet)
+                now_waiting, _oldest = _waiting(db)
+                if now_waiting <= count:
+                    break  # nothing new arrived: the burst is over
+                count = now_waiting
+        self.huey.get(DRAIN_PENDING)  # taken off now: a reward committed from here on queues another run
+        while pay_due(db, limit=batch):
+            pass
 
     def wake_rewards(self) -> bool:
         """Queue a "pay rewards" job unless one is already waiting; True if this call queued it."""
