@@ -12,3 +12,4 @@ def on_starting(server):
 
     app = create_app()
     app.extensions["engage.db"].dispose()  # the workers open their own connections
+    app.extensions["engage.jobs"].huey.storage.close()  # and their own to the job queue
