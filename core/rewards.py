@@ -26,6 +26,7 @@ from sqlmodel import Session
 
 from core.activity import record_activity
 from core.db import Database
+from core.jobs import wake_rewards_after_commit
 from core.ledger_sql import bind_time, compiled, cursor
 from core.models import PendingReward, utcnow
 from core.points import award
@@ -53,8 +54,6 @@ def defer_award(session: Session, *, user_id: int, amount: int, rule: str, plugi
             "user_id": user_id, "amount": amount, "rule": rule, "plugin": plugin,
             "idempotency_key": idempotency_key, "source_ref": source_ref, "activity": activity,
             "created_at": bind_time(session, utcnow())})
-    from core.jobs import wake_rewards_after_commit
-
     wake_rewards_after_commit(session)
 
 
