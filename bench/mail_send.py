@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("the SMTP server did not start")
     settings = {"SECRET_KEY": "bench", "DATABASE_URL": url, "MAIL_BACKEND": "smtp", "MAIL_SERVER": "127.0.0.1",
                 "MAIL_PORT": port, "MAIL_DEFAULT_SENDER": "Library <engage@library.test>",
-                "PUBLIC_BASE_URL": "https://engage.library.test", "REWARD_QUEUE_THREAD": False}
+                "PUBLIC_BASE_URL": "https://engage.library.test", "REWARD_JOBS": False}
     app = create_app(settings, instance_path=str(Path(tmp.name) / "instance"), check_schema=False)
     upgrade(app)
     db = app.extensions["engage.db"]

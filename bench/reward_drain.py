@@ -1,166 +1,123 @@
-"""Benchmark: how fast the reward queue is paid, by one payer and by several at once.
+"""Benchmark: rewards paid per second by one or several `engage worker` processes.
 
-Queues ``--rewards`` rewards (``core.rewards.defer_award``, each with an activity, as a vote
-burst does) over ``--users`` readers, then starts ``--payers`` processes, each with its own app
-and engine (as separate servers or workers would be), that call ``core.rewards.pay_due`` until it
-finds nothing to claim. Prints rewards paid per second, the rewards paid one by one after a batch
-failed (a deadlock or any other error does that), error log lines, PostgreSQL's deadlock count
-for the run, and whether every reward was paid exactly once with totals equal to the ledger.
+Builds a fresh database (SQLite under bench/results/, or a schema of its own on PostgreSQL with
+``--database-url``) holding ``--users`` readers, queues ``--rewards`` rewards with
+``core.rewards.defer_award`` (as ballots do, without queuing a job: as if they were left from
+before a restart), then starts ``--workers`` `engage worker` processes (the first runs the
+scheduler, the others ``--no-scheduler``; with ``--redis`` they share a Redis queue, else the
+SQLite queue file) and times until the reward queue is empty. A worker pays at start-up, so
+no request is needed. It checks that every reward was paid exactly once (one ledger row per
+key) and that every total equals the ledger; the exit status is 1 if not.
 
-    python bench/reward_drain.py --payers 1                      # SQLite, a temporary file
-    python bench/reward_drain.py --payers 2
-    python bench/reward_drain.py --payers 2 --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test
-
-On PostgreSQL it works in its own schema (``--schema``, default ``engage_bench_rewards``), which
-it drops and recreates at the start of every run.
+    python bench/reward_drain.py [--rewards 5000] [--users 500] [--workers 1]
+        [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/test] [--schema engage_bench_drain]
+        [--redis redis://127.0.0.1:6379/14]
 """
 
 from __future__ import annotations
 
 import argparse
-import logging
-import multiprocessing
+import os
+import shutil
+import subprocess
 import sys
-import tempfile
 import time
+import uuid
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+sys.path.insert(0, str(ROOT))
 
-from _pg import fresh_schema_url  # noqa: E402
-
-
-def _app(url: str, instance: str):
-    from core import create_app
-
-    return create_app({"SECRET_KEY": "bench", "DATABASE_URL": url}, instance_path=instance, check_schema=False)
+from _pg import fresh_schema_url  # noqa: E402  (bench/ is the script's own folder)
 
 
-class _Count(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.INFO)
-        self.fallbacks = self.errors = 0
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.levelno >= logging.WARNING:
-            self.errors += 1
-        elif "one by one" in record.getMessage():
-            self.fallbacks += 1
-
-
-def _payer(url, instance, batch, barrier, results) -> None:
-    from core import rewards
-
-    app = _app(url, instance)
-    db = app.extensions["engage.db"]
-    counter = _Count()
-    log = logging.getLogger("core.rewards")
-    log.addHandler(counter)
-    log.setLevel(logging.INFO)
-    log.propagate = False
-    paid, crash = 0, ""
-    with app.app_context():
-        barrier.wait()
-        try:
-            while batch_paid := rewards.pay_due(db, limit=batch):
-                paid += batch_paid
-        except Exception as exc:  # noqa: BLE001 — a payer that dies is a figure too
-            crash = f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
-    results.put((paid, time.perf_counter(), counter.fallbacks, counter.errors + bool(crash), crash))
-    db.dispose()
-
-
-def _deadlocks(url: str) -> int | None:
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(url)
-    with engine.connect() as conn:
-        conn.execute(text("SELECT pg_stat_clear_snapshot()"))
-        value = conn.execute(text("SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()")).scalar()
-    engine.dispose()
-    return value
-
-
-def main(argv: list[str] | None = None) -> int:
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rewards", type=int, default=2_000, help="rewards queued (default 2000)")
-    parser.add_argument("--users", type=int, default=200, help="readers they are spread over (default 200)")
-    parser.add_argument("--payers", type=int, default=1, help="paying processes at once (default 1)")
-    parser.add_argument("--batch", type=int, default=50, help="rewards per paying transaction (default 50)")
-    parser.add_argument("--database-url", help="PostgreSQL URL; default is a temporary SQLite file")
-    parser.add_argument("--schema", default="engage_bench_rewards", help="PostgreSQL schema to (re)create")
-    args = parser.parse_args(argv)
+    parser.add_argument("--rewards", type=int, default=5000)
+    parser.add_argument("--users", type=int, default=500)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--schema", default="engage_bench_drain")
+    parser.add_argument("--redis", default=None, help="a Redis URL for the queue (default: the SQLite queue file)")
+    opts = parser.parse_args()
+
+    instance = RESULTS / "reward-drain"
+    shutil.rmtree(instance, ignore_errors=True)
+    instance.mkdir(parents=True)
+    if opts.database_url:
+        url, label = fresh_schema_url(opts.database_url, opts.schema), "PostgreSQL"
+    else:
+        url, label = f"sqlite:///{instance / 'engage.sqlite'}", "SQLite (WAL)"
+    env = {**os.environ, "ENGAGE_INSTANCE_PATH": str(instance), "ENGAGE_SECRET_KEY": "bench-drain",
+           "ENGAGE_DATABASE_URL": url, "ENGAGE_REWARD_JOBS": "false"}
+    if opts.redis:
+        env |= {"ENGAGE_JOBS_URL": opts.redis, "ENGAGE_JOBS_NAME": f"bench-{uuid.uuid4().hex[:8]}"}
+    os.environ.update(env)
 
     from sqlalchemy import func, select
 
+    from core import create_app
     from core.accounts import create_user, hash_password
     from core.migrations import upgrade
-    from core.models import PendingReward, PointEntry
+    from core.models import PendingReward, PointEntry, Role
     from core.points import check_totals
     from core.rewards import defer_award
 
-    tmp = tempfile.TemporaryDirectory(prefix="engage-bench-")
-    if args.database_url:
-        url = fresh_schema_url(args.database_url, args.schema)
-        label = "PostgreSQL"
-    else:
-        url = f"sqlite:///{Path(tmp.name) / 'bench.sqlite'}"
-        label = "SQLite (WAL)"
-    instance = str(Path(tmp.name) / "instance")
-    app = _app(url, instance)
+    app = create_app(check_schema=False)
     upgrade(app)
     db = app.extensions["engage.db"]
     with app.app_context():
-        pw = hash_password("benchmark only")
+        shared = hash_password("bench-drain-2026")
         with db.write_session() as session:
-            users = [create_user(session, email=f"reader{i}@bench.library", password="", display_name=f"Reader {i}",
-                                 password_hash=pw).id for i in range(args.users)]
-        with db.write_session() as session:
-            for n in range(args.rewards):
-                defer_award(session, user_id=users[(n * 7) % len(users)], amount=3 + n % 11, rule="vote",
-                            plugin="bench", idempotency_key=f"bench:vote:{n}", source_ref=f"bench:vote:{n}",
-                            activity="vote")
-    deadlocks_before = _deadlocks(url) if args.database_url else None
-
-    ctx = multiprocessing.get_context("spawn")
-    barrier, results = ctx.Barrier(args.payers + 1), ctx.Queue()
-    children = [ctx.Process(target=_payer, args=(url, instance, args.batch, barrier, results))
-                for _ in range(args.payers)]
-    for child in children:
-        child.start()
-    barrier.wait()
-    started = time.perf_counter()
-    reports = [results.get(timeout=900) for _ in children]
-    for child in children:
-        child.join()
-    elapsed = max(report[1] for report in reports) - started
-    paid = sum(report[0] for report in reports)
-    if args.database_url:
-        time.sleep(1.0)  # other backends' statistics reach pg_stat_database when they end
-    deadlocks = (_deadlocks(url) - deadlocks_before) if args.database_url else None
-
-    with app.app_context(), db.session() as session:
-        entries = session.execute(select(func.count()).select_from(PointEntry)).scalar_one()
-        left = session.execute(select(func.count()).select_from(PendingReward)).scalar_one()
-        problems = check_totals(session)
+            users = [create_user(session, email=f"r{i}@bench.library", password="", password_hash=shared,
+                                 display_name=f"Reader {i}", role=Role.student).id for i in range(opts.users)]
+        for start in range(0, opts.rewards, 500):
+            with db.write_session() as session:
+                for n in range(start, min(start + 500, opts.rewards)):
+                    defer_award(session, user_id=users[n % len(users)], amount=5, rule="bench", plugin="core",
+                                idempotency_key=f"bench:{n}", activity=None)
     db.dispose()
-    tmp.cleanup()
-
-    print(f"reward drain: {args.rewards} rewards (each with an activity) over {args.users} readers, "
-          f"{args.batch} per transaction")
-    header = f"{'database':<14} {'payers':>6} {'seconds':>8} {'rewards/s':>10} {'one-by-one':>10} {'errors':>6} {'deadlocks':>9}"
-    print(header)
-    print("-" * len(header))
-    print(f"{label:<14} {args.payers:>6} {elapsed:>8.2f} {paid / elapsed:>10,.0f} "
-          f"{sum(r[2] for r in reports):>10} {sum(r[3] for r in reports):>6} "
-          f"{'-' if deadlocks is None else deadlocks:>9}")
-    print(f"paid per payer: {[r[0] for r in reports]}; ledger rows: {entries}; left in the queue: {left}")
-    for crash in (r[4] for r in reports if r[4]):
-        print(f"a payer stopped: {crash}")
-    print(f"every reward paid exactly once, totals equal ledger: "
-          f"{'yes' if entries == args.rewards and not left and not problems else 'NO'}")
-    return 0 if entries == args.rewards and not left and not problems else 1
+    print(f"{label}: {opts.rewards} rewards queued for {opts.users} readers; starting {opts.workers} worker(s) "
+          f"on the {'Redis' if opts.redis else 'SQLite'} queue …", flush=True)
+    workers = []
+    started = time.monotonic()
+    for n in range(opts.workers):
+        extra = [] if n == 0 else ["--no-scheduler"]
+        workers.append(subprocess.Popen([sys.executable, "-m", "core", "worker", *extra], cwd=ROOT, env=env,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    first = None
+    try:
+        while True:
+            with db.session() as session:
+                left = session.execute(select(func.count()).select_from(PendingReward)).scalar_one()
+            if first is None and left < opts.rewards:
+                first = time.monotonic()  # the first batch is paid: the workers are up
+            if not left:
+                break
+            if time.monotonic() - started > 600:
+                sys.exit("the workers did not pay within 10 minutes")
+            time.sleep(0.05)
+        elapsed = time.monotonic() - started
+        first = first or started
+    finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.wait(timeout=30)
+    with app.app_context(), db.session() as session:
+        paid = session.execute(select(func.count()).select_from(PointEntry).where(PointEntry.rule == "bench")).scalar_one()
+        keys = session.execute(select(func.count(func.distinct(PointEntry.idempotency_key)))
+                               .where(PointEntry.rule == "bench")).scalar_one()
+        problems = check_totals(session)
+    paying = elapsed - (first - started)
+    print(f"paid {paid} rewards in {elapsed:.2f} s from the workers' start ({paying:.2f} s from the first paid "
+          f"batch): {paid / paying:,.0f} rewards/s while paying")
+    print(f"exactly once: {'yes' if paid == keys == opts.rewards else 'NO'}; totals equal ledger: "
+          f"{'yes' if not problems else 'NO'}")
+    if paid != opts.rewards or keys != paid or problems:
+        sys.exit(1)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -55,9 +55,9 @@ def create_app(test_config: dict | None = None, *, plugins: tuple = (), instance
     from core import mail  # notifications by email, through an outbox drained outside requests
 
     mail.init_app(app, host)
-    from core import rewards
+    from core import jobs  # the background queue: pays rewards, runs core's and plugins' periodic jobs
 
-    rewards.init_app(app)
+    jobs.init_app(app, host)
     from core import screens, screens_views  # library screens: the TV page and the librarians' pages
     screens.init_app(app)
     app.register_blueprint(screens_views.bp)

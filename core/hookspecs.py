@@ -74,6 +74,13 @@ def engage_cli_commands(cli):
 
 
 @hookspec
+def engage_jobs():
+    """Return core.jobs.PeriodicJob objects (or a list): work the plugin needs done on a schedule
+    whether or not anyone visits (closing what is due, reminders, clean-ups), run by ``engage worker``
+    in library time and skipped while the plugin is off. Each must be idempotent: a run may repeat."""
+
+
+@hookspec
 def engage_rate_limits():
     """Return ``{endpoint: limit}`` for the plugin's writes a reader can repeat (votes, submissions,
     likes…), e.g. ``{"myplugin.vote": "30 per minute"}``; counted per signed-in account, else per

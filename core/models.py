@@ -381,3 +381,20 @@ class BadgeImage(SQLModel, table=True):
     data: bytes
     content_type: str = Field(default="image/png", max_length=40)
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+class JobFailure(SQLModel, table=True):
+    """One failed run of a background job (``core.jobs``): kept for the administration page and
+    ``engage check``. ``final`` marks the run after which no retry was left; an administrator
+    marks a failure dealt with (``cleared_at``) once its cause is mended."""
+
+    __tablename__ = "core_job_failure"
+
+    id: int | None = Field(default=None, primary_key=True)
+    task: str = Field(max_length=200, index=True)
+    task_id: str = Field(max_length=64)
+    retries_left: int = 0
+    final: bool = False
+    error: str = Field(max_length=2000)
+    failed_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False, index=True))
+    cleared_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))

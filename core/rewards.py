@@ -10,28 +10,23 @@ that did not land. The queue then pays it through ``core.points.award`` and
 everywhere (ledger row and totals together); the idempotency key makes paying twice impossible,
 even when two processes pay at once.
 
-When: every app process runs one paying thread (started by its first request). It pays once its
-process has served no request for ``REWARD_QUIET_SECONDS`` (the burst is over), or once the
-oldest reward has waited ``REWARD_MAX_DELAY_SECONDS``, in small batches so requests still get
-the write lock in between: a burst's CPU goes to its ballots, and readers see their points
-within seconds. ``engage pay-rewards`` pays everything at once, and
-``engage check`` reports rewards that failed repeatedly.
+When: as the caller's transaction commits, a "pay rewards" job is queued (``core.jobs``; one
+waits at a time however many ballots land), and an ``engage worker`` pays in small batches so
+requests still get the write lock in between; a periodic job pays too, so rewards queued before a
+restart are paid whether or not requests arrive. ``engage pay-rewards`` pays everything at once,
+and ``engage check`` reports rewards that failed repeatedly.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import threading
-import time
-from datetime import timedelta
 
-from flask import Flask
 from sqlalchemy import bindparam, delete, func, literal_column, select, update
 from sqlmodel import Session
 
 from core.activity import record_activity
 from core.db import Database
+from core.jobs import wake_rewards_after_commit
 from core.ledger_sql import bind_time, compiled, cursor, rank_counts_at_commit
 from core.models import PendingReward, utcnow
 from core.points import award
@@ -59,6 +54,7 @@ def defer_award(session: Session, *, user_id: int, amount: int, rule: str, plugi
             "user_id": user_id, "amount": amount, "rule": rule, "plugin": plugin,
             "idempotency_key": idempotency_key, "source_ref": source_ref, "activity": activity,
             "created_at": bind_time(session, utcnow())})
+    wake_rewards_after_commit(session)
 
 
 def _pay(session: Session, row) -> None:
@@ -154,65 +150,3 @@ def failed(session: Session) -> list[PendingReward]:
     """Rewards set aside after failing ``MAX_ATTEMPTS`` times, for ``engage check``."""
     return list(session.execute(select(PendingReward).where(PendingReward.attempts >= MAX_ATTEMPTS)
                                 .order_by(PendingReward.id)).scalars())
-
-
-class RewardQueue:
-    """The paying thread of one app process (started lazily, again after a fork)."""
-
-    def __init__(self, app: Flask) -> None:
-        self.app = app
-        self.quiet = float(app.config["REWARD_QUIET_SECONDS"])
-        self.max_delay = float(app.config["REWARD_MAX_DELAY_SECONDS"])
-        self.idle_poll = float(app.config["REWARD_POLL_SECONDS"])
-        self.batch = int(app.config["REWARD_BATCH"])
-        self._pid = None
-        self._thread: threading.Thread | None = None
-        self._last_request = 0.0
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()
-
-    def ensure_running(self) -> None:
-        """Note that this process is serving a request; start its paying thread if not yet."""
-        self._last_request = time.monotonic()
-        if self._pid == os.getpid():
-            return
-        with self._lock:
-            if self._pid != os.getpid():
-                self._pid = os.getpid()
-                self._thread = threading.Thread(target=self._run, name="engage-rewards", daemon=True)
-                self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop this process's paying thread, letting a batch it is paying finish."""
-        self._stopping.set()
-        if self._thread is not None and self._thread.is_alive() and self._pid == os.getpid():
-            self._thread.join(timeout)
-
-    def _run(self) -> None:
-        db = self.app.extensions["engage.db"]
-        while not self._stopping.wait(self.idle_poll):
-            try:
-                with self.app.app_context():
-                    self.drain(db)
-            except Exception:  # noqa: BLE001 — the database may be briefly away; try again later
-                log.exception("the reward queue could not pay")
-
-    def drain(self, db: Database) -> None:
-        """Pay in batches while rewards wait, unless this process is busy and none has waited too long."""
-        while not self._stopping.is_set():
-            count, oldest = _waiting(db)
-            if not count:
-                return
-            busy = time.monotonic() - self._last_request < self.quiet
-            if busy and utcnow() - oldest < timedelta(seconds=self.max_delay):
-                return  # look again after the next poll interval
-            if not pay_due(db, limit=self.batch):
-                return
-
-
-def init_app(app: Flask) -> None:
-    """Give the app its reward queue; its thread starts with the process's first request
-    (unless ``REWARD_QUEUE_THREAD`` is off, as in tests, which pay with ``pay_all``)."""
-    queue = app.extensions["engage.rewards"] = RewardQueue(app)
-    if app.config["REWARD_QUEUE_THREAD"]:
-        app.before_request(queue.ensure_running)

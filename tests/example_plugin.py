@@ -136,3 +136,14 @@ def engage_answer_rated(session, rating):
 @hookimpl
 def engage_point_rules():
     return {"read": {"en": "Read a book", "zh_Hans": "读了一本书"}}
+
+
+def _tick():
+    events.append(("job", "tick"))
+
+
+@hookimpl
+def engage_jobs():
+    from core.jobs import PeriodicJob, every_minutes
+
+    return PeriodicJob("example:tick", NAME, _tick, every_minutes(5))

@@ -28,6 +28,7 @@ ANONYMOUS_PAGES = [("home", "/"), ("login", "/auth/login"), ("register", "/auth/
                    ("board-week", "/boards/week"), ("board-staff", "/boards/staff"), ("public-profile", "/people/1")]
 ADMIN_PAGES = [("me", "/me"), ("password", "/me/password"), ("admin", "/admin/"), ("admin-users", "/admin/users"), ("admin-user", "/admin/users/1"),
                ("admin-terms", "/admin/terms"), ("admin-levels", "/admin/levels"), ("admin-audit", "/admin/audit"),
+               ("admin-jobs", "/admin/jobs"),
                ("badges-manage", "/badges/manage"), ("badge-held", "/badges/core:first-points"),
                ("badge-award", "/badges/core:champion/award"), ("badge-revoke", "/badges/core:first-points/revoke"),
                ("notifications", "/notifications/"), ("email-settings", "/notifications/email"),

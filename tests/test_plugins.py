@@ -67,6 +67,21 @@ def test_hook_engage_cli_commands(example_app):
     assert "hello from example" in result.output
 
 
+def test_hook_engage_jobs(app_factory):
+    from core.plugins import set_enabled
+
+    example_plugin.events.clear()
+    app = app_factory(plugins=(example_plugin,))
+    jobs = app.extensions["engage.jobs"]
+    assert jobs.periodic["example:tick"].plugin == "example"
+    jobs.run_periodic("example:tick")
+    assert example_plugin.events == [("job", "tick")]
+    with app.app_context(), app.extensions["engage.db"].write_session() as session:
+        set_enabled(session, name="example", enabled=False, actor_id=None)
+    jobs.run_periodic("example:tick")  # a switched-off plugin's jobs are skipped
+    assert example_plugin.events == [("job", "tick")]
+
+
 def test_hook_engage_demo_data(example_app):
     from core.demo import populate
 

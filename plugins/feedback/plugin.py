@@ -61,7 +61,7 @@ def engage_rate_limits():
 
 @hookimpl
 def engage_cli_commands(cli):
-    """``engage feedback auto-close``: close answered items whose reader stayed quiet (for cron)."""
+    """``engage feedback auto-close`` and ``sla-alerts``: what ``engage worker`` runs on its own, for manual runs."""
     @cli.group("feedback")
     def feedback_group():
         """The feedback loop."""
@@ -69,9 +69,31 @@ def engage_cli_commands(cli):
     @feedback_group.command("auto-close")
     def auto_close_command():
         """Close answered items left quiet for FEEDBACK_AUTO_CLOSE_DAYS days."""
-        with get_db().write_session() as session:
-            closed = service.auto_close(session)
-        click.echo(f"{closed} feedback item(s) closed.")
+        click.echo(f"{_auto_close()} feedback item(s) closed.")
+
+    @feedback_group.command("sla-alerts")
+    def sla_alerts_command():
+        """Warn staff of items nearing their service-level targets; escalate missed ones (once each)."""
+        click.echo(f"{_sla_alerts()} message(s) sent.")
+
+
+def _auto_close() -> int:
+    with get_db().write_session() as session:
+        return service.auto_close(session)
+
+
+def _sla_alerts() -> int:
+    with get_db().write_session() as session:
+        return service.sla_alerts(session)
+
+
+@hookimpl
+def engage_jobs():
+    """Quiet answered items close on their own; staff hear of service-level targets in time."""
+    from core.jobs import PeriodicJob, crontab, every_minutes
+
+    return [PeriodicJob(f"{NAME}:auto-close", NAME, _auto_close, crontab(minute="7")),
+            PeriodicJob(f"{NAME}:sla-alerts", NAME, _sla_alerts, every_minutes(10))]
 
 
 @hookimpl

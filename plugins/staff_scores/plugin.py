@@ -137,6 +137,35 @@ def engage_cli_commands(cli):
         click.echo(f"{sent} reminders sent.")
 
 
+def _round_notices() -> None:
+    from core.db import get_db
+
+    with get_db().write_session() as session:
+        service.send_due_notices(session)
+
+
+def _daily_reminders() -> int:
+    """Remind late raters in every open round, once per round and library day."""
+    from core.db import get_db
+    from core.jobs import claim_once
+    from core.models import utcnow
+    from core.points import current_calendar
+
+    today = current_calendar().local_date(utcnow())
+    with get_db().write_session() as session:
+        return sum(service.remind(session, r) for r in service.rounds(session)
+                   if service.state(r) == "open" and claim_once(f"{NAME}:remind:{r.id}:{today.isoformat()}"))
+
+
+@hookimpl
+def engage_jobs():
+    """Rounds announce their opening and closing on time; late raters are reminded each morning."""
+    from core.jobs import PeriodicJob, crontab, every_minutes
+
+    return [PeriodicJob(f"{NAME}:round-notices", NAME, _round_notices, every_minutes(5)),
+            PeriodicJob(f"{NAME}:remind", NAME, _daily_reminders, crontab(minute="0", hour="9"))]
+
+
 @hookimpl
 def engage_demo_data(session, rng, students, librarians):
     from .demo import populate

@@ -1,7 +1,7 @@
 """Email: the outbox, readers' preferences and digest cursors
 
 Revision ID: core_0006_mail
-Revises: core_0004_board_versions
+Revises: core_0005_job_failures
 Create Date: 2026-11-30
 
 * ``core_mail_outbox``: messages waiting to be sent, queued in the transaction of the
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'core_0006_mail'
-down_revision = 'core_0004_board_versions'
+down_revision = 'core_0005_job_failures'
 branch_labels = None
 depends_on = None
 
