@@ -285,11 +285,20 @@ def screenshots(request):
     return folder
 
 
+def open_menu(page):
+    """Open the header's menu panel when it is folded behind the Menu button (on a phone), so its
+    links, the language switch and the account controls can be clicked."""
+    toggle = page.locator(".menu-toggle")
+    if toggle.count() and toggle.locator("summary").is_visible() and toggle.get_attribute("open") is None:
+        toggle.locator("summary").click()
+
+
 def use_language(page, locale):
     """Click the header's language button (a POST to /language) unless that language is on already."""
     label, _tag = LANGS[locale]
     button = page.locator("form.lang button", has_text=label)
     if button.get_attribute("aria-pressed") != "true":
+        open_menu(page)
         with page.expect_navigation():
             button.click()
     assert page.locator("html").get_attribute("lang") == LANGS[locale][1]
