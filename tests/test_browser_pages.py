@@ -19,7 +19,8 @@ from core.models import Role
 from core.approvals import request_adjustment
 from core.points import adjust, award
 from core.screens import make_token, save_screen
-from core.testing import PASSWORD, accessibility_problems, make_app, serve, sweep
+from core.testing import (PASSWORD, accessibility_problems, make_app, menu_problems, serve, sign_in, sweep,
+                          tv_slide_problems)
 
 pytestmark = pytest.mark.browser
 
@@ -119,3 +120,69 @@ def test_the_accessibility_audit_finds_real_problems(browser):
     finally:
         page.close()
     assert any("button-name" in p for p in problems) and any("image-alt" in p for p in problems)
+
+
+@pytest.fixture
+def demo_server(database_url, tmp_path):
+    """The demo library (every plugin on, a small population), served on a free loopback port."""
+    from core.demo import populate
+
+    app = make_app(database_url, tmp_path)
+    database = app.extensions["engage.db"]
+    with app.app_context():
+        populate(database, students=12)
+    try:
+        with serve(app) as base:
+            yield base
+    finally:
+        database.dispose()
+
+
+DEMO_ROLES = {"student": "student1@demo.library", "librarian": "librarian1@demo.library", "admin": "admin@demo.library"}
+
+
+@pytest.mark.parametrize("role", ["anonymous", *DEMO_ROLES])
+def test_every_menu_item_of_a_role_is_in_sight_and_its_page_is_marked(browser, demo_server, screenshots, role):
+    """Each role's whole menu is in sight at 360 px (in the Menu panel) and at 1920×1080, in both
+    languages; on every page the menu leads to, exactly that item is marked, and the pages' tiles,
+    buttons and table cells hold their text."""
+    from core.demo import DEMO_PASSWORD
+
+    context = browser.new_context(viewport={"width": 360, "height": 800}, locale="en-US")
+    page = context.new_page()
+    try:
+        if role in DEMO_ROLES:
+            sign_in(page, demo_server, DEMO_ROLES[role], DEMO_PASSWORD)
+        else:
+            page.goto(demo_server + "/")
+        paths = page.eval_on_selector_all("#menu a", "links => links.map(a => a.getAttribute('href'))")
+    finally:
+        context.close()
+    assert len(paths) >= 5
+    pages = [(f"{role}-menu-{path.strip('/').replace('/', '-') or 'home'}", path) for path in paths]
+    email = DEMO_ROLES.get(role)
+    problems = sweep(browser, demo_server, pages, screenshots, email=email, password=DEMO_PASSWORD, axe=False,
+                     menu_shot=f"{role}-menu-open")
+    assert not problems, "\n".join(problems)
+
+
+def test_the_refreshed_menu_marks_the_page_it_is_on(browser, demo_server):
+    """When the menu is fetched again (a plugin switched on or off), it still marks the page it
+    is shown on, not /menu's own address or some other item."""
+    from core.demo import DEMO_PASSWORD
+
+    page = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="en-US").new_page()
+    try:
+        sign_in(page, demo_server, DEMO_ROLES["librarian"], DEMO_PASSWORD)
+        for path, label in [("/feedback/queue", "Feedback queue"), ("/screens/", "Administration"),
+                            ("/me/password", "My points"), ("/", "Home")]:
+            page.goto(demo_server + path)
+            page.evaluate("document.querySelector('#menu').setAttribute('data-before', '')")
+            with page.expect_response(lambda response: "/menu?" in response.url):
+                page.evaluate("document.body.dispatchEvent(new Event('pluginsChanged'))")
+            expect(page.locator("#menu[data-before]")).to_have_count(0)  # swapped for the new one
+            marked = page.locator("#menu a[aria-current=page]")
+            assert marked.count() == 1 and marked.inner_text() == label, path
+            assert menu_problems(page, path) == []
+    finally:
+        page.context.close()
