@@ -390,10 +390,13 @@ _TV_OVERFLOW = r"""
 () => {
   const found = [];
   const [width, height] = [window.innerWidth, window.innerHeight];
+  const outside = new Set();
   for (const el of document.querySelectorAll(".tv-slide *")) {
     const box = el.getBoundingClientRect();
     if (!box.width || !box.height || el.closest("svg") && el.tagName.toLowerCase() !== "svg") continue;
     if (box.bottom > height + 1 || box.right > width + 1) {
+      outside.add(el);
+      if (outside.has(el.parentElement)) continue;  // its container is reported already
       const text = (el.innerText || "").trim().replace(/\s+/g, " ").slice(0, 40);
       found.push(`${el.tagName.toLowerCase()}.${el.className} ${JSON.stringify(text)} ends at ` +
                  `${Math.round(box.right)}x${Math.round(box.bottom)}, outside the ${width}x${height} screen`);

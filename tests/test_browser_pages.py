@@ -19,8 +19,8 @@ from core.models import Role
 from core.approvals import request_adjustment
 from core.points import adjust, award
 from core.screens import make_token, save_screen
-from core.testing import (PASSWORD, accessibility_problems, make_app, menu_problems, serve, sign_in, sweep,
-                          tv_slide_problems)
+from core.testing import (PASSWORD, accessibility_problems, layout_problems, make_app, menu_problems, serve, sign_in,
+                          sweep, tv_slide_problems)
 
 pytestmark = pytest.mark.browser
 
@@ -97,6 +97,7 @@ def test_library_screen_fills_a_tv_and_rotates(browser, live_server, screenshots
             page.wait_for_timeout(1000)  # let the slide's fade-in finish before judging contrast
             problems = accessibility_problems(page, f"screen {width}x{height}")
             assert not problems, "\n".join(problems)
+            assert tv_slide_problems(page, f"screen {width}x{height}") == []
             heading = page.evaluate("parseFloat(getComputedStyle(document.querySelector('.tv-title')).fontSize)")
             assert heading >= height / 30, f"headline only {heading}px high on a {height}px screen"
             page.screenshot(path=str(screenshots / f"screen-{width}x{height}.png"))
@@ -124,13 +125,15 @@ def test_the_accessibility_audit_finds_real_problems(browser):
 
 @pytest.fixture
 def demo_server(database_url, tmp_path):
-    """The demo library (every plugin on, a small population), served on a free loopback port."""
-    from core.demo import populate
+    """The demo library (every plugin on, a small population, its lobby screens), served on a free
+    loopback port; yields the base URL, with the screens' paths in ``DEMO_SCREENS``."""
+    from core.demo import populate, screen_addresses
 
     app = make_app(database_url, tmp_path)
     database = app.extensions["engage.db"]
     with app.app_context():
         populate(database, students=12)
+        DEMO_SCREENS[:] = [address.removeprefix("http://demo") for _name, address in screen_addresses(database, "http://demo")]
     try:
         with serve(app) as base:
             yield base
@@ -138,6 +141,7 @@ def demo_server(database_url, tmp_path):
         database.dispose()
 
 
+DEMO_SCREENS: list[str] = []
 DEMO_ROLES = {"student": "student1@demo.library", "librarian": "librarian1@demo.library", "admin": "admin@demo.library"}
 
 
@@ -186,3 +190,56 @@ def test_the_refreshed_menu_marks_the_page_it_is_on(browser, demo_server):
             assert menu_problems(page, path) == []
     finally:
         page.context.close()
+
+
+def test_every_slide_of_the_demo_screens_fits_the_tv(browser, demo_server, screenshots):
+    """Each slide of each lobby screen in the demo (every plugin's slides), at 1920×1080 and
+    3840×2160: nothing of it below or beside the screen."""
+    assert DEMO_SCREENS
+    problems = []
+    for width, height in [(1920, 1080), (3840, 2160)]:
+        context = browser.new_context(viewport={"width": width, "height": height}, reduced_motion="reduce")
+        page = context.new_page()
+        try:
+            for s, path in enumerate(DEMO_SCREENS):
+                assert page.goto(demo_server + path).status == 200
+                count = page.locator(".tv-dots li").count()
+                for n in range(max(count, 1)):
+                    if n:  # the next slide, as the screen's poll would bring it
+                        page.evaluate("""async (url) => {
+                            const html = await (await fetch(url, {headers: {"HX-Request": "true"}})).text();
+                            document.getElementById("slide").outerHTML = html; }""",
+                                      f"{demo_server}{path}/slide?n={n}")
+                    title = page.inner_text(".tv-title") if page.locator(".tv-title").count() else "(none)"
+                    problems += tv_slide_problems(page, f"screen {s} slide {n} {title!r} [{width}x{height}]")
+                    page.screenshot(path=str(screenshots / f"tv-{s}-{n}-{width}x{height}.png"))
+        finally:
+            context.close()
+    assert not problems, "\n".join(problems)
+
+
+def test_the_layout_checks_find_real_problems(browser):
+    """The sweep's layout checks are live: crushed tiles, a label running out of its button, a
+    board wider than its box and a slide taller than the screen are all reported."""
+    page = browser.new_page(viewport={"width": 360, "height": 800})
+    try:
+        page.set_content("""<html lang="en"><head><style>
+            body { overflow-wrap: break-word; } dd { margin: 0; }
+            .stats { display: grid; grid-template-columns: repeat(4, 40px); }
+            .narrow { width: 60px; white-space: nowrap; overflow: visible; }
+            .table-wrap { width: 80px; overflow-x: auto; }
+            td { white-space: nowrap; }
+          </style></head><body>
+          <dl class="stats"><div class="stat"><dt>Overdue</dt><dd>9</dd></div></dl>
+          <button class="narrow">Publish the results</button>
+          <div class="table-wrap"><table class="board-table"><tr><td>Clever Panda</td><td>900</td></tr></table></div>
+          </body></html>""")
+        problems = "\n".join(layout_problems(page, "sample"))
+        assert '"Overdue" breaks across' in problems
+        assert "button.narrow" in problems and "overflows its box" in problems
+        assert "needs a sideways swipe" in problems
+        page.set_content("""<html lang="en"><head><style>.tall { height: 1200px; }</style></head><body>
+          <section class="tv-slide"><div class="tall">Long</div></section></body></html>""")
+        assert "outside the 360x800 screen" in "\n".join(tv_slide_problems(page, "slide"))
+    finally:
+        page.close()
