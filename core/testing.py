@@ -337,7 +337,7 @@ FITTED = ".stat, .button, button, td, th, .menu a, .subnav a, .state"
 
 # In the browser: every fitted box whose text runs out of it, or whose words break across lines
 # (Latin words and numbers; Chinese breaks between any two characters by design); and every
-# leaderboard table that needs a sideways swipe to show all its columns.
+# table promised to fit (``data-fit``: the leaderboards) that needs a sideways swipe.
 _LAYOUT_PROBLEMS = r"""
 (selector) => {
   const found = [];
@@ -367,7 +367,7 @@ _LAYOUT_PROBLEMS = r"""
       }
     }
   }
-  for (const table of document.querySelectorAll(".board-table, table[data-fit]")) {
+  for (const table of document.querySelectorAll("table[data-fit]")) {
     const wrap = table.closest(".table-wrap") || table.parentElement;
     if (table.getBoundingClientRect().width > wrap.clientWidth + 1) {
       found.push(`${name(table)}: needs a sideways swipe (${Math.round(table.getBoundingClientRect().width)}px in ${wrap.clientWidth}px)`);
@@ -379,8 +379,8 @@ _LAYOUT_PROBLEMS = r"""
 
 
 def layout_problems(page, where: str) -> list[str]:
-    """Text that wraps mid-word or overflows a tile, button or table cell, and leaderboards that
-    need a sideways swipe, on the page as it is now."""
+    """Text that wraps mid-word or overflows a tile, button or table cell, and tables marked
+    ``data-fit`` (leaderboards) that need a sideways swipe, on the page as it is now."""
     return [f"{where}: {problem}" for problem in page.evaluate(_LAYOUT_PROBLEMS, FITTED)]
 
 

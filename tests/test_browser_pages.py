@@ -232,7 +232,7 @@ def test_the_layout_checks_find_real_problems(browser):
           </style></head><body>
           <dl class="stats"><div class="stat"><dt>Overdue</dt><dd>9</dd></div></dl>
           <button class="narrow">Publish the results</button>
-          <div class="table-wrap"><table class="board-table"><tr><td>Clever Panda</td><td>900</td></tr></table></div>
+          <div class="table-wrap"><table class="board-table" data-fit><tr><td>Clever Panda</td><td>900</td></tr></table></div>
           </body></html>""")
         problems = "\n".join(layout_problems(page, "sample"))
         assert '"Overdue" breaks across' in problems
