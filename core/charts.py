@@ -47,7 +47,13 @@ def _settings(chart, *, phone: bool) -> dict:
             settings["truncate_legend"] = max(8, int(room / (0.56 * style.legend_font_size)))
     elif labels:
         # Labels are centred under the first and last points; half of each hangs outside the plot.
-        settings["margin_right"] = max(chart.config.margin, _text_width(labels[-1], style.label_font_size) / 2 + 4)
+        shown = [label if chart.config.truncate_label in (None, -1) or len(label) <= (chart.config.truncate_label or 25)
+                 else label[:chart.config.truncate_label] + "…" for label in (labels[0], labels[-1])]
+        settings["margin_right"] = max(chart.config.margin, _text_width(shown[1], style.label_font_size) / 2 + 4)
+        # On the left the y axis' labels (about three characters) already make some room.
+        beside_axis = chart.config.spacing + 0.6 * style.label_font_size * 3
+        settings["margin_left"] = max(chart.config.margin,
+                                      _text_width(shown[0], style.label_font_size) / 2 + 4 - beside_axis)
     return settings
 
 
