@@ -243,3 +243,25 @@ def test_the_layout_checks_find_real_problems(browser):
         assert "outside the 360x800 screen" in "\n".join(tv_slide_problems(page, "slide"))
     finally:
         page.close()
+
+
+def test_the_phone_menu_opens_without_script_and_passes_the_audit(browser, demo_server):
+    """The Menu button is a <details>: it opens the panel with scripts off too; open, the panel
+    passes the accessibility audit, and Escape closes it (with scripts on)."""
+    from core.demo import DEMO_PASSWORD
+
+    for scripts in (False, True):
+        page = browser.new_context(viewport={"width": 360, "height": 800}, java_script_enabled=scripts).new_page()
+        try:
+            sign_in(page, demo_server, DEMO_ROLES["admin"], DEMO_PASSWORD)
+            administration = page.get_by_role("navigation", name="Main menu").get_by_role("link", name="Administration")
+            expect(administration).to_be_hidden()
+            page.locator(".menu-toggle summary").click()
+            expect(administration).to_be_visible()
+            expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+            if scripts:
+                assert accessibility_problems(page, "menu open at 360") == []
+                page.keyboard.press("Escape")
+                expect(administration).to_be_hidden()
+        finally:
+            page.context.close()
