@@ -3,7 +3,10 @@
 The app runs on a loopback port in a background thread (werkzeug's ``make_server``) and
 Playwright drives Debian's Chromium (``apt-get install chromium fonts-noto-cjk``; Playwright
 cannot download its own browsers here). Each page must answer 200, must not scroll sideways
-at 360 px, and must carry ``<html lang="zh-Hans">`` in Chinese. Screenshots go to the folder
+at 360 px, and must carry ``<html lang="zh-Hans">`` in Chinese; no text in a tile, button or
+table cell may break mid-word or run out of its box, no leaderboard may need a sideways swipe,
+every main menu item must be in sight (in the Menu panel on a phone) with exactly the page's
+item marked, and no TV slide may run off the screen. Screenshots go to the folder
 named by ``ENGAGE_SCREENSHOTS`` (default: ``screenshots/`` in the checkout) so a
 person can look at them.
 """
