@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_babel import gettext as _
@@ -11,6 +13,7 @@ from sqlmodel import Session
 from core.models import AuditEntry, Role, User
 from core.security.passwords import password_problem
 
+log = logging.getLogger(__name__)
 _hasher = PasswordHasher()
 # Verified against when the email is unknown, so both answers take the same time.
 _DUMMY_HASH = _hasher.hash("not a real password")
@@ -68,6 +71,47 @@ def create_user(session: Session, *, email: str, password: str, display_name: st
     session.add(user)
     session.flush()
     return user
+
+
+def register(session: Session, *, email: str, password: str, display_name: str,
+             member_number: str | None = None, cohort: str | None = None, locale: str | None = None,
+             hide_from_boards: bool = False) -> User | None:
+    """A reader's own sign-up: a new student account, or None when the email already has one.
+
+    The caller answers both cases alike, so registration never tells a stranger whether an
+    address has an account; the address's owner is told instead (``address_taken``). Both paths
+    check the password first and hash it once, so they take about the same time.
+    """
+    email = normalise_email(email)
+    check_password(password, email=email, display_name=display_name)
+    number = (member_number or "").strip()
+    # Checked before the email, so that a taken number is refused alike with any email: otherwise
+    # its answer would tell whether the email has an account.
+    if number and session.execute(select(User.id).where(User.member_number == number)).first():
+        raise AccountError(_("An account with this student or staff number already exists."), "member_number")
+    password_hash = hash_password(password)
+    existing = session.execute(select(User).where(func.lower(User.email) == email)).scalar_one_or_none()
+    if existing is not None:
+        address_taken(session, user=existing)
+        return None
+    return create_user(session, email=email, password=password, display_name=display_name,
+                       member_number=member_number, cohort=cohort, locale=locale,
+                       hide_from_boards=hide_from_boards, password_hash=password_hash)
+
+
+def address_taken(session: Session, *, user: User) -> None:
+    """Someone tried to register with ``user``'s email: the one place that tells the owner.
+
+    Audited, logged, and the owner gets an email ("someone tried to create an account with your
+    address; if it was you, sign in or reset your password"), queued in this transaction and at
+    most one an hour, so the form cannot flood an inbox.
+    """
+    from core.mail import send_address_taken_notice  # mail sits above accounts
+
+    send_address_taken_notice(user, session=session)
+    session.add(AuditEntry(actor_id=None, action="account.register_taken", target=f"user:{user.id}",
+                           detail="registration tried with this account's email"))
+    log.info("registration tried with the email of account %s", user.id)
 
 
 def authenticate(session: Session, *, email: str, password: str) -> User | None:

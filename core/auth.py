@@ -7,7 +7,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from core.accounts import AccountError, authenticate, create_user, end_sessions
+from core.accounts import AccountError, authenticate, end_sessions, register as register_account
 from core.db import get_session
 from core.forms import LoginForm, RegisterForm
 from core.security.redirects import safe_redirect
@@ -19,7 +19,11 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 @bp.route("/register", methods=["GET", "POST"])
 def register():
-    """Create a student account and sign it in."""
+    """Create a student account, then send the reader to sign in.
+
+    A taken email gets exactly the same answer (nothing is created, the owner is told through
+    ``core.accounts.address_taken``), so this form cannot be used to find out who has an account.
+    """
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     # Preselect the language the page is shown in, so a Chinese reader stays in Chinese.
@@ -27,18 +31,18 @@ def register():
     if form.validate_on_submit():
         db = get_session()
         try:
-            user = create_user(db, email=form.email.data, password=form.password.data,
-                               display_name=form.display_name.data, member_number=form.member_number.data,
-                               cohort=form.cohort.data, locale=form.locale.data,
-                               hide_from_boards=form.hide_from_boards.data)
+            register_account(db, email=form.email.data, password=form.password.data,
+                             display_name=form.display_name.data, member_number=form.member_number.data,
+                             cohort=form.cohort.data, locale=form.locale.data,
+                             hide_from_boards=form.hide_from_boards.data)
             db.commit()
         except AccountError as exc:
             db.rollback()
             getattr(form, exc.field).errors.append(str(exc))
         else:
-            start_session(user)
-            flash(_("Welcome, %(name)s! Your account is ready.", name=user.display_name), "success")
-            return redirect(url_for("main.home"))
+            flash(_("Thank you. If this email was new to us, your account is ready: sign in with it now. "
+                    "If it already had an account, sign in with that account's password."), "success")
+            return redirect(url_for("auth.login"))
     return render("auth/register.html", form=form, status=400 if form.errors else 200)
 
 

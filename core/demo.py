@@ -6,10 +6,10 @@ import random
 from datetime import datetime, timedelta, timezone
 
 import click
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core.accounts import create_user, hash_password
-from core.models import Role, User
+from core.models import Counter, Role, User
 from core.plugins import get_host
 from core.points import adjust, award, current_calendar
 from core.rewards import pay_all
@@ -26,12 +26,27 @@ ZH_NAMES = ["书虫小林", "读书的猫", "南园晨读", "图书馆常客", "
 ACTIVITY_RULES = [("demo-activity", 10), ("demo-activity", 20), ("demo-activity", 5), ("demo-activity", 30)]
 
 
+class NotEmpty(RuntimeError):
+    """The database has accounts that are not the demo's: the demo's never join them."""
+
+
 def populate(db, *, students: int = 200, seed: int = 2024, progress_label: str | None = None) -> bool:
-    """Fill an empty database with the demo library; returns False if it was already there."""
+    """Fill an empty database with the demo library; returns False if it was already there.
+
+    Raises NotEmpty, adding nothing, when the database has accounts that are not the demo's.
+    """
+    from core.backup.guard import DEMO_DOMAIN, MARKER
+
     rng = random.Random(seed)
     with db.write_session() as session:
+        others = session.execute(select(func.count()).select_from(User)
+                                 .where(~func.lower(User.email).like("%" + DEMO_DOMAIN))).scalar()
+        if others:
+            raise NotEmpty(f"the database has {others} accounts that are not the demo's; the demo's accounts "
+                           "never join them")
         if session.execute(select(User.id).where(User.email == "admin@demo.library")).first():
             return False
+        session.merge(Counter(name=MARKER, value=1))  # says this database is a demo
         shared_hash = hash_password(DEMO_PASSWORD)  # one hash: argon2 is slow on purpose
 
         def person(email, name, role, **kw):

@@ -1,7 +1,11 @@
-"""Copies of the database kept in the instance folder (``instance/backups/``).
+"""Copies of the database: backups, restores, exports and imports of a whole library.
 
-Offers ``copy_sqlite``: a consistent copy of a live SQLite database made with SQLite's online
-backup API (safe while other processes read and write it), and ``sqlite_file`` to find it.
+This module offers ``copy_sqlite``: a consistent copy of a live SQLite database made with SQLite's
+online backup API (safe while other processes read and write it; upgrades keep one in
+``instance/backups/``), and ``sqlite_file`` to find it. The submodules: ``service`` (``engage
+backup | restore | export | import``), ``archive`` (the backup file and its manifest),
+``portable`` (tables as JSON lines), ``guard`` (what a database holds: empty, the demo or a
+library) and ``cli`` (the commands).
 """
 
 from __future__ import annotations

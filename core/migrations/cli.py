@@ -16,8 +16,9 @@ from core.migrations.check import schema_problem, unknown_message
 from core.migrations.runner import MigrationError, Outcome, Run, downgrade, drop_every_table, upgrade
 from core.migrations.scripts import applied, by_branch, dependencies, in_order, positions
 
-# First words of the commands that may run against a database that is not current.
-SCHEMA_COMMANDS = frozenset({"db", "init-db", "demo"})
+# First words of the commands that may run against a database that is not current (a backup or
+# export reads any revision; a restore or import fills an empty database).
+SCHEMA_COMMANDS = frozenset({"db", "init-db", "demo", "backup", "export", "restore", "import"})
 
 
 class DatabaseNotCurrent(NoAppException):
@@ -173,11 +174,21 @@ def db_revision(message: str, branch: str, autogenerate: bool):
 
 
 @click.command("init-db")
-@click.option("--drop", is_flag=True, help="Drop every table first (all data is lost).")
+@click.option("--drop", is_flag=True, help="Drop every table first (all data is lost); only a demo or an "
+              "empty database unless --destroy-non-demo-data is given too.")
+@click.option("--destroy-non-demo-data", "destroy", is_flag=True,
+              help="With --drop: also drop a database that holds a real library, not the demo.")
 @with_appcontext
-def init_db(drop: bool):
+def init_db(drop: bool, destroy: bool):
     """Create or upgrade the tables (the same as `engage db upgrade`)."""
     if drop:
+        from core.backup.guard import NotADemo, refuse_unless_demo
+
+        try:
+            refuse_unless_demo(current_app.config["DATABASE_URL"], action="engage init-db --drop",
+                               destroy_allowed=destroy, can_destroy=True)
+        except NotADemo as exc:
+            _fail(exc)
         click.confirm("Drop every table and lose all data?", abort=True)
         dropped = drop_every_table(current_app)
         click.echo(f"Dropped {len(dropped)} tables.")

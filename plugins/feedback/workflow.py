@@ -66,6 +66,8 @@ def allowed_steps(item: FeedbackItem, actor: User | None) -> list[str]:
     steps = {to for role in roles_of(item, actor) for frm, to in TRANSITIONS[role] if frm == item.state}
     if REOPENED in steps and not can_reopen(item):
         steps.discard(REOPENED)
+    if actor is not None and actor.id == item.responder_id:
+        steps.discard(CONFIRMED)  # nobody rates their own answer
     order = [TRIAGED, ASSIGNED, RESPONDED, CONFIRMED, REOPENED, CLOSED]
     return [s for s in order if s in steps]
 
@@ -109,6 +111,10 @@ def _check(item: FeedbackItem, actor: User | None, to_state: str, note: str, pub
             raise WorkflowError(_("Items can only be assigned to librarians."))
     if to_state == RESPONDED and (not note.strip() or not public):
         raise WorkflowError(_("An answer needs a public note for the reader."))
+    if to_state == CONFIRMED and actor is not None and actor.id == item.responder_id:
+        # A librarian's own feedback answered by that librarian: the rating would be a self-rating
+        # in staff scores, and confirming pays points to oneself.
+        raise WorkflowError(_("You answered this item yourself, so you cannot rate the answer; close it instead."))
     if to_state == CONFIRMED and score not in (1, 2, 3, 4, 5):
         raise WorkflowError(_("Choose a rating from 1 to 5."))
     if to_state == REOPENED and not note.strip():

@@ -90,7 +90,8 @@ def test_a_new_student_contributes_and_sees_the_reward(browser, library, screens
         student.get_by_label("Password", exact=True).fill(PASSWORD)
         student.get_by_label("Repeat password").fill(PASSWORD)
         click_and_wait(student, student.get_by_role("button", name="Create my account"))
-        assert f"Welcome, {STUDENT['name']}! Your account is ready." in student.inner_text(".flashes")
+        assert "your account is ready: sign in with it now" in student.inner_text(".flashes")
+        sign_in(student, base, STUDENT["email"])
         assert student.locator("form[action$='/auth/logout']").count() == 1
         assert student.locator("#inbox-link .count").count() == 0  # nothing unread yet
 

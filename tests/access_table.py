@@ -1,0 +1,342 @@
+"""Who may do what: one entry per route of ``app.url_map`` (with every plugin installed) and method.
+
+``ACCESS[(method, rule)]`` lists cases: a concrete path (and form) built from the objects of
+tests/authz_world.py, and the outcome each role gets — ``OK`` (the page or action, 2xx or 3xx),
+``LOGIN`` (sent to sign in), 403, 404, or another status when the person may act but the view
+refuses this input (409: a reader liking their own work). tests/test_authz_matrix.py runs every
+case as every role, with the plugins on and off (a switched-off plugin's routes answer 404 to
+everyone), and fails on any route missing here. Names in braces are the world's objects; names
+that start with ``new_`` are made fresh for the one request (an allowed action uses them up).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from authz_world import ADMIN, ANON, LIBRARIAN, OTHER, READER
+
+OK, LOGIN = "ok", "login"
+PNG = "<png>"  # a small PNG upload in a form
+PASSWORD = "correct horse battery"
+
+
+def who(anon=LOGIN, reader=OK, other=OK, librarian=OK, admin=OK) -> dict:
+    return {ANON: anon, READER: reader, OTHER: other, LIBRARIAN: librarian, ADMIN: admin}
+
+
+EVERYONE = who(anon=OK)
+NOBODY = who(404, 404, 404, 404, 404)
+SIGNED_IN = who()
+STAFF = who(reader=403, other=403)
+ADMINS = who(reader=403, other=403, librarian=403)
+AUTHOR_ONLY = who(other=404, librarian=404, admin=404)  # the author's own pages and actions
+AUTHOR_AND_STAFF = who(anon=404, other=404)  # hidden work: its author and librarians, else not found
+STAFF_SEE = who(anon=404, reader=404, other=404)  # drafts and unpublished things: librarians only
+
+
+@dataclass(frozen=True)
+class Case:
+    path: str
+    roles: dict
+    data: dict = field(default_factory=dict)
+    signs_out: bool = False  # the request ends the client's session; sign in again after it
+
+
+def get(path, roles):
+    return Case(path, roles)
+
+
+def post(path, roles, data=None, **kw):
+    return Case(path, roles, data or {}, **kw)
+
+
+# Shared POST forms.
+TERM = {"key": "{new_term_key}", "name_en": "Matrix term", "name_zh": "矩阵学期", "starts_on": "{term_starts}",
+        "ends_on": "{term_ends}"}  # the key first: making it picks dates no other term has
+SCREEN = {"name": "Hall", "locale": "en", "seconds_per_slide": "15", "slides": "board:all"}
+
+ACCESS: dict[tuple[str, str], list[Case]] = {
+    # --- core: pages every user sees --------------------------------------------------------------
+    ("GET", "/"): [get("/", EVERYONE)],
+    ("GET", "/me"): [get("/me", SIGNED_IN)],
+    ("POST", "/me"): [post("/me", SIGNED_IN, {"display_name": "Someone", "locale": "en"})],
+    ("GET", "/me/history"): [get("/me/history", SIGNED_IN)],
+    ("GET", "/me/password"): [get("/me/password", SIGNED_IN)],
+    ("POST", "/me/password"): [post("/me/password", SIGNED_IN,
+                                    {"current": PASSWORD, "password": PASSWORD, "confirm": PASSWORD})],
+    ("GET", "/people/<int:user_id>"): [get("/people/{new_public_student}", EVERYONE),
+                                       get("/people/{other_reader}", NOBODY),  # no public page chosen
+                                       get("/people/{new_deactivated_public_student}", NOBODY)],
+    ("POST", "/language"): [post("/language", EVERYONE, {"locale": "en"})],
+    ("GET", "/menu"): [get("/menu", EVERYONE)],
+    ("GET", "/vendor/htmx.min.js"): [get("/vendor/htmx.min.js", EVERYONE)],
+    ("GET", "/static/<path:filename>"): [get("/static/engage.css", EVERYONE)],
+    # --- sign-in ----------------------------------------------------------------------------------
+    ("GET", "/auth/login"): [get("/auth/login", EVERYONE)],
+    ("POST", "/auth/login"): [post("/auth/login", EVERYONE, {"email": "{new_student_email}", "password": PASSWORD})],
+    ("GET", "/auth/register"): [get("/auth/register", EVERYONE)],
+    ("POST", "/auth/register"): [  # a taken email gets the answer a new one gets
+        post("/auth/register", EVERYONE, {"email": "{new_address}", "display_name": "Newcomer", "locale": "en",
+                                          "password": PASSWORD, "confirm": PASSWORD}),
+        post("/auth/register", EVERYONE, {"email": "reader@test.library", "display_name": "Impostor",
+                                          "locale": "en", "password": PASSWORD, "confirm": PASSWORD})],
+    ("POST", "/auth/logout"): [post("/auth/logout", EVERYONE, signs_out=True)],
+    # --- administration ---------------------------------------------------------------------------
+    ("GET", "/admin/"): [get("/admin/", STAFF)],
+    ("GET", "/admin/audit"): [get("/admin/audit", STAFF)],
+    ("GET", "/admin/levels"): [get("/admin/levels", ADMINS)],
+    ("POST", "/admin/levels"): [post("/admin/levels", ADMINS | {ADMIN: 400})],  # empty table: refused
+    ("POST", "/admin/plugins/<name>"): [post("/admin/plugins/feedback", ADMINS, {"enabled": "{plugins_on}"})],
+    ("GET", "/admin/terms"): [get("/admin/terms", ADMINS)],
+    ("POST", "/admin/terms"): [post("/admin/terms", ADMINS, TERM)],
+    ("POST", "/admin/terms/<key>/delete"): [post("/admin/terms/{new_term}/delete", ADMINS)],
+    ("GET", "/admin/users"): [get("/admin/users", STAFF)],
+    ("GET", "/admin/users/<int:user_id>"): [get("/admin/users/{reader}", STAFF)],
+    ("POST", "/admin/users/<int:user_id>/active"): [post("/admin/users/{new_student}/active", ADMINS,
+                                                         {"account-reason": "leaving", "active": "0"})],
+    ("POST", "/admin/users/<int:user_id>/adjust"): [
+        post("/admin/users/{new_student}/adjust", STAFF, {"amount": "5", "reason": "helped", "nonce": "{new_nonce}"}),
+        # Nobody pays themselves: the librarian's own points, by the librarian.
+        post("/admin/users/{librarian}/adjust", STAFF | {LIBRARIAN: 400},
+             {"amount": "5", "reason": "helped", "nonce": "{new_nonce}"})],
+    ("POST", "/admin/users/<int:user_id>/role"): [post("/admin/users/{new_student}/role", ADMINS,
+                                                       {"role": "librarian", "reason": "hired"})],
+    ("GET", "/admin/approvals/"): [get("/admin/approvals/", STAFF)],
+    ("POST", "/admin/approvals/<int:request_id>/approve"): [
+        post("/admin/approvals/{new_request}/approve", STAFF),
+        post("/admin/approvals/{new_librarians_request}/approve", STAFF | {LIBRARIAN: 403})],  # four eyes
+    ("POST", "/admin/approvals/<int:request_id>/reject"): [post("/admin/approvals/{new_request}/reject", STAFF,
+                                                                {"note": "not this time"})],
+    # --- badges and Open Badges (public documents: verifiers fetch them) --------------------------
+    ("GET", "/badges/"): [get("/badges/", EVERYONE)],
+    ("GET", "/badges/<key>"): [get("/badges/core:champion", EVERYONE)],
+    ("GET", "/badges/<key>/image"): [get("/badges/core:champion/image", EVERYONE)],
+    ("GET", "/badges/manage"): [get("/badges/manage", ADMINS)],
+    ("POST", "/badges/<key>/artwork"): [post("/badges/core:champion/artwork", ADMINS, {"image": PNG})],
+    ("GET", "/badges/<key>/award"): [get("/badges/core:champion/award", STAFF)],
+    ("POST", "/badges/<key>/award"): [post("/badges/core:champion/award", STAFF,
+                                           {"who": "{new_student_email}", "reason": "a fine exhibition"})],
+    ("GET", "/badges/<key>/revoke"): [get("/badges/core:champion/revoke", STAFF)],
+    ("POST", "/badges/<key>/revoke"): [post("/badges/core:champion/revoke", STAFF,
+                                            {"who": "{new_champion_email}", "reason": "given in error"})],
+    ("GET", "/openbadges/issuer"): [get("/openbadges/issuer", EVERYONE)],
+    ("GET", "/openbadges/badges/<key>"): [get("/openbadges/badges/core:champion", EVERYONE)],
+    ("GET", "/openbadges/badges/<key>/image.png"): [get("/openbadges/badges/core:champion/image.png", EVERYONE)],
+    ("GET", "/openbadges/assertions/<int:award_id>"): [get("/openbadges/assertions/{award}", EVERYONE)],
+    ("GET", "/openbadges/assertions/<int:award_id>/badge.png"): [
+        get("/openbadges/assertions/{award}/badge.png", EVERYONE)],
+    # --- boards -----------------------------------------------------------------------------------
+    ("GET", "/boards/"): [get("/boards/", EVERYONE)],
+    ("GET", "/boards/<period>"): [get("/boards/week", EVERYONE)],
+    ("GET", "/boards/<period>/cohort/<path:cohort>"): [get("/boards/all/cohort/History", EVERYONE)],
+    ("GET", "/boards/staff"): [get("/boards/staff", EVERYONE)],
+    ("GET", "/boards/staff/<period>"): [get("/boards/staff/month", EVERYONE)],
+    # --- notifications: each reader's own ---------------------------------------------------------
+    ("GET", "/notifications/"): [get("/notifications/", SIGNED_IN)],
+    ("GET", "/notifications/count"): [get("/notifications/count", SIGNED_IN)],
+    ("POST", "/notifications/<int:note_id>/read"): [post("/notifications/{note}/read", AUTHOR_ONLY)],
+    ("POST", "/notifications/read-all"): [post("/notifications/read-all", SIGNED_IN)],
+    # --- email: each reader's own preferences; unsubscribing needs the signed token, not a sign-in
+    ("GET", "/notifications/email"): [get("/notifications/email", SIGNED_IN)],
+    ("POST", "/notifications/email"): [post("/notifications/email", SIGNED_IN, {"stop_all": "y"})],
+    ("GET", "/mail/unsubscribe/<token>"): [get("/mail/unsubscribe/forged.token", who(400, 400, 400, 400, 400))],
+    ("POST", "/mail/unsubscribe/<token>"): [post("/mail/unsubscribe/forged.token", who(400, 400, 400, 400, 400))],
+    # --- library screens: librarians set them up, the TV needs only its secret address ------------
+    ("GET", "/screens/"): [get("/screens/", STAFF)],
+    ("GET", "/screens/new"): [get("/screens/new", STAFF)],
+    ("POST", "/screens/new"): [post("/screens/new", STAFF, SCREEN)],
+    ("GET", "/screens/<int:screen_id>"): [get("/screens/{new_screen}", STAFF)],
+    ("POST", "/screens/<int:screen_id>"): [post("/screens/{new_screen}", STAFF, SCREEN)],
+    ("POST", "/screens/<int:screen_id>/delete"): [post("/screens/{new_screen}/delete", STAFF)],
+    ("POST", "/screens/<int:screen_id>/rotate"): [post("/screens/{new_screen}/rotate", STAFF)],
+    ("GET", "/screen/<token>"): [get("/screen/{screen_token}", EVERYONE),
+                                 get("/screen/forged-token", who(403, 403, 403, 403, 403))],
+    ("GET", "/screen/<token>/slide"): [get("/screen/{screen_token}/slide", EVERYONE)],
+    # --- contributions ----------------------------------------------------------------------------
+    ("GET", "/contributions/"): [get("/contributions/", EVERYONE)],
+    ("GET", "/contributions/gallery"): [get("/contributions/gallery", EVERYONE)],
+    ("GET", "/contributions/static/<path:filename>"): [get("/contributions/static/contributions.css", EVERYONE)],
+    ("GET", "/contributions/challenges/<int:challenge_id>"): [get("/contributions/challenges/{challenge}", EVERYONE)],
+    ("GET", "/contributions/challenges/<int:challenge_id>/submit"): [
+        get("/contributions/challenges/{challenge}/submit", SIGNED_IN)],
+    ("POST", "/contributions/challenges/<int:challenge_id>/submit"): [
+        post("/contributions/challenges/{challenge}/submit", SIGNED_IN, {"text": "A review of a good book."})],
+    ("GET", "/contributions/challenges/<int:challenge_id>/edit"): [
+        get("/contributions/challenges/{challenge}/edit", STAFF)],
+    ("POST", "/contributions/challenges/<int:challenge_id>/edit"): [
+        post("/contributions/challenges/{challenge}/edit", STAFF | {LIBRARIAN: 400, ADMIN: 400})],
+    ("GET", "/contributions/challenges/<int:challenge_id>/export.csv"): [
+        get("/contributions/challenges/{challenge}/export.csv", STAFF)],
+    ("GET", "/contributions/challenges/new"): [get("/contributions/challenges/new", STAFF)],
+    ("POST", "/contributions/challenges/new"): [post("/contributions/challenges/new", STAFF | {LIBRARIAN: 400,
+                                                                                               ADMIN: 400})],
+    ("GET", "/contributions/images/<int:image_id>"): [
+        get("/contributions/images/{approved_submission_image}", EVERYONE),
+        get("/contributions/images/{pending_submission_image}", AUTHOR_AND_STAFF),
+        get("/contributions/images/{rejected_submission_image}", AUTHOR_AND_STAFF)],
+    ("GET", "/contributions/manage"): [get("/contributions/manage", STAFF)],
+    ("GET", "/contributions/mine"): [get("/contributions/mine", SIGNED_IN)],
+    ("GET", "/contributions/moderation"): [get("/contributions/moderation", STAFF)],
+    ("POST", "/contributions/moderation"): [
+        post("/contributions/moderation", STAFF, {"ids": "{new_pending_submission}", "decision": "approve",
+                                                  "reason": ""}),
+        post("/contributions/moderation", STAFF | {LIBRARIAN: 403}, {"ids": "{new_librarians_submission}",
+                                                                    "decision": "approve", "reason": ""})],
+    ("GET", "/contributions/submissions/<int:submission_id>"): [
+        get("/contributions/submissions/{approved_submission}", EVERYONE),
+        get("/contributions/submissions/{pending_submission}", AUTHOR_AND_STAFF),
+        get("/contributions/submissions/{rejected_submission}", AUTHOR_AND_STAFF)],
+    ("GET", "/contributions/submissions/<int:submission_id>/edit"): [
+        get("/contributions/submissions/{pending_submission}/edit", AUTHOR_ONLY)],
+    ("POST", "/contributions/submissions/<int:submission_id>/edit"): [
+        post("/contributions/submissions/{pending_submission}/edit", AUTHOR_ONLY, {"text": "Better words."})],
+    ("POST", "/contributions/submissions/<int:submission_id>/feature"): [
+        post("/contributions/submissions/{new_approved_submission}/feature", STAFF),
+        post("/contributions/submissions/{new_librarians_approved_submission}/feature", STAFF | {LIBRARIAN: 403})],
+    ("POST", "/contributions/submissions/<int:submission_id>/like"): [
+        post("/contributions/submissions/{new_approved_submission}/like", who(reader=403)),  # not one's own
+        post("/contributions/submissions/{pending_submission}/like",
+             who(reader=409, other=404, librarian=409, admin=409))],
+    ("POST", "/contributions/submissions/<int:submission_id>/withdraw"): [
+        post("/contributions/submissions/{new_pending_submission}/withdraw", AUTHOR_ONLY)],
+    # --- brand stories ----------------------------------------------------------------------------
+    ("GET", "/stories/"): [get("/stories/", EVERYONE)],
+    ("GET", "/stories/static/<path:filename>"): [get("/stories/static/brand_stories.css", EVERYONE)],
+    ("GET", "/stories/characters/<int:character_id>"): [get("/stories/characters/{character}", EVERYONE)],
+    ("GET", "/stories/episodes/<int:episode_id>"): [get("/stories/episodes/{episode}", EVERYONE),
+                                                    get("/stories/episodes/{draft_episode}", STAFF_SEE)],
+    ("GET", "/stories/polls/<int:poll_id>"): [get("/stories/polls/{poll}", EVERYONE),
+                                              get("/stories/polls/{draft_poll}", STAFF_SEE)],
+    ("POST", "/stories/polls/<int:poll_id>/vote"): [
+        post("/stories/polls/{poll}/vote", SIGNED_IN, {"option": "{poll_option}"}),
+        post("/stories/polls/{draft_poll}/vote", STAFF_SEE | {ANON: LOGIN}, {"option": "{draft_poll_option}"})],
+    ("GET", "/stories/contests/<int:contest_id>"): [get("/stories/contests/{contest_open}", EVERYONE)],
+    ("GET", "/stories/contests/<int:contest_id>/ballots.csv"): [
+        get("/stories/contests/{contest_closed}/ballots.csv", EVERYONE),
+        get("/stories/contests/{contest_voting}/ballots.csv", NOBODY)],  # not before the close
+    ("POST", "/stories/contests/<int:contest_id>/designs"): [
+        post("/stories/contests/{contest_open}/designs", SIGNED_IN,
+             {"title": "My friend", "description": "Drawn in ink.", "image": PNG})],
+    ("POST", "/stories/contests/<int:contest_id>/vote"): [
+        post("/stories/contests/{contest_voting}/vote", SIGNED_IN, {"rank-{accepted_design}": "1"})],
+    ("GET", "/stories/images/<int:image_id>"): [
+        get("/stories/images/{portrait}", EVERYONE),
+        get("/stories/images/{draft_picture}", STAFF_SEE),
+        get("/stories/images/{pending_design_image}", AUTHOR_AND_STAFF)],
+    ("GET", "/stories/manage"): [get("/stories/manage", STAFF)],
+    ("GET", "/stories/manage/characters/new"): [get("/stories/manage/characters/new", STAFF)],
+    ("POST", "/stories/manage/characters/new"): [
+        post("/stories/manage/characters/new", STAFF | {LIBRARIAN: 400, ADMIN: 400})],
+    ("GET", "/stories/manage/characters/<int:character_id>"): [
+        get("/stories/manage/characters/{character}", STAFF)],
+    ("POST", "/stories/manage/characters/<int:character_id>"): [
+        post("/stories/manage/characters/{character}", STAFF, {"name_en": "Xiao Nan", "name_zh": "小南"})],
+    ("GET", "/stories/manage/series/new"): [get("/stories/manage/series/new", STAFF)],
+    ("POST", "/stories/manage/series/new"): [post("/stories/manage/series/new", STAFF | {LIBRARIAN: 400, ADMIN: 400})],
+    ("GET", "/stories/manage/series/<int:series_id>"): [get("/stories/manage/series/{series}", STAFF)],
+    ("POST", "/stories/manage/series/<int:series_id>"): [
+        post("/stories/manage/series/{series}", STAFF, {"title_en": "Tales", "title_zh": "故事"})],
+    ("GET", "/stories/manage/episodes/new"): [get("/stories/manage/episodes/new", STAFF)],
+    ("POST", "/stories/manage/episodes/new"): [
+        post("/stories/manage/episodes/new", STAFF | {LIBRARIAN: 400, ADMIN: 400})],
+    ("GET", "/stories/manage/episodes/<int:episode_id>"): [get("/stories/manage/episodes/{draft_episode}", STAFF)],
+    ("POST", "/stories/manage/episodes/<int:episode_id>"): [
+        post("/stories/manage/episodes/{draft_episode}", STAFF | {LIBRARIAN: 400, ADMIN: 400})],
+    ("GET", "/stories/manage/episodes/<int:episode_id>/polls/new"): [
+        get("/stories/manage/episodes/{draft_episode}/polls/new", STAFF)],
+    ("POST", "/stories/manage/episodes/<int:episode_id>/polls/new"): [
+        post("/stories/manage/episodes/{draft_episode}/polls/new", STAFF | {LIBRARIAN: 400, ADMIN: 400})],
+    ("POST", "/stories/manage/polls/<int:poll_id>/close"): [post("/stories/manage/polls/{new_poll}/close", STAFF)],
+    ("GET", "/stories/manage/polls/<int:poll_id>/options"): [get("/stories/manage/polls/{poll}/options", STAFF)],
+    ("POST", "/stories/manage/polls/<int:poll_id>/options"): [
+        post("/stories/manage/polls/{poll}/options", STAFF, {"option_id": "{poll_option}", "image": PNG})],
+    ("GET", "/stories/manage/contests/new"): [get("/stories/manage/contests/new", STAFF)],
+    ("POST", "/stories/manage/contests/new"): [
+        post("/stories/manage/contests/new", STAFF | {LIBRARIAN: 400, ADMIN: 400})],
+    ("GET", "/stories/manage/contests/<int:contest_id>"): [get("/stories/manage/contests/{contest_open}", STAFF)],
+    ("POST", "/stories/manage/designs/<int:design_id>/<any(accept, reject):decision>"): [
+        post("/stories/manage/designs/{new_design}/accept", STAFF),
+        post("/stories/manage/designs/{new_design}/reject", STAFF),
+        post("/stories/manage/designs/{new_librarians_design}/accept", STAFF | {LIBRARIAN: 403})],
+    # --- feedback ---------------------------------------------------------------------------------
+    ("GET", "/feedback/"): [get("/feedback/", SIGNED_IN)],
+    ("GET", "/feedback/static/<path:filename>"): [get("/feedback/static/feedback.css", EVERYONE)],
+    ("GET", "/feedback/board"): [get("/feedback/board", EVERYONE)],
+    ("GET", "/feedback/new"): [get("/feedback/new", SIGNED_IN)],
+    ("POST", "/feedback/new"): [post("/feedback/new", SIGNED_IN, {"category": "{category}",
+                                                                 "text": "The heating is off again."})],
+    ("GET", "/feedback/<int:item_id>"): [get("/feedback/{private_feedback}", who(other=403))],
+    ("GET", "/feedback/<int:item_id>/photo"): [get("/feedback/{private_feedback}/photo", AUTHOR_AND_STAFF)],
+    ("POST", "/feedback/<int:item_id>/step"): [
+        post("/feedback/{new_feedback}/step", who(reader=400, other=403), {"to": "triaged", "note": "Seen."}),
+        # A librarian's own item, answered by that librarian: rating the answer would rate oneself.
+        post("/feedback/{new_librarians_answered_feedback}/step", who(reader=403, other=403, librarian=400, admin=400),
+             {"to": "confirmed", "score": "5"})],
+    ("POST", "/feedback/<int:item_id>/me-too"): [
+        post("/feedback/{shared_feedback}/me-too", who(reader=400)),  # not to one's own
+        post("/feedback/{private_feedback}/me-too", who(reader=400, other=404))],
+    ("POST", "/feedback/<int:item_id>/inspiration"): [
+        post("/feedback/{new_feedback}/inspiration", STAFF, {"description": "A new sign by the lift."}),
+        # The credit is points: nobody credits their own feedback.
+        post("/feedback/{new_librarians_feedback}/inspiration", STAFF | {LIBRARIAN: 403},
+             {"description": "A faster lift."})],
+    ("POST", "/feedback/<int:item_id>/merge"): [
+        post("/feedback/{new_feedback}/merge", STAFF, {"into": "{shared_feedback}"})],
+    ("POST", "/feedback/<int:item_id>/publish"): [
+        post("/feedback/{new_feedback}/publish", STAFF | {LIBRARIAN: 409, ADMIN: 409}, {"published": "1"})],
+    ("GET", "/feedback/queue"): [get("/feedback/queue", STAFF)],
+    ("GET", "/feedback/measures"): [get("/feedback/measures", STAFF)],
+    ("GET", "/feedback/export.csv"): [get("/feedback/export.csv", STAFF)],
+    ("GET", "/feedback/settings"): [get("/feedback/settings", STAFF)],
+    ("GET", "/feedback/categories/new"): [get("/feedback/categories/new", STAFF)],
+    ("POST", "/feedback/categories/new"): [post("/feedback/categories/new", STAFF | {LIBRARIAN: 400, ADMIN: 400})],
+    ("GET", "/feedback/categories/<int:row_id>"): [get("/feedback/categories/{category}", STAFF)],
+    ("POST", "/feedback/categories/<int:row_id>"): [post("/feedback/categories/{category}", STAFF, {
+        "name_en": "Noise", "name_zh": "噪音", "first_response_hours": "24", "resolution_hours": "120",
+        "active": "y"})],
+    ("GET", "/feedback/departments/new"): [get("/feedback/departments/new", STAFF)],
+    ("POST", "/feedback/departments/new"): [
+        post("/feedback/departments/new", STAFF | {LIBRARIAN: 400, ADMIN: 400})],
+    ("GET", "/feedback/departments/<int:row_id>"): [get("/feedback/departments/{department}", STAFF)],
+    ("POST", "/feedback/departments/<int:row_id>"): [post("/feedback/departments/{department}", STAFF, {
+        "name_en": "Reading rooms", "name_zh": "阅览室", "active": "y"})],
+    # --- staff scores: librarians only, but the public wall -----------------------------------------
+    ("GET", "/staff-scores/"): [get("/staff-scores/", STAFF)],
+    ("GET", "/staff-scores/static/<path:filename>"): [get("/staff-scores/static/staff_scores.css", EVERYONE)],
+    ("GET", "/staff-scores/wall"): [get("/staff-scores/wall", EVERYONE)],
+    ("GET", "/staff-scores/board"): [get("/staff-scores/board", STAFF)],
+    ("GET", "/staff-scores/me"): [get("/staff-scores/me", STAFF)],
+    ("GET", "/staff-scores/kudos"): [get("/staff-scores/kudos", STAFF)],
+    ("POST", "/staff-scores/kudos"): [
+        post("/staff-scores/kudos", STAFF, {"receiver": "{librarian2}", "message": "Thank you for the help."}),
+        post("/staff-scores/kudos", STAFF | {LIBRARIAN: 400}, {"receiver": "{librarian}", "message": "Me!"})],
+    ("GET", "/staff-scores/settings"): [get("/staff-scores/settings", STAFF)],
+    ("POST", "/staff-scores/settings"): [post("/staff-scores/settings", STAFF, {"show_publicly": "y"})],
+    ("GET", "/staff-scores/rubric"): [get("/staff-scores/rubric", STAFF)],
+    ("GET", "/staff-scores/rubric/<int:rubric_id>"): [get("/staff-scores/rubric/{rubric}", STAFF)],
+    ("GET", "/staff-scores/rubric/new"): [get("/staff-scores/rubric/new", STAFF)],
+    ("POST", "/staff-scores/rubric/new"): [post("/staff-scores/rubric/new", STAFF | {LIBRARIAN: 400, ADMIN: 400})],
+    # A version in use by a round is frozen (409); an unused one is edited in place.
+    ("GET", "/staff-scores/rubric/<int:rubric_id>/edit"): [
+        get("/staff-scores/rubric/{rubric}/edit", STAFF | {LIBRARIAN: 409, ADMIN: 409}),
+        get("/staff-scores/rubric/{unused_rubric}/edit", STAFF)],
+    ("POST", "/staff-scores/rubric/<int:rubric_id>/edit"): [
+        post("/staff-scores/rubric/{rubric}/edit", STAFF | {LIBRARIAN: 409, ADMIN: 409}),
+        post("/staff-scores/rubric/{unused_rubric}/edit", STAFF | {LIBRARIAN: 400, ADMIN: 400})],
+    ("GET", "/staff-scores/rounds/new"): [get("/staff-scores/rounds/new", STAFF)],
+    ("POST", "/staff-scores/rounds/new"): [post("/staff-scores/rounds/new", STAFF | {LIBRARIAN: 400, ADMIN: 400})],
+    ("GET", "/staff-scores/rounds/<int:round_id>"): [get("/staff-scores/rounds/{open_round}", STAFF),
+                                                      get("/staff-scores/rounds/{closed_round}", STAFF)],
+    # Unpublished results: the round's creator and administrators only.
+    ("GET", "/staff-scores/rounds/<int:round_id>/export.csv"): [
+        get("/staff-scores/rounds/{closed_round}/export.csv", ADMINS)],
+    ("POST", "/staff-scores/rounds/<int:round_id>/publish"): [
+        post("/staff-scores/rounds/{new_closed_round}/publish", ADMINS)],
+    ("POST", "/staff-scores/rounds/<int:round_id>/remind"): [
+        post("/staff-scores/rounds/{open_round}/remind", ADMINS)],
+    ("GET", "/staff-scores/rounds/<int:round_id>/rate/<int:user_id>"): [
+        get("/staff-scores/rounds/{open_round}/rate/{librarian2}", STAFF)],
+    ("POST", "/staff-scores/rounds/<int:round_id>/rate/<int:user_id>"): [
+        post("/staff-scores/rounds/{open_round}/rate/{librarian2}", STAFF,
+             {"c{criterion0}": "4", "c{criterion1}": "5", "comment": "Kind and quick."})],
+}

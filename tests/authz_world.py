@@ -1,0 +1,498 @@
+"""The world the authorization matrix (tests/test_authz_matrix.py) runs in: five signed-in roles
+and real objects of every plugin, most of them owned by ``reader`` or by a second librarian, so
+that the others' requests are requests for someone else's things.
+
+``World`` is a mapping from names to ids (``world["pending_submission"]``); a name that starts
+with ``new_`` makes a fresh object of that kind for one cell (an allowed action changes or uses up
+what it acts on: withdrawing, approving, deleting), so the shared objects stay as built.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from datetime import timedelta
+from io import BytesIO
+
+from PIL import Image
+from sqlalchemy import func, select, text
+from sqlmodel import SQLModel
+
+from core import screens
+from core.approvals.service import request_adjustment
+from core.badges import award_manually
+from core.models import Role, Screen, User, utcnow
+from core.notifications import notify
+from core.periods import TermSpan
+from core.plugins import set_enabled
+from core.terms import save_term
+from core.testing import PASSWORD, create_test_user
+
+ANON, READER, OTHER, LIBRARIAN, ADMIN = "anonymous", "reader", "other_reader", "librarian", "admin"
+ROLES = (ANON, READER, OTHER, LIBRARIAN, ADMIN)
+PLUGINS = ("contributions", "brand_stories", "feedback", "staff_scores")
+
+
+def png(colour=(200, 30, 30)) -> bytes:
+    out = BytesIO()
+    Image.new("RGB", (8, 8), colour).save(out, "PNG")
+    return out.getvalue()
+
+
+class World(dict):
+    """Ids by name, the role's test clients, plugin switching and table counts."""
+
+    def __init__(self, app) -> None:
+        super().__init__()
+        self.app = app
+        self.db = app.extensions["engage.db"]
+        self.clients: dict[str, object] = {}
+        self.emails: dict[str, str] = {}
+        self.state = "on"
+        self["plugins_on"] = "1"
+        # Words only some roles may read, on any page: {text: roles that may}.
+        self.secrets: dict[str, set[str]] = {}
+        self.seen: set[str] = set()  # private words some allowed role was shown
+        self.cells = 0
+        self._numbers = itertools.count(1)
+
+    # --- ids, fresh objects ----------------------------------------------------------------
+
+    def __missing__(self, name: str):
+        if name.startswith("new_"):
+            return getattr(self, "make_" + name[4:])()
+        raise KeyError(name)
+
+    def session(self):
+        return self.db.write_session()
+
+    def context(self):
+        return self.app.test_request_context("/")
+
+    # --- signing in ---------------------------------------------------------------------------
+
+    def client(self, role: str):
+        """The role's signed-in client; anonymous requests get a fresh client every time."""
+        if role == ANON:
+            return self.app.test_client()
+        return self.clients[role]
+
+    def sign_in(self, role: str) -> None:
+        client = self.app.test_client()
+        response = client.post("/auth/login", data={"email": self.emails[role], "password": PASSWORD})
+        assert response.status_code == 302, f"{role} could not sign in"
+        self.clients[role] = client
+
+    # --- plugins ------------------------------------------------------------------------------
+
+    def switch(self, state: str) -> None:
+        """All plugins on or all off (every worker sees it at its next request)."""
+        if state == self.state:
+            return
+        with self.context(), self.session() as session:
+            for name in PLUGINS:
+                set_enabled(session, name=name, enabled=state == "on", actor_id=None)
+        self.state = state
+        self["plugins_on"] = "1" if state == "on" else "0"
+
+    def owner_plugin(self, endpoint: str) -> str | None:
+        host = self.app.extensions["engage.plugins"]
+        return host.blueprint_owner.get(endpoint.split(".")[0]) if "." in endpoint else None
+
+    # --- what a refused request must not change -----------------------------------------------
+
+    def counts(self) -> dict[str, int]:
+        """Rows in every table, in one query."""
+        tables = sorted(SQLModel.metadata.tables)
+        sql = "SELECT " + ", ".join(f"(SELECT count(*) FROM {name})" for name in tables)
+        with self.db.engine.connect() as conn:
+            return dict(zip(tables, conn.execute(text(sql)).one()))
+
+    # --- fresh objects, one per cell ----------------------------------------------------------
+
+    def _user(self, role=Role.student) -> User:
+        n = next(self._numbers)
+        return create_test_user(self.app, role, email=f"fresh{n}@test.library", display_name=f"Fresh {n}")
+
+    def make_student(self) -> int:
+        return self._user().id
+
+    def make_public_student(self) -> int:
+        user = self._user()
+        with self.session() as session:
+            session.get(User, user.id).public_profile = True
+        return user.id
+
+    def make_deactivated_public_student(self) -> int:
+        user = self._user()
+        with self.session() as session:
+            row = session.get(User, user.id)
+            row.public_profile, row.is_active = True, False
+        return user.id
+
+    def make_address(self) -> str:
+        return f"newcomer{next(self._numbers)}@test.library"
+
+    def make_champion(self) -> int:
+        """A reader holding the manual badge (to withdraw it); returns the user id."""
+        user = self._user()
+        with self.context(), self.session() as session:
+            award_manually(session, user_id=user.id, key="core:champion", actor_id=self["librarian2"],
+                           reason="for the matrix")
+        return user.id
+
+    def make_champion_email(self) -> str:
+        with self.db.session() as session:
+            return session.get(User, self.make_champion()).email
+
+    def make_student_email(self) -> str:
+        with self.db.session() as session:
+            return session.get(User, self.make_student()).email
+
+    def make_term(self) -> str:
+        n = next(self._numbers)
+        year = 2100 + n
+        key = f"{year}-matrix"
+        with self.context(), self.session() as session:
+            save_term(session, term=TermSpan(key, f"Term {n}", f"学期 {n}", utcnow().date().replace(year=year),
+                                             utcnow().date().replace(year=year) + timedelta(days=30)), actor_id=None)
+        return key
+
+    def make_term_key(self) -> str:
+        """A term key no term has, and (as ``term_starts``/``term_ends``) dates no term covers."""
+        year = 2100 + 500 + next(self._numbers)
+        self["term_starts"], self["term_ends"] = f"{year}-01-01", f"{year}-02-01"
+        return f"{year}-made"
+
+    def make_screen(self) -> int:
+        with self.context(), self.session() as session:
+            screen = Screen(name=f"Screen {next(self._numbers)}", slides=json.dumps(["board:all"]))
+            session.add(screen)
+            session.flush()
+            return screen.id
+
+    def make_request(self) -> int:
+        """An adjustment waiting for a second librarian: asked by librarian2, for reader."""
+        with self.context(), self.session() as session:
+            outcome = request_adjustment(session, user_id=self["reader"], amount=900, actor_id=self["librarian2"],
+                                         reason="matrix", nonce=f"matrix-{next(self._numbers)}", max_amount=10_000)
+            return outcome.request.id
+
+    def make_nonce(self) -> str:
+        return f"nonce-{next(self._numbers)}"
+
+    def make_pending_submission(self) -> int:
+        from plugins.contributions.models import Submission
+
+        with self.session() as session:
+            row = Submission(challenge_id=self["challenge"], user_id=self["reader"],
+                             text=f"Pending work {next(self._numbers)}")
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def make_approved_submission(self) -> int:
+        from plugins.contributions.models import Submission
+
+        with self.session() as session:
+            row = Submission(challenge_id=self["challenge"], user_id=self["reader"], status="approved",
+                             text=f"Approved work {next(self._numbers)}", reviewed_at=utcnow())
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def make_design(self) -> int:
+        from plugins.brand_stories.models import Design, StoryImage
+
+        with self.session() as session:
+            image = StoryImage(data=png(), content_type="image/png", width=8, height=8)
+            session.add(image)
+            session.flush()
+            design = Design(contest_id=self["contest_open"], user_id=self["reader"], title="A fresh design",
+                            image_id=image.id)
+            session.add(design)
+            session.flush()
+            return design.id
+
+    def make_poll(self) -> int:
+        from plugins.brand_stories.models import Poll, PollOption
+
+        now = utcnow()
+        with self.session() as session:
+            poll = Poll(episode_id=self["episode"], question_en="Next?", question_zh="接下来？",
+                        opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=5))
+            session.add(poll)
+            session.flush()
+            session.add(PollOption(poll_id=poll.id, text_en="Yes", text_zh="是"))
+            return poll.id
+
+    def make_feedback(self) -> int:
+        """A reader's new item, private."""
+        from plugins.feedback.models import FeedbackItem
+
+        with self.session() as session:
+            item = FeedbackItem(submitter_id=self["reader"], category_id=self["category"], text="Too cold upstairs.")
+            session.add(item)
+            session.flush()
+            return item.id
+
+    # --- things the librarian made: nobody pays, rates or approves their own ------------------
+
+    def make_librarians_submission(self) -> int:
+        from plugins.contributions.models import Submission
+
+        with self.session() as session:
+            row = Submission(challenge_id=self["challenge"], user_id=self[LIBRARIAN],
+                             text=f"A librarian's own review {next(self._numbers)}")
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def make_librarians_approved_submission(self) -> int:
+        from plugins.contributions.models import Submission
+
+        with self.session() as session:
+            row = Submission(challenge_id=self["challenge"], user_id=self[LIBRARIAN], status="approved",
+                             text=f"A librarian's approved review {next(self._numbers)}", reviewed_at=utcnow())
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def make_librarians_design(self) -> int:
+        from plugins.brand_stories.models import Design, StoryImage
+
+        with self.session() as session:
+            image = StoryImage(data=png(), content_type="image/png", width=8, height=8)
+            session.add(image)
+            session.flush()
+            design = Design(contest_id=self["contest_open"], user_id=self[LIBRARIAN], title="The librarian's own",
+                            image_id=image.id)
+            session.add(design)
+            session.flush()
+            return design.id
+
+    def make_librarians_request(self) -> int:
+        """An adjustment the librarian asked for (for reader): a second librarian must decide."""
+        with self.context(), self.session() as session:
+            outcome = request_adjustment(session, user_id=self[READER], amount=900, actor_id=self[LIBRARIAN],
+                                         reason="matrix", nonce=f"matrix-{next(self._numbers)}", max_amount=10_000)
+            return outcome.request.id
+
+    def make_librarians_answered_feedback(self) -> int:
+        """The librarian's own feedback, answered by the librarian: waiting for the submitter's rating."""
+        from plugins.feedback.models import FeedbackItem
+
+        now = utcnow()
+        with self.session() as session:
+            item = FeedbackItem(submitter_id=self[LIBRARIAN], category_id=self["category"], text="The printer jams.",
+                                state="responded", responder_id=self[LIBRARIAN], responded_at=now,
+                                first_response_at=now)
+            session.add(item)
+            session.flush()
+            return item.id
+
+    def make_librarians_feedback(self) -> int:
+        """The librarian's own new item."""
+        from plugins.feedback.models import FeedbackItem
+
+        with self.session() as session:
+            item = FeedbackItem(submitter_id=self[LIBRARIAN], category_id=self["category"], text="The lift is slow.")
+            session.add(item)
+            session.flush()
+            return item.id
+
+    def make_closed_round(self) -> int:
+        from plugins.staff_scores.models import Round
+
+        now = utcnow()
+        with self.session() as session:
+            row = Round(title_en="Closed", title_zh="已结束", rubric_id=self["rubric"],
+                        opens_at=now - timedelta(days=20), closes_at=now - timedelta(days=1),
+                        created_by=self["librarian2"])
+            session.add(row)
+            session.flush()
+            return row.id
+
+
+def build(app) -> World:
+    """Users, their clients, and one of each thing worth protecting."""
+    world = World(app)
+    people = {READER: (Role.student, {"public_profile": True, "cohort": "History"}), OTHER: (Role.student, {}),
+              LIBRARIAN: (Role.librarian, {}), ADMIN: (Role.admin, {}), "librarian2": (Role.librarian, {})}
+    for name, (role, extra) in people.items():
+        user = create_test_user(app, role, email=f"{name}@test.library", display_name=name.title())
+        world[name], world.emails[name] = user.id, user.email
+        if extra:
+            with world.session() as session:
+                row = session.get(User, user.id)
+                for key, value in extra.items():
+                    setattr(row, key, value)
+    now = utcnow()
+    with world.context(), world.session() as session:
+        world["note"] = notify(session, user_id=world[READER], plugin="core", kind="matrix",
+                               message={"en": "For the reader", "zh_Hans": "给读者"}, url="/me")
+        world["award"] = award_manually(session, user_id=world[READER], key="core:champion",
+                                        actor_id=world["librarian2"], reason="for the matrix").id
+        screen = Screen(name="Lobby", slides=json.dumps(["board:all"]))
+        session.add(screen)
+        session.flush()
+        world["screen_token"] = screens.make_token(screen)
+    _contributions(world, now)
+    _brand_stories(world, now)
+    _feedback(world, now)
+    _staff_scores(world, now)
+    staff = {LIBRARIAN, ADMIN}
+    world.secrets = {
+        "reader@test.library": {READER} | staff,  # a reader's email: theirs and the library's
+        "For the reader": {READER},  # a notification
+        "A pending review": {READER} | staff, "A rejected review": {READER} | staff,
+        "Mine, pending": {READER} | staff,  # a design waiting for moderation
+        "Secret draft": staff, "Secret question of a draft": staff,  # an unpublished episode and its poll
+        "Private complaint": {READER} | staff,
+        "Internal note about the heating": staff,  # a note the reader is not shown
+        "approval</strong>": set(), "approvals</strong>": set(),  # an open poll's hidden counts
+        "Unpublished comment": set(),  # colleagues' comments before the results are published
+    }
+    for role in ROLES[1:]:
+        world.sign_in(role)
+    return world
+
+
+def _contributions(world: World, now) -> None:
+    from plugins.contributions.models import Challenge, ContributionImage, Submission
+
+    with world.session() as session:
+        challenge = Challenge(title_en="Review a book", title_zh="书评", opens_at=now - timedelta(days=1),
+                              closes_at=now + timedelta(days=30), max_per_user=1000, created_by=world["librarian2"])
+        session.add(challenge)
+        session.flush()
+        world["challenge"] = challenge.id
+        images = {}
+        for status in ("pending", "approved", "rejected"):
+            digest = hashlib.sha256(status.encode()).hexdigest()
+            image = ContributionImage(user_id=world[READER], data=png(), content_type="image/png", width=8, height=8,
+                                      sha256=digest, fingerprint=digest[:16])
+            session.add(image)
+            session.flush()
+            images[status] = image.id
+            row = Submission(challenge_id=challenge.id, user_id=world[READER], text=f"A {status} review",
+                             status=status, image_id=image.id)
+            session.add(row)
+            session.flush()
+            world[f"{status}_submission"], world[f"{status}_submission_image"] = row.id, image.id
+
+
+def _brand_stories(world: World, now) -> None:
+    from plugins.brand_stories.models import (Ballot, Character, Contest, Design, Episode, Poll, PollOption,
+                                              Series, StoryImage)
+
+    def image(session):
+        row = StoryImage(data=png(), content_type="image/png", width=8, height=8)
+        session.add(row)
+        session.flush()
+        return row.id
+
+    with world.session() as session:
+        world["portrait"] = image(session)
+        character = Character(name_en="Xiao Nan", name_zh="小南", image_id=world["portrait"])
+        series = Series(title_en="Tales", title_zh="故事")
+        session.add_all([character, series])
+        session.flush()
+        world["character"], world["series"] = character.id, series.id
+        world["draft_picture"] = image(session)
+        episode = Episode(series_id=series.id, title_en="Out now", title_zh="已发布", publish_at=now - timedelta(days=2))
+        draft = Episode(series_id=series.id, number=2, title_en="Secret draft", title_zh="草稿",
+                        image_id=world["draft_picture"], publish_at=now + timedelta(days=30))
+        session.add_all([episode, draft])
+        session.flush()
+        world["episode"], world["draft_episode"] = episode.id, draft.id
+        for key, episode_id in (("poll", episode.id), ("draft_poll", draft.id)):
+            question = "What next?" if key == "poll" else "Secret question of a draft"
+            poll = Poll(episode_id=episode_id, question_en=question, question_zh="接下来？",
+                        opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=5))
+            session.add(poll)
+            session.flush()
+            option = PollOption(poll_id=poll.id, text_en="Go on", text_zh="继续")
+            session.add(option)
+            session.flush()
+            world[key], world[key + "_option"] = poll.id, option.id
+        open_contest = Contest(title_en="Draw a friend", title_zh="画一个朋友", submissions_close_at=now + timedelta(days=5),
+                               voting_opens_at=now + timedelta(days=6), voting_closes_at=now + timedelta(days=9))
+        voting = Contest(title_en="Vote", title_zh="投票", submissions_close_at=now - timedelta(days=5),
+                         voting_opens_at=now - timedelta(days=1), voting_closes_at=now + timedelta(days=9))
+        closed = Contest(title_en="Past", title_zh="往届", submissions_close_at=now - timedelta(days=20),
+                         voting_opens_at=now - timedelta(days=15), voting_closes_at=now - timedelta(days=10),
+                         tallied_at=now - timedelta(days=10))
+        session.add_all([open_contest, voting, closed])
+        session.flush()
+        world["contest_open"], world["contest_voting"], world["contest_closed"] = \
+            open_contest.id, voting.id, closed.id
+        world["pending_design_image"] = image(session)
+        pending = Design(contest_id=open_contest.id, user_id=world[READER], title="Mine, pending",
+                         image_id=world["pending_design_image"])
+        world["accepted_design_image"] = image(session)
+        accepted = Design(contest_id=voting.id, user_id=world["librarian2"], title="Accepted", status="accepted",
+                          image_id=world["accepted_design_image"])
+        session.add_all([pending, accepted])
+        session.flush()
+        world["pending_design"], world["accepted_design"] = pending.id, accepted.id
+        # A ballot in the open poll, whose counts stay hidden until it closes.
+        session.add(Ballot(poll_id=world["poll"], user_id=world[OTHER], choices=json.dumps([world["poll_option"]])))
+
+
+def _feedback(world: World, now) -> None:
+    from plugins.feedback import service
+    from plugins.feedback.models import FeedbackDepartment, FeedbackEvent, FeedbackItem, FeedbackPhoto
+
+    with world.context(), world.session() as session:
+        service.ensure_categories(session)
+        world["category"] = service.categories(session)[0].id
+        department = FeedbackDepartment(name_en="Reading rooms", name_zh="阅览室")
+        session.add(department)
+        private = FeedbackItem(submitter_id=world[READER], category_id=world["category"], text="Private complaint",
+                               show_name=False, allow_publish=False)
+        shared = FeedbackItem(submitter_id=world[READER], category_id=world["category"], text="Shared complaint",
+                              allow_publish=True)
+        session.add_all([private, shared])
+        session.flush()
+        session.add(FeedbackPhoto(item_id=private.id, data=png(), content_type="image/png", width=8, height=8))
+        session.add(FeedbackEvent(item_id=private.id, actor_id=world["librarian2"], from_state="submitted",
+                                  to_state="submitted", note="Internal note about the heating", public=False))
+        world["private_feedback"], world["shared_feedback"], world["department"] = private.id, shared.id, department.id
+
+
+def _staff_scores(world: World, now) -> None:
+    from plugins.staff_scores.models import Criterion, Review, ReviewMark, Round, Rubric
+
+    with world.session() as session:
+        rubric = Rubric(version=1, created_by=world["librarian2"])
+        session.add(rubric)
+        session.flush()
+        for n in range(2):
+            criterion = Criterion(rubric_id=rubric.id, position=n, name_en=f"Criterion {n}", name_zh=f"标准 {n}")
+            session.add(criterion)
+            session.flush()
+            world[f"criterion{n}"] = criterion.id
+        world["rubric"] = rubric.id
+        unused = Rubric(version=2, created_by=world["librarian2"])
+        session.add(unused)
+        session.flush()
+        session.add(Criterion(rubric_id=unused.id, name_en="Draft criterion", name_zh="草拟标准"))
+        world["unused_rubric"] = unused.id
+        open_round = Round(title_en="Open", title_zh="进行中", rubric_id=rubric.id, opens_at=now - timedelta(days=1),
+                           closes_at=now + timedelta(days=10), created_by=world["librarian2"])
+        session.add(open_round)
+        session.flush()
+        world["open_round"] = open_round.id
+    world["closed_round"] = world.make_closed_round()
+    with world.session() as session:  # colleagues' comments in rounds not published: nobody reads them yet
+        for key, rater, ratee in (("open_round", "librarian2", LIBRARIAN), ("closed_round", "librarian2", LIBRARIAN),
+                                  ("closed_round", LIBRARIAN, "librarian2"), ("closed_round", ADMIN, LIBRARIAN)):
+            review = Review(round_id=world[key], rater_id=world[rater], ratee_id=world[ratee],
+                            comment=f"Unpublished comment {key}")
+            session.add(review)
+            session.flush()
+            session.add_all([ReviewMark(review_id=review.id, criterion_id=world[f"criterion{n}"], value=4)
+                             for n in range(2)])
+
