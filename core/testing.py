@@ -286,11 +286,20 @@ def screenshots(request):
     return folder
 
 
+def open_menu(page):
+    """Open the header's menu panel when it is folded behind the Menu button (on a phone), so its
+    links, the language switch and the account controls can be clicked."""
+    toggle = page.locator(".menu-toggle")
+    if toggle.count() and toggle.locator("summary").is_visible() and toggle.get_attribute("open") is None:
+        toggle.locator("summary").click()
+
+
 def use_language(page, locale):
     """Click the header's language button (a POST to /language) unless that language is on already."""
     label, _tag = LANGS[locale]
     button = page.locator("form.lang button", has_text=label)
     if button.get_attribute("aria-pressed") != "true":
+        open_menu(page)
         with page.expect_navigation():
             button.click()
     assert page.locator("html").get_attribute("lang") == LANGS[locale][1]
@@ -324,10 +333,136 @@ def accessibility_problems(page, where: str) -> list[str]:
     return problems
 
 
+# Boxes whose text must fit: stat tiles, buttons, table cells, menu and tab links, status pills.
+FITTED = ".stat, .button, button, td, th, .menu a, .subnav a, .state"
+
+# In the browser: every fitted box whose text runs out of it, or whose words break across lines
+# (Latin words and numbers; Chinese breaks between any two characters by design); and every
+# table promised to fit (``data-fit``: the leaderboards) that needs a sideways swipe.
+_LAYOUT_PROBLEMS = r"""
+(selector) => {
+  const found = [];
+  const word = /(?:(?!\p{Script=Han})[\p{L}\p{N}%])+/gu;
+  const name = (el) => el.tagName.toLowerCase() +
+    (typeof el.className === "string" && el.className.trim() ? "." + el.className.trim().split(/\s+/).join(".") : "");
+  const says = (el) => JSON.stringify((el.innerText || el.textContent || "").trim().replace(/\s+/g, " ").slice(0, 40));
+  for (const el of document.querySelectorAll(selector)) {
+    const box = el.getBoundingClientRect();
+    const style = getComputedStyle(el);
+    if (!box.width || !box.height || style.visibility === "hidden") continue;
+    if (style.overflowX === "visible" && el.scrollWidth > el.clientWidth + 1) {
+      found.push(`${name(el)} ${says(el)}: its text overflows its box (${el.scrollWidth}px in ${el.clientWidth}px)`);
+      continue;
+    }
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (const match of node.data.matchAll(word)) {
+        if (match[0].length < 2) continue;
+        const range = document.createRange();
+        range.setStart(node, match.index);
+        range.setEnd(node, match.index + match[0].length);
+        const tops = new Set([...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.top)));
+        if (tops.size > 1) {
+          found.push(`${name(el)} ${says(el)}: the word ${JSON.stringify(match[0])} breaks across ${tops.size} lines`);
+        }
+      }
+    }
+  }
+  for (const table of document.querySelectorAll("table[data-fit]")) {
+    const wrap = table.closest(".table-wrap") || table.parentElement;
+    if (table.getBoundingClientRect().width > wrap.clientWidth + 1) {
+      found.push(`${name(table)}: needs a sideways swipe (${Math.round(table.getBoundingClientRect().width)}px in ${wrap.clientWidth}px)`);
+    }
+  }
+  return [...new Set(found)];
+}
+"""
+
+
+def layout_problems(page, where: str) -> list[str]:
+    """Text that wraps mid-word or overflows a tile, button or table cell, and tables marked
+    ``data-fit`` (leaderboards) that need a sideways swipe, on the page as it is now."""
+    return [f"{where}: {problem}" for problem in page.evaluate(_LAYOUT_PROBLEMS, FITTED)]
+
+
+# In the browser: the parts of a TV slide below or beside the screen (the TV page hides its
+# scrollbars, so a slide that runs off the screen would go unseen by the scroll check).
+_TV_OVERFLOW = r"""
+() => {
+  const found = [];
+  const [width, height] = [window.innerWidth, window.innerHeight];
+  const outside = new Set();
+  for (const el of document.querySelectorAll(".tv-slide *")) {
+    const box = el.getBoundingClientRect();
+    if (!box.width || !box.height || el.closest("svg") && el.tagName.toLowerCase() !== "svg") continue;
+    if (box.bottom > height + 1 || box.right > width + 1) {
+      outside.add(el);
+      if (outside.has(el.parentElement)) continue;  // its container is reported already
+      const text = (el.innerText || "").trim().replace(/\s+/g, " ").slice(0, 40);
+      found.push(`${el.tagName.toLowerCase()}.${el.className} ${JSON.stringify(text)} ends at ` +
+                 `${Math.round(box.right)}x${Math.round(box.bottom)}, outside the ${width}x${height} screen`);
+    }
+  }
+  return found.slice(0, 5);
+}
+"""
+
+
+def tv_slide_problems(page, where: str) -> list[str]:
+    """What of the TV slide on screen now lies outside the screen."""
+    return [f"{where}: {problem}" for problem in page.evaluate(_TV_OVERFLOW)]
+
+
+# In the browser: main menu links out of sight (cut off, under something else, in a scrolling
+# strip) and how many are marked as the current page, against how many should be.
+_MENU_PROBLEMS = r"""
+() => {
+  const found = [];
+  const links = [...document.querySelectorAll("#menu a")];
+  for (const link of links) {
+    const box = link.getBoundingClientRect();
+    const [x, y] = [box.left + box.width / 2, box.top + box.height / 2];
+    const hit = box.width && box.height && box.left >= 0 && box.right <= window.innerWidth && y < window.innerHeight
+      ? document.elementFromPoint(x, y) : null;
+    if (!hit || hit.closest("a") !== link) {
+      found.push(`menu item ${JSON.stringify(link.textContent.trim())} is out of sight`);
+    }
+  }
+  const path = location.pathname;
+  const belongs = links.some((link) => {
+    const url = new URL(link.href).pathname;
+    const folder = url.endsWith("/") ? url : url + "/";
+    return path === url || path === folder || (url !== "/" && path.startsWith(folder));
+  });
+  const marked = links.filter((link) => link.getAttribute("aria-current") === "page").map((link) => link.textContent.trim());
+  if (marked.length > 1 || (belongs && marked.length !== 1)) {
+    found.push(`the menu marks ${marked.length} items as the current page (${marked.join(", ")})`);
+  }
+  return found;
+}
+"""
+
+
+def menu_problems(page, where: str) -> list[str]:
+    """Every main menu item in sight (the phone's menu panel opened for the look, then closed),
+    and exactly one marked as the current page when the page belongs to the menu."""
+    if not page.locator("#menu").count():
+        return []
+    toggle = page.locator(".menu-toggle summary")
+    folded = toggle.count() and toggle.is_visible()
+    if folded:
+        open_menu(page)
+    found = page.evaluate(_MENU_PROBLEMS)
+    if folded:
+        toggle.click()
+    return [f"{where}: {problem}" for problem in found]
+
+
 def check_page(page, base, name, path, locale, viewport, folder, problems, status=200, axe=True):
     """Visit one page, note in ``problems`` what is wrong with it (status, language, styles,
-    sideways scrolling on a phone, and with ``axe`` serious or critical accessibility
-    violations), and keep a screenshot."""
+    sideways scrolling on a phone, text that wraps mid-word or overflows a tile, button or table
+    cell, a main menu item out of sight or not exactly one marked as the page, and with ``axe``
+    serious or critical accessibility violations), and keep a screenshot."""
     width, height = viewport
     response = page.goto(base + path)
     where = f"{path} [{locale}, {width}x{height}]"
@@ -344,29 +479,36 @@ def check_page(page, base, name, path, locale, viewport, folder, problems, statu
         scroll_width, inner_width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
         if scroll_width > inner_width:
             problems.append(f"{where}: scrolls sideways ({scroll_width}px wide in a {inner_width}px window)")
+    problems.extend(layout_problems(page, where))
+    problems.extend(menu_problems(page, where))
     if axe:
         problems.extend(accessibility_problems(page, where))
     page.screenshot(path=str(folder / f"{name}-{locale}-{width}x{height}.png"), full_page=True)
 
 
-def sweep(browser, base, pages, folder, *, email=None, prefix=""):
+def sweep(browser, base, pages, folder, *, email=None, prefix="", password=PASSWORD, axe=True, menu_shot=None):
     """Check every ``(name, path)`` in both languages at phone and desktop sizes, signed in as
     ``email`` when given; returns the list of problems (empty when all is well). The
-    accessibility audit runs once per page and language, at the desktop size."""
+    accessibility audit (unless ``axe`` is False) runs once per page and language, at the
+    desktop size. ``menu_shot`` names a screenshot of the first page with its menu open."""
     problems: list[str] = []
     for viewport in VIEWPORTS:
         context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]}, locale="en-US")
         page = context.new_page()
         try:
             if email:
-                sign_in(page, base, email)
+                sign_in(page, base, email, password)
             else:
                 page.goto(base + "/")
             for locale in LANGS:
                 use_language(page, locale)
                 for name, path in pages:
                     check_page(page, base, prefix + name, path, locale, viewport, folder, problems,
-                               axe=viewport == VIEWPORTS[-1])
+                               axe=axe and viewport == VIEWPORTS[-1])
+                if menu_shot and pages:
+                    page.goto(base + pages[0][1])
+                    open_menu(page)
+                    page.screenshot(path=str(folder / f"{prefix}{menu_shot}-{locale}-{viewport[0]}x{viewport[1]}.png"))
             use_language(page, "en")  # a signed-in account remembers the language
         finally:
             context.close()

@@ -22,6 +22,30 @@ class MenuItem:
     url: str
     order: int = 100
     key: str = ""
+    also: tuple[str, ...] = ()  # other path prefixes whose pages belong to this item
+
+    def match(self, path: str, root: str = "/") -> int:
+        """How closely ``path`` belongs to this item: the length of the longest of its addresses
+        that is ``path`` or a folder above it; 0 when none is. The site's ``root`` matches only
+        itself, or every page would be home."""
+        best = 0
+        for url in (self.url, *self.also):
+            url = url.split("?", 1)[0]
+            folder = url if url.endswith("/") else url + "/"
+            if path in (url, folder, folder.rstrip("/")) or (url != root and path.startswith(folder)):
+                best = max(best, len(folder))
+        return best
+
+
+def current_item(items: list[MenuItem], path: str, root: str = "/") -> MenuItem | None:
+    """The one menu item to mark as the current page at ``path`` (both with the site's script
+    root): the closest match, the first of equals; None when the page belongs to no item."""
+    best, found = 0, None
+    for item in items:
+        score = item.match(path, root)
+        if score > best:
+            best, found = score, item
+    return found
 
 
 @dataclass(frozen=True)

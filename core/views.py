@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import js_lib_htmx
 from flask import Blueprint, abort, current_app, flash, g, redirect, request, send_from_directory, session, url_for
@@ -22,7 +23,7 @@ from core.levels import progress
 from core.points import period_totals, user_total
 from core.security.redirects import safe_redirect
 from core.security.sessions import restamp
-from core.ui import MenuItem, Panel, collect, render
+from core.ui import MenuItem, Panel, collect, current_item, render
 
 bp = Blueprint("main", __name__)
 HISTORY_PAGE = 20
@@ -37,7 +38,9 @@ def menu_items() -> list[MenuItem]:
     if current_user.is_authenticated:
         items.append(MenuItem(_("My points"), url_for("main.profile"), 10, "profile"))
         if current_user.has_role("librarian"):
-            items.append(MenuItem(_("Administration"), url_for("admin.index"), 900, "admin"))
+            # The administration's own sub-pages live outside /admin/ too.
+            items.append(MenuItem(_("Administration"), url_for("admin.index"), 900, "admin",
+                                  also=(url_for("screens.index"), url_for("badges.manage"))))
     return collect([items, *get_host().hooks.engage_menu_items(user=current_user)], MenuItem)
 
 
@@ -73,11 +76,21 @@ def history(db: Session, user_id: int, before: int | None) -> list[PointEntry]:
     return list(db.execute(query.order_by(PointEntry.id.desc()).limit(HISTORY_PAGE)).scalars())
 
 
+def menu_here(items: list[MenuItem], path: str | None) -> MenuItem | None:
+    """The menu item the page at ``path`` (a path on this site, without the script root)
+    belongs to, marked as the current page."""
+    if path is None:
+        return None
+    root = request.script_root
+    return current_item(items, root + path, root + "/")
+
+
 @bp.app_context_processor
 def _layout_context():
     if "menu" not in g:
         g.menu = menu_items()
-    return {"menu": g.menu, "languages": LANGUAGE_CHOICES}
+    return {"menu": g.menu, "menu_page": request.path, "menu_current": menu_here(g.menu, request.path),
+            "languages": LANGUAGE_CHOICES}
 
 
 @bp.route("/")
@@ -170,10 +183,28 @@ def change_password():
     return render("password.html", form=form, status=400 if form.errors else 200)
 
 
+def page_path(value: str | None) -> str | None:
+    """The site path (without the script root) of the page a fragment is for, from a full
+    address or a path; None for anything else (another site's address, a path that is not one)."""
+    if not value or len(value) > 2048:
+        return None
+    parts = urlsplit(value)
+    if parts.netloc and parts.netloc != request.host:
+        return None
+    path = parts.path
+    root = request.script_root
+    if root and (path == root or path.startswith(root + "/")):
+        path = path[len(root):] or "/"
+    return path if path.startswith("/") and not path.startswith("//") else None
+
+
 @bp.route("/menu")
 def menu():
-    """The menu alone, re-fetched by htmx when plugins are switched."""
-    return render("menu.html", block="menu")
+    """The menu alone, re-fetched by htmx when plugins are switched. It marks the page it is
+    shown on (``page``, sent by the menu itself; else htmx's HX-Current-URL), never /menu."""
+    here = page_path(request.args.get("page")) or page_path(request.headers.get("HX-Current-URL"))
+    g.menu = menu_items()
+    return render("menu.html", block="menu", menu_page=here, menu_current=menu_here(g.menu, here))
 
 
 @bp.route("/vendor/htmx.min.js")

@@ -3,7 +3,10 @@
 The app runs on a loopback port in a background thread (werkzeug's ``make_server``) and
 Playwright drives Debian's Chromium (``apt-get install chromium fonts-noto-cjk``; Playwright
 cannot download its own browsers here). Each page must answer 200, must not scroll sideways
-at 360 px, and must carry ``<html lang="zh-Hans">`` in Chinese. Screenshots go to the folder
+at 360 px, and must carry ``<html lang="zh-Hans">`` in Chinese; no text in a tile, button or
+table cell may break mid-word or run out of its box, no leaderboard may need a sideways swipe,
+every main menu item must be in sight (in the Menu panel on a phone) with exactly the page's
+item marked, and no TV slide may run off the screen. Screenshots go to the folder
 named by ``ENGAGE_SCREENSHOTS`` (default: ``screenshots/`` in the checkout) so a
 person can look at them.
 """
@@ -19,7 +22,8 @@ from core.models import Role
 from core.approvals import request_adjustment
 from core.points import adjust, award
 from core.screens import make_token, save_screen
-from core.testing import PASSWORD, accessibility_problems, make_app, serve, sweep
+from core.testing import (PASSWORD, accessibility_problems, layout_problems, make_app, menu_problems, serve, sign_in,
+                          sweep, tv_slide_problems)
 
 pytestmark = pytest.mark.browser
 
@@ -98,6 +102,7 @@ def test_library_screen_fills_a_tv_and_rotates(browser, live_server, screenshots
             page.wait_for_timeout(1000)  # let the slide's fade-in finish before judging contrast
             problems = accessibility_problems(page, f"screen {width}x{height}")
             assert not problems, "\n".join(problems)
+            assert tv_slide_problems(page, f"screen {width}x{height}") == []
             heading = page.evaluate("parseFloat(getComputedStyle(document.querySelector('.tv-title')).fontSize)")
             assert heading >= height / 30, f"headline only {heading}px high on a {height}px screen"
             page.screenshot(path=str(screenshots / f"screen-{width}x{height}.png"))
@@ -121,3 +126,147 @@ def test_the_accessibility_audit_finds_real_problems(browser):
     finally:
         page.close()
     assert any("button-name" in p for p in problems) and any("image-alt" in p for p in problems)
+
+
+@pytest.fixture
+def demo_server(database_url, tmp_path):
+    """The demo library (every plugin on, a small population, its lobby screens), served on a free
+    loopback port; yields the base URL, with the screens' paths in ``DEMO_SCREENS``."""
+    from core.demo import populate, screen_addresses
+
+    app = make_app(database_url, tmp_path)
+    database = app.extensions["engage.db"]
+    with app.app_context():
+        populate(database, students=12)
+        DEMO_SCREENS[:] = [address.removeprefix("http://demo") for _name, address in screen_addresses(database, "http://demo")]
+    try:
+        with serve(app) as base:
+            yield base
+    finally:
+        database.dispose()
+
+
+DEMO_SCREENS: list[str] = []
+DEMO_ROLES = {"student": "student1@demo.library", "librarian": "librarian1@demo.library", "admin": "admin@demo.library"}
+
+
+@pytest.mark.parametrize("role", ["anonymous", *DEMO_ROLES])
+def test_every_menu_item_of_a_role_is_in_sight_and_its_page_is_marked(browser, demo_server, screenshots, role):
+    """Each role's whole menu is in sight at 360 px (in the Menu panel) and at 1920×1080, in both
+    languages; on every page the menu leads to, exactly that item is marked, and the pages' tiles,
+    buttons and table cells hold their text."""
+    from core.demo import DEMO_PASSWORD
+
+    context = browser.new_context(viewport={"width": 360, "height": 800}, locale="en-US")
+    page = context.new_page()
+    try:
+        if role in DEMO_ROLES:
+            sign_in(page, demo_server, DEMO_ROLES[role], DEMO_PASSWORD)
+        else:
+            page.goto(demo_server + "/")
+        paths = page.eval_on_selector_all("#menu a", "links => links.map(a => a.getAttribute('href'))")
+    finally:
+        context.close()
+    assert len(paths) >= 5
+    pages = [(f"{role}-menu-{path.strip('/').replace('/', '-') or 'home'}", path) for path in paths]
+    email = DEMO_ROLES.get(role)
+    problems = sweep(browser, demo_server, pages, screenshots, email=email, password=DEMO_PASSWORD, axe=False,
+                     menu_shot=f"{role}-menu-open")
+    assert not problems, "\n".join(problems)
+
+
+def test_the_refreshed_menu_marks_the_page_it_is_on(browser, demo_server):
+    """When the menu is fetched again (a plugin switched on or off), it still marks the page it
+    is shown on, not /menu's own address or some other item."""
+    from core.demo import DEMO_PASSWORD
+
+    page = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="en-US").new_page()
+    try:
+        sign_in(page, demo_server, DEMO_ROLES["librarian"], DEMO_PASSWORD)
+        for path, label in [("/feedback/queue", "Feedback queue"), ("/screens/", "Administration"),
+                            ("/me/password", "My points"), ("/", "Home")]:
+            page.goto(demo_server + path)
+            page.evaluate("document.querySelector('#menu').setAttribute('data-before', '')")
+            with page.expect_response(lambda response: "/menu?" in response.url):
+                page.evaluate("document.body.dispatchEvent(new Event('pluginsChanged'))")
+            expect(page.locator("#menu[data-before]")).to_have_count(0)  # swapped for the new one
+            marked = page.locator("#menu a[aria-current=page]")
+            assert marked.count() == 1 and marked.inner_text() == label, path
+            assert menu_problems(page, path) == []
+    finally:
+        page.context.close()
+
+
+def test_every_slide_of_the_demo_screens_fits_the_tv(browser, demo_server, screenshots):
+    """Each slide of each lobby screen in the demo (every plugin's slides), at 1920×1080 and
+    3840×2160: nothing of it below or beside the screen."""
+    assert DEMO_SCREENS
+    problems = []
+    for width, height in [(1920, 1080), (3840, 2160)]:
+        context = browser.new_context(viewport={"width": width, "height": height}, reduced_motion="reduce")
+        page = context.new_page()
+        try:
+            for s, path in enumerate(DEMO_SCREENS):
+                assert page.goto(demo_server + path).status == 200
+                count = page.locator(".tv-dots li").count()
+                for n in range(max(count, 1)):
+                    if n:  # the next slide, as the screen's poll would bring it
+                        page.evaluate("""async (url) => {
+                            const html = await (await fetch(url, {headers: {"HX-Request": "true"}})).text();
+                            document.getElementById("slide").outerHTML = html; }""",
+                                      f"{demo_server}{path}/slide?n={n}")
+                    title = page.inner_text(".tv-title") if page.locator(".tv-title").count() else "(none)"
+                    problems += tv_slide_problems(page, f"screen {s} slide {n} {title!r} [{width}x{height}]")
+                    page.screenshot(path=str(screenshots / f"tv-{s}-{n}-{width}x{height}.png"))
+        finally:
+            context.close()
+    assert not problems, "\n".join(problems)
+
+
+def test_the_layout_checks_find_real_problems(browser):
+    """The sweep's layout checks are live: crushed tiles, a label running out of its button, a
+    board wider than its box and a slide taller than the screen are all reported."""
+    page = browser.new_page(viewport={"width": 360, "height": 800})
+    try:
+        page.set_content("""<html lang="en"><head><style>
+            body { overflow-wrap: break-word; } dd { margin: 0; }
+            .stats { display: grid; grid-template-columns: repeat(4, 40px); }
+            .narrow { width: 60px; white-space: nowrap; overflow: visible; }
+            .table-wrap { width: 80px; overflow-x: auto; }
+            td { white-space: nowrap; }
+          </style></head><body>
+          <dl class="stats"><div class="stat"><dt>Overdue</dt><dd>9</dd></div></dl>
+          <button class="narrow">Publish the results</button>
+          <div class="table-wrap"><table class="board-table" data-fit><tr><td>Clever Panda</td><td>900</td></tr></table></div>
+          </body></html>""")
+        problems = "\n".join(layout_problems(page, "sample"))
+        assert '"Overdue" breaks across' in problems
+        assert "button.narrow" in problems and "overflows its box" in problems
+        assert "needs a sideways swipe" in problems
+        page.set_content("""<html lang="en"><head><style>.tall { height: 1200px; }</style></head><body>
+          <section class="tv-slide"><div class="tall">Long</div></section></body></html>""")
+        assert "outside the 360x800 screen" in "\n".join(tv_slide_problems(page, "slide"))
+    finally:
+        page.close()
+
+
+def test_the_phone_menu_opens_without_script_and_passes_the_audit(browser, demo_server):
+    """The Menu button is a <details>: it opens the panel with scripts off too; open, the panel
+    passes the accessibility audit, and Escape closes it (with scripts on)."""
+    from core.demo import DEMO_PASSWORD
+
+    for scripts in (False, True):
+        page = browser.new_context(viewport={"width": 360, "height": 800}, java_script_enabled=scripts).new_page()
+        try:
+            sign_in(page, demo_server, DEMO_ROLES["admin"], DEMO_PASSWORD)
+            administration = page.get_by_role("navigation", name="Main menu").get_by_role("link", name="Administration")
+            expect(administration).to_be_hidden()
+            page.locator(".menu-toggle summary").click()
+            expect(administration).to_be_visible()
+            expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+            if scripts:
+                assert accessibility_problems(page, "menu open at 360") == []
+                page.keyboard.press("Escape")
+                expect(administration).to_be_hidden()
+        finally:
+            page.context.close()

@@ -19,7 +19,7 @@ import pytest
 
 from core.accounts import create_user
 from core.models import Role
-from core.testing import PASSWORD, make_app, serve, sign_in
+from core.testing import PASSWORD, make_app, open_menu, serve, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -124,6 +124,7 @@ def test_a_new_student_contributes_and_sees_the_reward(browser, library, screens
         unread = student.locator("#inbox-link .count")
         assert unread.count() == 1
         unread_count = int(unread.inner_text())
+        open_menu(student)  # on a phone the menu and the inbox link are behind the Menu button
         click_and_wait(student, student.get_by_role("navigation", name="Main menu").get_by_role("link", name="My points"))
         assert student.inner_text("dl.stats .stat.main dd").strip() == str(POINTS)
         badges = student.locator("section.my-badges")
@@ -131,9 +132,11 @@ def test_a_new_student_contributes_and_sees_the_reward(browser, library, screens
         assert f"+{POINTS}" in student.inner_text("ul.ledger")
         assert TEXT[:40] in student.inner_text("main")  # the profile panel of approved work
 
+        open_menu(student)  # on a phone the menu and the inbox link are behind the Menu button
         click_and_wait(student, student.get_by_role("navigation", name="Main menu").get_by_role("link", name="Badges"))
         assert "earned" in student.locator("[data-badge='contributions:first']").get_attribute("class")
 
+        open_menu(student)  # on a phone the menu and the inbox link are behind the Menu button
         click_and_wait(student, student.locator("#inbox-link"))
         assert student.locator("li.note.unread").count() == unread_count  # the header's count is right
         inbox = student.inner_text("ul.notes")

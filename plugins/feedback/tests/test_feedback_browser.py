@@ -105,7 +105,7 @@ def test_every_feedback_page_in_both_languages_and_sizes(browser, live, screensh
                                       ("fb-item-open", "/feedback/47"), ("fb-measures", "/feedback/measures"),
                                       ("fb-settings", "/feedback/settings"), ("fb-category", "/feedback/categories/1"),
                                       ("home", "/")], screenshots, email=LIBRARIAN, prefix="librarian-")
-    assert problems == []
+    assert not problems, "\n".join(problems)
 
 
 def test_the_board_slide_on_a_lobby_screen(browser, live, screenshots):

@@ -59,4 +59,4 @@ def test_every_page_looks_right(app_factory, browser, screenshots):
         page.screenshot(path=str(screenshots / "screen-slide-zh_Hans-1920x1080.png"))
         assert "王琳" in page.content() or "陈宇" in page.content() or "赵敏" in page.content()
         context.close()
-    assert problems == []
+    assert not problems, "\n".join(problems)
