@@ -10,7 +10,8 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, DateTimeField, DecimalField, FieldList, FloatField, FormField, HiddenField,
                      IntegerField, PasswordField, SelectField, StringField)
-from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.validators import (DataRequired, Email, EqualTo, InputRequired, Length, NumberRange, Optional, Regexp, StopValidation,
+                                ValidationError)
 
 from core.security.inputs import INT_MAX, INT_MIN
 
@@ -29,21 +30,28 @@ def refuse_control_characters(_form, field) -> None:
 
 def _guard_processing(field, check) -> None:
     """Wrap ``field.process_formdata`` so that a value ``check`` refuses, or one that overflows
-    while being read, is a field error (``check.message``) instead of a crash later on."""
-    original = field.process_formdata
+    while being read, is a field error (``check.message``) instead of a crash later on. The
+    field's data is then None and its validators do not run (they might compare the value, or
+    replace the message with "required")."""
+    original, pre_validate = field.process_formdata, field.pre_validate
 
     def process_formdata(valuelist):
         try:
             original(valuelist)
         except OverflowError:
-            field.data = None
-            raise ValueError(check.message) from None
-        if field.data is not None and not check(field.data):
-            # The value stays (a required-field check must not replace this message); the
-            # error keeps the form from validating, so no view acts on it.
+            refused = True
+        else:
+            refused = field.data is not None and not check(field.data)
+        if refused:
+            field.data, field.refused = None, True
             raise ValueError(check.message)
 
-    field.process_formdata = process_formdata
+    def guarded_pre_validate(form):
+        if getattr(field, "refused", False):
+            raise StopValidation()  # keeps the message process_formdata gave
+        pre_validate(form)
+
+    field.process_formdata, field.pre_validate = process_formdata, guarded_pre_validate
 
 
 def _date_in_range(value) -> bool:
