@@ -16,7 +16,7 @@ from wtforms.validators import (DataRequired, Email, EqualTo, InputRequired, Len
 from core.security.inputs import INT_MAX, INT_MIN
 
 # Dates a library can mean: outside them date arithmetic (time zones, the day after) overflows.
-FIRST_YEAR, LAST_YEAR = 1900, 2200
+FIRST_YEAR, LAST_YEAR = 1900, 2999
 # C0 control characters but tab, line feed and carriage return; DEL; the C1 controls.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 

@@ -370,9 +370,12 @@ FORM_CLASSES = {
     "brand_stories.submit_design": "plugins.brand_stories.forms:DesignForm",
     "staff_scores.rubric_edit": "plugins.staff_scores.forms:RubricForm",
 }
-RAW_FIELDS = {  # views that read request.form directly
-    "feedback.publish": {"we_did_en": "textarea", "we_did_zh": "textarea", "published": "checkbox"},
-    "brand_stories.rank": {"rank-1": "number", "rank-2": "number", "rank-3": "number"},
+RAW_FIELDS = {  # (who posts it, its fields): views that read request.form directly, and buttons
+    # with nothing but their token on pages the demo library does not reach
+    "feedback.publish": ("librarian", {"we_did_en": "textarea", "we_did_zh": "textarea", "published": "checkbox"}),
+    "brand_stories.rank": ("reader", {"rank-1": "number", "rank-2": "number", "rank-3": "number"}),
+    "admin.remove_term": ("admin", {}), "contributions.withdraw": ("reader", {}),
+    "staff_scores.publish": ("admin", {}), "brand_stories.decide": ("librarian", {}),
 }
 
 
@@ -411,9 +414,9 @@ def discover(fuzz: Fuzz) -> Site:
     for endpoint, dotted in FORM_CLASSES.items():
         if not site.forms.get(endpoint):
             site.forms[endpoint].append(("admin", class_fields(fuzz.app, dotted)))
-    for endpoint, fields in RAW_FIELDS.items():
+    for endpoint, (role, fields) in RAW_FIELDS.items():
         if not site.forms.get(endpoint):
-            site.forms[endpoint].append(("admin", {name: {"type": kind, "values": []} for name, kind in fields.items()}))
+            site.forms[endpoint].append((role, {name: {"type": kind, "values": []} for name, kind in fields.items()}))
     return site
 
 
