@@ -55,7 +55,7 @@ def _guard_processing(field, check) -> None:
 
 
 def _date_in_range(value) -> bool:
-    return FIRST_YEAR <= value.year <= LAST_YEAR
+    return FIRST_YEAR <= getattr(value, "year", FIRST_YEAR) <= LAST_YEAR  # a TimeField's time has no year
 
 
 def _int_in_range(value) -> bool:
