@@ -39,7 +39,8 @@ def create_app(test_config: dict | None = None, *, plugins: tuple = (), instance
 
     # {{ text|markdown }}: a user's Markdown, sanitised; {{ text|excerpt(80) }}: its first words as plain text.
     app.jinja_env.filters.update(markdown=render_markdown, excerpt=plain_excerpt)
-    Htmx(app)
+    Htmx(app)  # replaces the request class: bound its integer arguments again
+    security.inputs.bound_parameters(app)
     errors.init_app(app)
     from core import files  # stored files answer with their owner's visibility; image answers default to private
 

@@ -6,7 +6,6 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy import func, select
 from wtforms import StringField
@@ -15,6 +14,7 @@ from wtforms.validators import DataRequired, Length
 from core import badge_artwork, badges
 from core.db import get_session
 from core.files import file_response
+from core.forms import Form
 from core.models import BadgeImage, Role, User
 from core.security import role_required
 from core.ui import render
@@ -22,13 +22,13 @@ from core.ui import render
 bp = Blueprint("badges", __name__, url_prefix="/badges")
 
 
-class ManualBadgeForm(FlaskForm):
+class ManualBadgeForm(Form):
     who = StringField(_l("Reader's email or member number"), validators=[DataRequired(), Length(max=254)])
     reason = StringField(_l("Reason"), validators=[DataRequired(message=_l("A reason is required.")),
                                                    Length(min=3, max=500)])
 
 
-class ArtworkForm(FlaskForm):
+class ArtworkForm(Form):
     image = FileField(_l("Image (PNG, JPEG, WebP or GIF, at most 1 MB)"))
 
 

@@ -42,7 +42,10 @@ def test_sign_in_never_sends_a_reader_elsewhere(client, make_user, target):
     user = make_user()
     response = client.post("/auth/login", query_string={"next": target},
                            data={"email": user.email, "password": PASSWORD})
-    assert response.status_code == 302 and response.headers["Location"] == "/"
+    if "\x00" in target:  # a NUL byte anywhere is refused before any view (core.security.inputs)
+        assert response.status_code == 400 and "Location" not in response.headers
+    else:
+        assert response.status_code == 302 and response.headers["Location"] == "/"
 
 
 def test_sign_in_goes_to_a_local_next_from_the_form_too(client, make_user):

@@ -11,7 +11,7 @@ from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
+from core.forms import Form
 from wtforms import BooleanField, SelectField
 
 from core.db import get_session
@@ -32,7 +32,7 @@ def _form_for(user, choices: dict[str, str]):
     """A form with one choice per kind offered to ``user``, filled with their current settings."""
     offered = kinds.offered_to(user)
 
-    class PreferencesForm(FlaskForm):
+    class PreferencesForm(Form):
         pass
 
     options = [(value, str(label)) for value, label in kinds.CADENCE_LABELS.items()]

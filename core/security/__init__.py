@@ -2,7 +2,8 @@
 
 Offers ``role_required`` (a view decorator), ``safe_redirect``/``local_target`` (redirects to
 targets from input), ``rate_limit`` and the limiter's keys, and the session helpers; its
-modules: headers, redirects, sessions, limits (with limit_store), passwords.
+modules: headers, redirects, sessions, limits (with limit_store), passwords, inputs (hostile
+input refused centrally: bounded integers, no NUL bytes).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
 from core.models import Role
-from core.security import headers, limits
+from core.security import headers, inputs, limits
 from core.security.limits import rate_limit
 from core.security.redirects import local_target, safe_redirect
 from core.security.sessions import load_user
@@ -25,7 +26,8 @@ __all__ = ["init_app", "load_user", "local_target", "rate_limit", "role_required
 
 def init_app(app: Flask) -> None:
     """CSRF on every state-changing request, Flask-Login sessions that end when they should,
-    security headers, and the rate limiter with its shared store."""
+    security headers, the rate limiter with its shared store, and bounded input."""
+    inputs.init_app(app)
     CSRFProtect(app)
     login = LoginManager(app)
     login.login_view = "auth.login"

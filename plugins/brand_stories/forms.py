@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from core.forms import Form
 from core.localtime import HasValue, LocalDateTimeField
 
 MAX_IMAGE_BYTES = 3 * 1024 * 1024
@@ -27,7 +27,7 @@ def _when(label):
 IMAGE_HELP = _l("PNG, JPEG or WebP, at most 3 MB. It is checked, re-encoded and stripped of metadata.")
 
 
-class CharacterForm(FlaskForm):
+class CharacterForm(Form):
     name_en = _text(_l("Name (English)"), 80)
     name_zh = _text(_l("Name (Chinese)"), 80)
     bio_en = _text(_l("Biography (English)"), 4000, required=False, area=True)
@@ -36,14 +36,14 @@ class CharacterForm(FlaskForm):
     image = FileField(_l("Portrait"), description=IMAGE_HELP)
 
 
-class SeriesForm(FlaskForm):
+class SeriesForm(Form):
     title_en = _text(_l("Title (English)"), 120)
     title_zh = _text(_l("Title (Chinese)"), 120)
     summary_en = _text(_l("Summary (English)"), 2000, required=False, area=True)
     summary_zh = _text(_l("Summary (Chinese)"), 2000, required=False, area=True)
 
 
-class EpisodeForm(FlaskForm):
+class EpisodeForm(Form):
     series_id = SelectField(_l("Series"), coerce=int)
     number = IntegerField(_l("Episode number"), default=1, validators=[DataRequired(message=REQUIRED),
                                                                        NumberRange(1, 9999)])
@@ -55,7 +55,7 @@ class EpisodeForm(FlaskForm):
     image = FileField(_l("Picture"), description=IMAGE_HELP)
 
 
-class PollForm(FlaskForm):
+class PollForm(Form):
     question_en = _text(_l("Question (English)"), 200)
     question_zh = _text(_l("Question (Chinese)"), 200)
     options = _text(_l("Options"), 4000, area=True,
@@ -81,7 +81,7 @@ class PollForm(FlaskForm):
             raise ValidationError(_l("The poll must close after it opens."))
 
 
-class ContestForm(FlaskForm):
+class ContestForm(Form):
     title_en = _text(_l("Title (English)"), 120)
     title_zh = _text(_l("Title (Chinese)"), 120)
     brief_en = _text(_l("Brief (English, Markdown)"), 4000, area=True)
@@ -101,11 +101,11 @@ class ContestForm(FlaskForm):
             raise ValidationError(_l("Voting must close after it opens."))
 
 
-class DesignForm(FlaskForm):
+class DesignForm(Form):
     title = _text(_l("Title"), 120)
     description = _text(_l("Description (Markdown)"), 4000, area=True)
     image = FileField(_l("Your design"), description=IMAGE_HELP)
 
 
-class OptionImageForm(FlaskForm):
+class OptionImageForm(Form):
     image = FileField(_l("Picture for this option"), description=IMAGE_HELP)

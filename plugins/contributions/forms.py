@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from core.forms import Form
 from core.localtime import HasValue, LocalDateTimeField
 
 KIND_LABELS = {
@@ -34,7 +34,7 @@ _REQUIRED = _l("This field is required.")
 _WHEN = _l("Enter a date and time.")
 
 
-class ChallengeForm(FlaskForm):
+class ChallengeForm(Form):
     title_en = StringField(_l("Title in English"), validators=[DataRequired(_REQUIRED), Length(max=120)])
     title_zh = StringField(_l("Title in Chinese"), validators=[DataRequired(_REQUIRED), Length(max=120)])
     description_en = TextAreaField(_l("Description in English"), description=_l("Markdown is allowed."),
@@ -56,7 +56,7 @@ class ChallengeForm(FlaskForm):
     require_image = BooleanField(_l("An image is required"))
 
 
-class SubmissionForm(FlaskForm):
+class SubmissionForm(Form):
     text = TextAreaField(_l("Your contribution"), description=_l("Markdown is allowed: **bold**, *italic*, lists, links."),
                          validators=[Optional(), Length(max=10000)])
     link = StringField(_l("Link (optional)"), description=_l("A web address starting with https://"),
@@ -64,7 +64,7 @@ class SubmissionForm(FlaskForm):
     image = FileField(_l("Image"))  # labels and the size limit are set per challenge by the view
 
 
-class ModerationForm(FlaskForm):
+class ModerationForm(Form):
     decision = SelectField(_l("Decision"), choices=[("approve", _l("Approve")), ("reject", _l("Reject")),
                                                     ("changes", _l("Ask for changes"))])
     reason = StringField(_l("Reason for the author"), description=_l("Needed to reject or ask for changes."),

@@ -9,13 +9,13 @@ from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import BooleanField, IntegerField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, ValidationError
 
 from core.db import get_session
 from core.exports import csv_response
+from core.forms import Form
 from core.models import Role, User, utcnow
 from core.plugins import current_hooks
 from core.security import role_required
@@ -28,7 +28,7 @@ from .views import bp, category_name, ensure_categories, item_or_404, lazy_auto_
 librarian_only = role_required(Role.librarian)
 
 
-class CategoryForm(FlaskForm):
+class CategoryForm(Form):
     name_en = StringField(_l("Name (English)"), validators=[DataRequired(), Length(max=80)])
     name_zh = StringField(_l("Name (Chinese)"), validators=[DataRequired(), Length(max=80)])
     first_response_hours = IntegerField(_l("First response within (hours)"),
@@ -42,7 +42,7 @@ class CategoryForm(FlaskForm):
             raise ValidationError(_("Resolution cannot be due before the first response."))
 
 
-class DepartmentForm(FlaskForm):
+class DepartmentForm(Form):
     name_en = StringField(_l("Name (English)"), validators=[DataRequired(), Length(max=80)])
     name_zh = StringField(_l("Name (Chinese)"), validators=[DataRequired(), Length(max=80)])
     active = BooleanField(_l("Items can be assigned to it"), default=True)

@@ -7,7 +7,6 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy import select
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
@@ -15,6 +14,7 @@ from wtforms.validators import Length, Optional
 
 from core.db import get_db, get_session
 from core.files import file_response
+from core.forms import Form
 from core.security import rate_limit
 from core.i18n import pick
 from core.images import ImageError
@@ -29,7 +29,7 @@ bp = Blueprint("feedback", __name__, url_prefix="/feedback", template_folder="te
                static_folder="static", static_url_path="/static")
 
 
-class SubmitForm(FlaskForm):
+class SubmitForm(Form):
     category = SelectField(_l("What is it about?"), coerce=int, validate_choice=False)
     text = TextAreaField(_l("Your feedback"), validators=[Length(max=service.MAX_TEXT)],
                          description=_l("What happened, or what would you like to change?"))

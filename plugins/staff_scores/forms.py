@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import (BooleanField, FieldList, FloatField, Form, FormField, RadioField, SelectField,
+from wtforms import (BooleanField, FieldList, FloatField, FormField, RadioField, SelectField,
                      StringField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from core.forms import Form
 from core.localtime import HasValue, LocalDateTimeField
 
 MARKS = [(str(n), str(n)) for n in range(1, 6)]
@@ -20,6 +20,9 @@ def anchor_lines(text: str) -> list[str]:
 
 class CriterionForm(Form):
     """One criterion of a rubric; a row left wholly empty is skipped."""
+
+    class Meta:
+        csrf = False  # a row of RubricForm, whose own token covers it
 
     name_en = StringField(_l("Name (English)"), validators=[Length(max=80)])
     name_zh = StringField(_l("Name (Chinese)"), validators=[Length(max=80)])
@@ -52,14 +55,14 @@ class CriterionForm(Form):
                 for name, f in self._fields.items()}
 
 
-class RubricForm(FlaskForm):
+class RubricForm(Form):
     criteria = FieldList(FormField(CriterionForm), min_entries=4, max_entries=6)
 
     def filled(self) -> list[dict]:
         return [entry.form.values() for entry in self.criteria if not entry.form.is_blank()]
 
 
-class RoundForm(FlaskForm):
+class RoundForm(Form):
     title_en = StringField(_l("Title (English)"), validators=[DataRequired(), Length(max=120)])
     title_zh = StringField(_l("Title (Chinese)"), validators=[DataRequired(), Length(max=120)])
     opens_at = LocalDateTimeField(_l("Opens"), validators=[HasValue(_l("Give a date and time."))],
@@ -83,7 +86,7 @@ def one_to_five(form, field):
 def review_form(criteria, data=None):
     """A rating form with one 1–5 choice per criterion of the round's rubric."""
 
-    class ReviewForm(FlaskForm):
+    class ReviewForm(Form):
         comment = TextAreaField(_l("Comment (optional)"), validators=[Optional(), Length(max=1000)],
                                 description=_l("Your colleague sees it without your name."))
 
@@ -93,7 +96,7 @@ def review_form(criteria, data=None):
     return ReviewForm(data=data)
 
 
-class KudosForm(FlaskForm):
+class KudosForm(Form):
     receiver = SelectField(_l("Colleague"), coerce=int, validate_choice=False)
     message = TextAreaField(_l("Message"), validators=[
         DataRequired(message=_l("Write a short message.")),
@@ -105,9 +108,9 @@ class KudosForm(FlaskForm):
             raise ValidationError(_l("Choose a colleague to thank."))
 
 
-class PreferenceForm(FlaskForm):
+class PreferenceForm(Form):
     show_publicly = BooleanField(_l("Show me on public boards and library screens"))
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """A button with nothing but its CSRF token (publish, remind)."""
