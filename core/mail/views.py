@@ -11,10 +11,10 @@ from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from core.forms import Form
 from wtforms import BooleanField, SelectField
 
 from core.db import get_session
+from core.forms import Form
 from core.i18n import pick
 from core.mail import kinds
 from core.mail.compose import read_token
