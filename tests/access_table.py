@@ -119,6 +119,7 @@ ACCESS: dict[tuple[str, str], list[Case]] = {
     ("GET", "/badges/<key>/revoke"): [get("/badges/core:champion/revoke", STAFF)],
     ("POST", "/badges/<key>/revoke"): [post("/badges/core:champion/revoke", STAFF,
                                             {"who": "{new_champion_email}", "reason": "given in error"})],
+    ("GET", "/badges/verify/<int:award_id>"): [get("/badges/verify/{award}", EVERYONE)],
     ("GET", "/openbadges/issuer"): [get("/openbadges/issuer", EVERYONE)],
     ("GET", "/openbadges/badges/<key>"): [get("/openbadges/badges/core:champion", EVERYONE)],
     ("GET", "/openbadges/badges/<key>/image.png"): [get("/openbadges/badges/core:champion/image.png", EVERYONE)],
@@ -192,6 +193,9 @@ ACCESS: dict[tuple[str, str], list[Case]] = {
         post("/contributions/submissions/{new_approved_submission}/like", who(reader=403)),  # not one's own
         post("/contributions/submissions/{pending_submission}/like",
              who(reader=409, other=404, librarian=409, admin=409))],
+    ("POST", "/contributions/submissions/<int:submission_id>/unlike"): [  # idempotent: nothing liked, nothing changes
+        post("/contributions/submissions/{new_approved_submission}/unlike", SIGNED_IN),
+        post("/contributions/submissions/{pending_submission}/unlike", who(other=404))],
     ("POST", "/contributions/submissions/<int:submission_id>/withdraw"): [
         post("/contributions/submissions/{new_pending_submission}/withdraw", AUTHOR_ONLY)],
     # --- brand stories ----------------------------------------------------------------------------

@@ -239,6 +239,20 @@ def like(submission_id: int):
     return redirect(url_for("contributions.submission", submission_id=found.id))
 
 
+@bp.route("/submissions/<int:submission_id>/unlike", methods=["POST"])
+@login_required
+def unlike(submission_id: int):
+    """Take a like back (idempotent); htmx swaps the button in place with the new count."""
+    found = visible_or_404(submission_id)
+    db = get_session()
+    likes.unlike(db, submission=found, user_id=current_user.id)
+    db.commit()
+    if is_fragment_request():
+        return render("contributions/_like.html", block="like", submission=found, liked=set(), error=None)
+    flash(_("You no longer like this."), "success")
+    return redirect(url_for("contributions.submission", submission_id=found.id))
+
+
 @bp.route("/images/<int:image_id>")
 def image(image_id: int):
     """An image, only where its submission may be seen (pending work: author and librarians only)."""
