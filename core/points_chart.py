@@ -24,8 +24,8 @@ from core.models import PointEntry, utcnow
 WEEKS = 12
 STYLE = Style(background="transparent", plot_background="transparent", foreground="#1d2733",
               foreground_strong="#0b3d42", foreground_subtle="#56606b", colors=("#0e5a61",),
-              font_family="system-ui, 'Noto Sans CJK SC', sans-serif", label_font_size=14,
-              major_label_font_size=14, value_font_size=12, title_font_size=16)
+              font_family="system-ui, 'Noto Sans CJK SC', sans-serif", label_font_size=16,
+              major_label_font_size=16, value_font_size=14, title_font_size=16)
 
 
 def weekly_totals(session: Session, user_id: int, *, since: datetime, now: datetime | None = None,
@@ -57,10 +57,10 @@ def weekly_totals(session: Session, user_id: int, *, since: datetime, now: datet
 
 def points_chart(totals: list[tuple[date, int]]) -> Markup:
     """The running totals as an SVG line chart image (an ``<img>``, so the page's CSP stays strict)."""
-    chart = pygal.Line(style=STYLE, width=640, height=280, show_dots=True, dots_size=4, fill=True,
+    chart = pygal.Line(style=STYLE, width=480, height=260, show_dots=True, dots_size=4, fill=True,
                        show_legend=False, x_label_rotation=0, truncate_label=8, js=[],
                        disable_xml_declaration=True, show_y_guides=True, include_x_axis=True,
-                       show_minor_x_labels=False, x_labels_major_every=max(1, len(totals) // 6))
+                       show_minor_x_labels=False, x_labels_major_every=max(1, len(totals) // 4))
     chart.x_labels = [format_date(monday, "MMM d") for monday, _total in totals]
     chart.add(_("All-time points"), [total for _monday, total in totals])
     return chart_image(chart, _("Your points week by week: %(start)d at the start, %(end)d now.",
