@@ -94,3 +94,14 @@ def test_verification_page_in_chinese(app, client, earned, db):
 def test_unknown_awards_answer_404(client):
     assert client.get("/badges/verify/999").status_code == 404
     assert client.get("/badges/verify/abc").status_code == 404
+
+
+def test_the_public_profile_shows_badges_as_tiles_with_a_share_button(app, client, earned):
+    user, award_id = earned
+    body = client.get(f"/people/{user.id}", headers={"Host": "evil.example"}).get_data(as_text=True)
+    assert 'class="badge-grid"' in body and 'class="badge-tile"' in body and "Level 1" in body
+    assert f'data-share-url="http://localhost/people/{user.id}"' in body and "hidden" in body
+    assert f'<meta property="og:url" content="http://localhost/people/{user.id}">' in body
+    assert f'href="/badges/verify/{award_id}"' in body and "evil.example" not in body
+    zh = client.get(f"/people/{user.id}", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "分享" in zh and "1 枚徽章" in zh
