@@ -9,10 +9,15 @@ their absolute addresses, never the request's Host header; without it they are l
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import Blueprint, abort, current_app, url_for
+from flask import Blueprint, abort, current_app, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField
+from wtforms.validators import DataRequired, Email, Length
 
 from core import badges, openbadges
 from core.db import get_session
@@ -70,10 +75,42 @@ def public_address(endpoint: str, **values) -> str:
     return url_for(endpoint, _external=True, **values)
 
 
-@bp.route("/<int:award_id>")
+class RecipientForm(FlaskForm):
+    """A verifier asks whether the badge was awarded to an email address they know."""
+
+    email = EmailField(_l("The holder's email address"), validators=[DataRequired(), Email(), Length(max=254)],
+                       filters=[lambda value: value.strip() if value else value])
+
+
+def awarded_to(award: BadgeAward, email: str) -> bool:
+    """Whether ``email`` is the award's recipient, compared as a verifier does: by the salted hash."""
+    holder = get_session().get(User, award.user_id)
+    if holder is None:
+        return False
+    salt = openbadges.salt_of(award)
+    return hmac.compare_digest(openbadges.recipient_identity(email, salt),
+                               openbadges.recipient_identity(holder.email, salt))
+
+
+@bp.route("/<int:award_id>", methods=["GET", "POST"])
 def page(award_id: int):
-    """Anyone may check a badge: valid or withdrawn, with the Open Badge JSON one click away."""
+    """Anyone may check a badge: valid or withdrawn, with the Open Badge JSON one click away.
+
+    POST checks an email address against the hashed recipient, which the assertion already
+    publishes with its salt (so it tells nothing a verifier could not work out); offered only
+    while the Open Badge documents are served, and under the site's limit for writes."""
     found = verification(award_id)
     if found is None:
         abort(404)
-    return render("badges/verify.html", v=found, share=share_links(award_id, found.rule))
+    form, match, status = None, None, 200
+    if not openbadges.problems(get_session()):
+        form = RecipientForm()
+        if request.method == "POST":
+            if form.validate_on_submit():
+                match = awarded_to(found.award, form.email.data)
+            else:
+                status = 400
+    elif request.method == "POST":
+        abort(404)
+    return render("badges/verify.html", v=found, share=share_links(award_id, found.rule), form=form, match=match,
+                  status=status)

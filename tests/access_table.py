@@ -125,6 +125,8 @@ ACCESS: dict[tuple[str, str], list[Case]] = {
     ("GET", "/icons/maskable.png"): [get("/icons/maskable.png", EVERYONE)],
     ("GET", "/manifest.webmanifest"): [get("/manifest.webmanifest", EVERYONE)],
     ("GET", "/badges/verify/<int:award_id>"): [get("/badges/verify/{award}", EVERYONE)],
+    ("POST", "/badges/verify/<int:award_id>"): [post("/badges/verify/{award}", EVERYONE,
+                                                     {"email": "someone@else.example"})],
     ("GET", "/openbadges/issuer"): [get("/openbadges/issuer", EVERYONE)],
     ("GET", "/openbadges/badges/<key>"): [get("/openbadges/badges/core:champion", EVERYONE)],
     ("GET", "/openbadges/badges/<key>/image.png"): [get("/openbadges/badges/core:champion/image.png", EVERYONE)],

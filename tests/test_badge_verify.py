@@ -105,3 +105,30 @@ def test_the_public_profile_shows_badges_as_tiles_with_a_share_button(app, clien
     assert f'href="/badges/verify/{award_id}"' in body and "evil.example" not in body
     zh = client.get(f"/people/{user.id}", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
     assert "分享" in zh and "1 枚徽章" in zh
+
+
+def test_a_verifier_can_check_the_holders_email(app, client, earned, db):
+    user, award_id = earned
+    url = f"/badges/verify/{award_id}"
+    yes = client.post(url, data={"email": "  ADA@test.library "})
+    assert yes.status_code == 200 and "Yes: this badge was awarded to that address." in yes.get_data(as_text=True)
+    no = client.post(url, data={"email": "someone@else.example"}).get_data(as_text=True)
+    assert "No: this badge was not awarded to that address." in no
+    bad = client.post(url, data={"email": "not an address"})
+    assert bad.status_code == 400 and "Yes:" not in bad.get_data(as_text=True)
+    long = client.post(url, data={"email": "a" * 300 + "@x.example"})
+    assert long.status_code == 400
+    zh = client.post(url, data={"email": "ada@test.library"}, headers={"Accept-Language": "zh-CN"})
+    assert "是：这枚徽章颁发给了该地址。" in zh.get_data(as_text=True)
+
+
+def test_the_email_check_is_offered_only_while_open_badges_are_served(app_factory, make_user, db):
+    app = app_factory(PUBLIC_BASE_URL=None)
+    user = make_user(email="bo@test.library")
+    with app.app_context(), db.write_session() as session:
+        award(session, user_id=user.id, amount=5, rule="read", plugin="core", idempotency_key="verify:3")
+    with db.session() as session:
+        award_id = session.execute(select(BadgeAward.id)).scalar_one()
+    client = app.test_client()
+    assert 'name="email"' not in client.get(f"/badges/verify/{award_id}").get_data(as_text=True)
+    assert client.post(f"/badges/verify/{award_id}", data={"email": "bo@test.library"}).status_code == 404
