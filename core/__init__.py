@@ -45,10 +45,14 @@ def create_app(test_config: dict | None = None, *, plugins: tuple = (), instance
     from core import files  # stored files answer with their owner's visibility; image answers default to private
 
     files.init_app(app)
-    from core import badges, badges_views, openbadges_views  # rules are checked at start-up: a duplicate key stops the app
+    from core import badge_verify, badges, badges_views, openbadges_views  # rules are checked at start-up: a duplicate key stops the app
     badges.init_app(app, host)
     app.register_blueprint(badges_views.bp)
     app.register_blueprint(openbadges_views.bp)
+    app.register_blueprint(badge_verify.bp)
+    from core import webapp  # the icon and manifest a phone needs to add the site to its home screen
+
+    app.register_blueprint(webapp.bp)
     from core.approvals import views as approval_views  # four eyes on large adjustments
 
     for blueprint in (views.bp, auth.bp, admin.bp, approval_views.bp, boards_views.bp, notification_views.bp):

@@ -19,6 +19,7 @@ from core.periods import TermSpan
 from core.plugins import get_host, set_enabled
 from core.approvals import pending, request_adjustment
 from core.openbadges import problems as openbadges_problems
+from core.pagination import paginate
 from core.points import PointsError, period_totals, user_total
 from core.security import role_required
 from core.terms import TermError, delete_term, list_terms, save_term
@@ -91,12 +92,12 @@ def users():
         like = f"%{q.lower()}%"
         query = query.where(or_(func.lower(User.display_name).like(like), func.lower(User.email).like(like),
                                 func.lower(User.member_number).like(like)))
-    page = max(request.args.get("page", 1, type=int), 1)
     db = get_session()
     count = db.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    rows = db.execute(query.order_by(User.display_name).offset((page - 1) * USERS_PAGE).limit(USERS_PAGE)).scalars()
-    return render("admin/users.html", block="results", form=form, users=list(rows), page=page,
-                  pages=max(1, -(-count // USERS_PAGE)), q=q, count=count)
+    ordered = query.order_by(User.display_name, User.id)  # the id breaks ties, so pages never overlap
+    page = paginate(lambda offset, limit: db.execute(ordered.offset(offset).limit(limit)).scalars().all(),
+                    per_page=USERS_PAGE, q=q)
+    return render("admin/users.html", block="results", form=form, users=page.items, page=page, q=q, count=count)
 
 
 def _user_or_404(user_id: int) -> User:
@@ -305,7 +306,7 @@ def clear_job_failures():
 def audit():
     """Every manual change of points, roles, plugin switches and terms, newest first."""
     db = get_session()
-    page = max(request.args.get("page", 1, type=int), 1)
-    rows = db.execute(select(AuditEntry, User.display_name).outerjoin(User, User.id == AuditEntry.actor_id)
-                      .order_by(AuditEntry.id.desc()).offset((page - 1) * AUDIT_PAGE).limit(AUDIT_PAGE + 1)).all()
-    return render("admin/audit.html", rows=rows[:AUDIT_PAGE], page=page, more=len(rows) > AUDIT_PAGE)
+    query = select(AuditEntry, User.display_name).outerjoin(User, User.id == AuditEntry.actor_id)
+    page = paginate(lambda offset, limit: db.execute(query.order_by(AuditEntry.id.desc()).offset(offset).limit(limit)
+                                                     ).all(), per_page=AUDIT_PAGE)
+    return render("admin/audit.html", rows=page.items, page=page)

@@ -18,10 +18,12 @@ from core.db import get_session
 from core.i18n import pick
 from core.models import Role, utcnow
 from core.points import current_calendar
+from core.pagination import paginate
 from core.ui import is_fragment_request, render
 
 bp = Blueprint("boards", __name__, url_prefix="/boards")
 TOP = 20
+PAGES = 50  # "Show more" goes down to the thousandth reader; ranks need the rows above them
 
 
 def _url(period: str, cohort: str | None) -> str:
@@ -48,7 +50,9 @@ def board(period: str, cohort: str | None = None):
     boards.check_cohort(db, cohort)
     calendar = current_calendar()
     now = utcnow()
-    rows = boards.top(db, period=period, cohort=cohort, limit=TOP, calendar=calendar, at=now)
+    page = paginate(lambda offset, limit: boards.top(db, period=period, cohort=cohort, limit=offset + limit,
+                                                     calendar=calendar, at=now)[offset:], per_page=TOP, max_page=PAGES)
+    rows = page.items
     me, around = None, []
     staff = current_user.is_authenticated and current_user.role != Role.student.value
     if current_user.is_authenticated and not staff:  # staff are ranked on the staff board
@@ -57,7 +61,7 @@ def board(period: str, cohort: str | None = None):
         me = next((row for row in around if row.user_id == current_user.id), None)
     term = calendar.term_of(calendar.local_date(now)) if period == "term" else None
     response = render(
-        "boards.html", block="board", period=period, cohort=cohort, rows=rows, me=me, around=around,
+        "boards.html", block="board", period=period, cohort=cohort, rows=rows, page=page, me=me, around=around,
         hidden=current_user.is_authenticated and (current_user.hide_from_boards or not current_user.is_active),
         tabs=[(key, boards.BOARDS[key], _url(key, cohort)) for key in boards.PERIODS],
         cohorts=boards.cohorts(db), label=boards.BOARDS[period],
@@ -78,14 +82,16 @@ def staff_board(period: str):
     db = get_session()
     calendar = current_calendar()
     now = utcnow()
-    rows = boards_staff.top(db, period=period, limit=TOP, calendar=calendar, at=now)
+    page = paginate(lambda offset, limit: boards_staff.top(db, period=period, limit=offset + limit, calendar=calendar,
+                                                           at=now)[offset:], per_page=TOP, max_page=PAGES)
+    rows = page.items
     staff = current_user.is_authenticated and current_user.role != Role.student.value
     me = boards_staff.staff_rank(db, user_id=current_user.id, period=period, calendar=calendar, at=now) \
         if staff else None
     term = calendar.term_of(calendar.local_date(now)) if period == "term" else None
     tabs = [(key, boards.BOARDS[key], url_for("boards.staff_board", period=key)) for key in boards.PERIODS]
     response = render(
-        "boards_staff.html", block="board", period=period, rows=rows, me=me, staff=staff, tabs=tabs,
+        "boards_staff.html", block="board", period=period, rows=rows, page=page, me=me, staff=staff, tabs=tabs,
         label=boards.BOARDS[period], hidden=staff and current_user.hide_from_boards,
         term_name=pick({"en": term.name_en, "zh_Hans": term.name_zh}) if term else None,
         no_term=period == "term" and term is None, readers_url=_url(period, None))

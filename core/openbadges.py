@@ -53,6 +53,11 @@ def _url(endpoint: str, **values) -> str:
     return adapter.build(endpoint, values, force_external=True)
 
 
+def public_url(endpoint: str, **values) -> str:
+    """The absolute address of ``endpoint`` on ``PUBLIC_BASE_URL`` (for pages that link to badges)."""
+    return _url(endpoint, **values)
+
+
 def problems(session: Session) -> list[str]:
     """Why Open Badge documents cannot be served now (empty when they can), for administrators."""
     found = []

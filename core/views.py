@@ -21,6 +21,7 @@ from core.models import PointEntry, User
 from core.plugins import get_host
 from core.levels import progress
 from core.points import period_totals, user_total
+from core.points_chart import points_chart, weekly_totals
 from core.security.redirects import safe_redirect
 from core.security.sessions import restamp
 from core.ui import MenuItem, Panel, collect, current_item, render
@@ -123,7 +124,9 @@ def profile():
         return redirect(url_for("main.profile"))
     panels = collect(get_host().hooks.engage_profile_panels(user=user, subject=user), Panel)
     total = user_total(db, user.id)
-    return render("profile.html", form=form, user=user, panels=panels, total=total, level=progress(total),
+    weeks = weekly_totals(db, user.id, since=user.created_at)
+    chart = points_chart(weeks) if len(weeks) > 1 else None  # one point is not a line
+    return render("profile.html", form=form, user=user, panels=panels, total=total, level=progress(total), chart=chart,
                   periods=period_totals(db, user.id), entries=history(db, user.id, None),
                   status=400 if form.errors else 200)
 

@@ -121,6 +121,14 @@ ACCESS: dict[tuple[str, str], list[Case]] = {
     ("GET", "/badges/<key>/revoke"): [get("/badges/core:champion/revoke", STAFF)],
     ("POST", "/badges/<key>/revoke"): [post("/badges/core:champion/revoke", STAFF,
                                             {"who": "{new_champion_email}", "reason": "given in error"})],
+    ("GET", "/favicon.svg"): [get("/favicon.svg", EVERYONE)],
+    ("GET", "/favicon.ico"): [get("/favicon.ico", EVERYONE)],
+    ("GET", "/icons/<int:size>.png"): [get("/icons/192.png", EVERYONE), get("/icons/193.png", NOBODY)],
+    ("GET", "/icons/maskable.png"): [get("/icons/maskable.png", EVERYONE)],
+    ("GET", "/manifest.webmanifest"): [get("/manifest.webmanifest", EVERYONE)],
+    ("GET", "/badges/verify/<int:award_id>"): [get("/badges/verify/{award}", EVERYONE)],
+    ("POST", "/badges/verify/<int:award_id>"): [post("/badges/verify/{award}", EVERYONE,
+                                                     {"email": "someone@else.example"})],
     ("GET", "/openbadges/issuer"): [get("/openbadges/issuer", EVERYONE)],
     ("GET", "/openbadges/badges/<key>"): [get("/openbadges/badges/core:champion", EVERYONE)],
     ("GET", "/openbadges/badges/<key>/image.png"): [get("/openbadges/badges/core:champion/image.png", EVERYONE)],
@@ -199,6 +207,9 @@ ACCESS: dict[tuple[str, str], list[Case]] = {
         post("/contributions/submissions/{new_approved_submission}/like", who(reader=403)),  # not one's own
         post("/contributions/submissions/{pending_submission}/like",
              who(reader=409, other=404, librarian=409, admin=409))],
+    ("POST", "/contributions/submissions/<int:submission_id>/unlike"): [  # idempotent: nothing liked, nothing changes
+        post("/contributions/submissions/{new_approved_submission}/unlike", SIGNED_IN),
+        post("/contributions/submissions/{pending_submission}/unlike", who(other=404))],
     ("POST", "/contributions/submissions/<int:submission_id>/withdraw"): [
         post("/contributions/submissions/{new_pending_submission}/withdraw", AUTHOR_ONLY)],
     # --- brand stories ----------------------------------------------------------------------------

@@ -143,7 +143,7 @@ def test_holder_sees_download_and_verification_links(client, holder, auth):
     user, award_id = holder
     auth.login(user.email)
     page = client.get(f"/badges/{KEY}").get_data(as_text=True)
-    assert f"/openbadges/assertions/{award_id}/badge.png" in page and f"/openbadges/assertions/{award_id}\"" in page
+    assert f"/openbadges/assertions/{award_id}/badge.png" in page and f"/badges/verify/{award_id}\"" in page
 
 
 def test_public_profile_is_opt_in(app, client, holder, auth, make_user):
@@ -155,7 +155,7 @@ def test_public_profile_is_opt_in(app, client, holder, auth, make_user):
     assert f"/people/{user.id}" in client.get("/me").get_data(as_text=True)
     auth.logout()
     page = client.get(f"/people/{user.id}").get_data(as_text=True)
-    assert "Reader One" in page and "Level 1" in page and f"/openbadges/assertions/{award_id}" in page
+    assert "Reader One" in page and "Level 1" in page and f"/badges/verify/{award_id}" in page
     assert EMAIL.lower() not in page.lower()  # only name, level and badges
     zh = app.test_client().get(f"/people/{user.id}", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
     assert '<html lang="zh-Hans">' in zh

@@ -58,7 +58,9 @@ def test_issued_badges_stay_verifiable_and_visible_when_their_plugin_is_off(ex_a
     assert "Pioneer" in reader.get("/me").get_data(as_text=True)
     reader.post("/me", data={"display_name": "Reader", "locale": "en", "public_profile": "y"})
     profile = client.get(f"/people/{holder.id}").get_data(as_text=True)
-    assert "Pioneer" in profile and f"/openbadges/assertions/{pioneer}" in profile
+    assert "Pioneer" in profile and f"/badges/verify/{pioneer}" in profile
+    verify = client.get(f"/badges/verify/{pioneer}").get_data(as_text=True)  # the page behind the link, too
+    assert "Pioneer" in verify and "Valid:" in verify and f"/openbadges/assertions/{pioneer}" in verify
     # New awards stop while it is off: another reader's quest earns nothing.
     other = create_test_user(ex_app)
     quest(ex_app, ex_db, other, "2")

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from core.db import get_session
 from core.models import Role, utcnow
+from core.pagination import paginate
 from core.security import role_required
 from core.ui import render
 
@@ -18,6 +19,8 @@ from .models import Character, Contest, Design, Episode, Poll, PollOption, Serie
 from .views import bp, store_image
 
 librarian = role_required(Role.librarian)
+
+MODERATE_PAGE = 30
 
 
 @bp.route("/manage")
@@ -199,10 +202,11 @@ def moderate(contest_id: int, status: int = 200):
     match = db.get(Contest, contest_id)
     if match is None:
         abort(404)
-    designs = db.execute(select(Design).where(Design.contest_id == match.id)
-                         .order_by(Design.submitted_at, Design.id)).scalars().all()
-    return render("brand_stories/moderate.html", contest=match, designs=designs, state=voting.contest_state(match),
-                  status=status)
+    entries = select(Design).where(Design.contest_id == match.id).order_by(Design.submitted_at, Design.id)
+    page = paginate(lambda offset, limit: db.execute(entries.offset(offset).limit(limit)).scalars().all(),
+                    per_page=MODERATE_PAGE)
+    return render("brand_stories/moderate.html", contest=match, designs=page.items, page=page,
+                  state=voting.contest_state(match), status=status)
 
 
 @bp.route("/manage/designs/<int:design_id>/<any(accept, reject):decision>", methods=["POST"])

@@ -1,11 +1,12 @@
-"""Likes: one per reader per piece, never on one's own work, capped per author per week (anti-farming)."""
+"""Likes: one per reader per piece, never on one's own work, capped per author per week (anti-farming);
+a reader may take a like back."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -45,6 +46,17 @@ def like(session: Session, *, submission: Submission, user_id: int,
         raise ContributionError(_("You already like this."), 409) from None
     session.execute(update(Submission).where(Submission.id == submission.id)
                     .values(like_count=Submission.like_count + 1))
+    session.refresh(submission)
+    return submission.like_count
+
+
+def unlike(session: Session, *, submission: Submission, user_id: int) -> int:
+    """Take back one's like of a piece; returns the new count. Idempotent: unliking what one does
+    not like changes nothing. The row goes, so the per-author weekly cap counts likes still given."""
+    gone = session.execute(delete(Like).where(Like.submission_id == submission.id, Like.user_id == user_id))
+    if gone.rowcount:  # only the request that removed the row lowers the count (a double click lowers it once)
+        session.execute(update(Submission).where(Submission.id == submission.id)
+                        .values(like_count=Submission.like_count - gone.rowcount))
     session.refresh(submission)
     return submission.like_count
 

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from core.db import get_session
 from core.exports import csv_response
 from core.models import Role
+from core.pagination import paginate
 from core.security import role_required, safe_redirect
 from core.ui import render
 
@@ -23,6 +24,7 @@ from .models import Challenge, Submission
 from .service import ContributionError
 from .views import bp, challenge_or_404, refused
 
+QUEUE_PAGE = 50
 FIELDS = ("title_en", "title_zh", "description_en", "description_zh", "kind", "opens_at", "closes_at", "points",
           "feature_points", "max_per_user", "require_text", "require_link", "allow_image", "require_image")
 
@@ -89,9 +91,10 @@ def _filters() -> dict:
 def _queue_page(form, error=None, status=200):
     db = get_session()
     filters = _filters()
-    items = queries.queue(db, challenge_id=filters["challenge"], status=filters["status"] or None,
-                          flagged=filters["flagged"])
-    return render("contributions/moderation.html", form=form, items=items, filters=filters,
+    page = paginate(lambda offset, limit: queries.queue(db, challenge_id=filters["challenge"],
+                                                        status=filters["status"] or None, flagged=filters["flagged"],
+                                                        limit=limit, offset=offset), per_page=QUEUE_PAGE)
+    return render("contributions/moderation.html", form=form, items=page.items, page=page, filters=filters,
                   challenges=service.challenges(db)[::-1], error=error, status=status)
 
 

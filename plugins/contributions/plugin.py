@@ -52,7 +52,8 @@ def engage_mail_kinds():
 @hookimpl
 def engage_rate_limits():
     return {"contributions.submit": "20 per hour", "contributions.edit": "30 per hour",
-            "contributions.withdraw": "20 per hour", "contributions.like": "60 per minute"}
+            "contributions.withdraw": "20 per hour", "contributions.like": "60 per minute",
+            "contributions.unlike": "60 per minute"}
 
 
 @hookimpl

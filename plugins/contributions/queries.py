@@ -26,13 +26,13 @@ def _items(session: Session, query) -> list[Item]:
     return [Item(s, name, c) for s, name, c in session.execute(query.add_columns(User.display_name, Challenge))]
 
 
-def gallery(session: Session, *, challenge_id: int | None = None, limit: int = 60) -> list[Item]:
-    """Approved work, featured pieces first, newest first."""
+def gallery(session: Session, *, challenge_id: int | None = None, limit: int = 60, offset: int = 0) -> list[Item]:
+    """Approved work, featured pieces first, newest first (``offset`` rows skipped, for later pages)."""
     query = select(Submission).where(Submission.status == "approved")
     if challenge_id is not None:
         query = query.where(Submission.challenge_id == challenge_id)
     return _items(session, query.order_by(Submission.featured_at.is_(None), Submission.featured_at.desc(),
-                                          Submission.id.desc()).limit(limit))
+                                          Submission.id.desc()).offset(offset).limit(limit))
 
 
 def featured(session: Session, limit: int = 3) -> list[Item]:
@@ -49,7 +49,7 @@ def of_user(session: Session, user_id: int, *, approved_only: bool = False, limi
 
 
 def queue(session: Session, *, challenge_id: int | None, status: str | None, flagged: bool,
-          limit: int = 200) -> list[Item]:
+          limit: int = 200, offset: int = 0) -> list[Item]:
     """The moderation queue, oldest first so nobody waits longest."""
     query = select(Submission)
     if challenge_id:
@@ -58,7 +58,7 @@ def queue(session: Session, *, challenge_id: int | None, status: str | None, fla
         query = query.where(Submission.status == status)
     if flagged:
         query = query.where(Submission.flags != "")
-    return _items(session, query.order_by(Submission.id).limit(limit))
+    return _items(session, query.order_by(Submission.id).offset(offset).limit(limit))
 
 
 def export_rows(session: Session, challenge: Challenge):

@@ -15,12 +15,15 @@ from core.db import get_session
 from core.files import file_response
 from core.security import rate_limit
 from core.models import User
+from core.pagination import paginate
 from core.ui import is_fragment_request, render
 
 from . import likes, queries, service
 from .forms import FLAG_LABELS, KIND_LABELS, STATUS_LABELS, ModerationForm, SubmissionForm
 from .models import EDITABLE, Challenge, ContributionImage, Decision, Submission
 from .service import ContributionError
+
+GALLERY_PAGE = 24
 
 bp = Blueprint("contributions", __name__, url_prefix="/contributions", template_folder="templates",
                static_folder="static")
@@ -74,8 +77,9 @@ def index():
 @bp.route("/gallery")
 def gallery():
     """Every approved piece, featured work first."""
-    items = queries.gallery(get_session())
-    return render("contributions/gallery.html", items=items, liked=_liked(items))
+    db = get_session()
+    page = paginate(lambda offset, limit: queries.gallery(db, limit=limit, offset=offset), per_page=GALLERY_PAGE)
+    return render("contributions/gallery.html", items=page.items, page=page, liked=_liked(page.items))
 
 
 @bp.route("/challenges/<int:challenge_id>")
@@ -83,13 +87,15 @@ def challenge(challenge_id: int):
     """One challenge: what it asks, its gallery, and the reader's own submissions to it."""
     db = get_session()
     found = challenge_or_404(challenge_id)
-    items = queries.gallery(db, challenge_id=found.id)
+    page = paginate(lambda offset, limit: queries.gallery(db, challenge_id=found.id, limit=limit, offset=offset),
+                    per_page=GALLERY_PAGE)
+    items = page.items
     mine, left = [], 0
     if current_user.is_authenticated:
         mine = [i for i in queries.of_user(db, current_user.id) if i.challenge.id == found.id]
         left = found.max_per_user - service.count_of(db, challenge_id=found.id, user_id=current_user.id)
     return render("contributions/challenge.html", challenge=found, state=service.state_of(found), items=items,
-                  liked=_liked(items), mine=mine, left=left)
+                  page=page, liked=_liked(items), mine=mine, left=left)
 
 
 def _upload(form: SubmissionForm) -> bytes | None:
@@ -236,6 +242,20 @@ def like(submission_id: int):
     if is_fragment_request():
         return render("contributions/_like.html", block="like", submission=found, liked={found.id}, error=None)
     flash(_("You like this."), "success")
+    return redirect(url_for("contributions.submission", submission_id=found.id))
+
+
+@bp.route("/submissions/<int:submission_id>/unlike", methods=["POST"])
+@login_required
+def unlike(submission_id: int):
+    """Take a like back (idempotent); htmx swaps the button in place with the new count."""
+    found = visible_or_404(submission_id)
+    db = get_session()
+    likes.unlike(db, submission=found, user_id=current_user.id)
+    db.commit()
+    if is_fragment_request():
+        return render("contributions/_like.html", block="like", submission=found, liked=set(), error=None)
+    flash(_("You no longer like this."), "success")
     return redirect(url_for("contributions.submission", submission_id=found.id))
 
 

@@ -17,6 +17,7 @@ from core.db import get_session
 from core.exports import csv_response
 from core.forms import Form
 from core.models import Role, User, utcnow
+from core.pagination import paginate_list
 from core.plugins import current_hooks
 from core.security import role_required
 from core.ui import render
@@ -26,6 +27,8 @@ from .models import FeedbackCategory, FeedbackDepartment, FeedbackItem
 from .views import bp, category_name, ensure_categories, item_or_404, lazy_auto_close, refuse, state_label
 
 librarian_only = role_required(Role.librarian)
+
+QUEUE_PAGE = 50
 
 
 class CategoryForm(Form):
@@ -83,8 +86,10 @@ def queue():
     rows = service.queue(session, state=state, category_id=category_id,
                          assignee_id=current_user.id if mine else None, now=now)
     rows.sort(key=lambda r: (r[1] is None, r[1].at if r[1] else r[0].created_at))
+    page = paginate_list(rows, per_page=QUEUE_PAGE)  # ordered by what is due, so paged after sorting
+    rows = page.items
     names = dict(session.execute(select(User.id, User.display_name)).all()) if rows else {}
-    return render("feedback/queue.html", rows=rows, now=now, state=state, category_id=category_id, mine=mine,
+    return render("feedback/queue.html", rows=rows, page=page, now=now, state=state, category_id=category_id, mine=mine,
                   categories=service.categories(session), cats={c.id: c for c in service.categories(session)},
                   names=names, overdue=service.overdue_count(session, now),
                   counts=service.me_too_counts(session, [r[0].id for r in rows]))

@@ -15,6 +15,8 @@ from wtforms.validators import Length, Optional
 from core.db import get_db, get_session
 from core.files import file_response
 from core.forms import Form
+
+from core.pagination import paginate
 from core.security import rate_limit
 from core.i18n import pick
 from core.images import ImageError
@@ -24,6 +26,8 @@ from core.ui import render
 from . import service, workflow
 from .models import (FeedbackCategory, FeedbackDepartment, FeedbackEvent, FeedbackInspiration, FeedbackItem,
                      FeedbackMeToo, FeedbackPhoto)
+
+BOARD_PAGE = 20
 
 bp = Blueprint("feedback", __name__, url_prefix="/feedback", template_folder="templates",
                static_folder="static", static_url_path="/static")
@@ -224,18 +228,24 @@ def board():
     """"You said, we did": published items and what changed; open items others may "me too"."""
     lazy_auto_close()
     session = get_session()
-    done = session.execute(select(FeedbackItem).where(FeedbackItem.published.is_(True))
-                           .order_by(FeedbackItem.closed_at.desc()).limit(30)).scalars().all()
-    open_items = session.execute(select(FeedbackItem).where(
-        FeedbackItem.state.in_(workflow.OPEN), FeedbackItem.allow_publish.is_(True))
-        .order_by(FeedbackItem.created_at.desc()).limit(30)).scalars().all()
+    published = select(FeedbackItem).where(FeedbackItem.published.is_(True)).order_by(
+        FeedbackItem.closed_at.desc(), FeedbackItem.id.desc())
+    open_now = select(FeedbackItem).where(FeedbackItem.state.in_(workflow.OPEN), FeedbackItem.allow_publish.is_(True)
+                                          ).order_by(FeedbackItem.created_at.desc(), FeedbackItem.id.desc())
+    # Two lists on one page, each with its own "Show more" (and its own page argument).
+    done_page = paginate(lambda offset, limit: session.execute(published.offset(offset).limit(limit)).scalars().all(),
+                         per_page=BOARD_PAGE, arg="done")
+    open_page = paginate(lambda offset, limit: session.execute(open_now.offset(offset).limit(limit)).scalars().all(),
+                         per_page=BOARD_PAGE, arg="open")
+    done, open_items = done_page.items, open_page.items
     mine = set()
     if current_user.is_authenticated:
         mine = set(session.execute(select(FeedbackMeToo.item_id).where(FeedbackMeToo.user_id == current_user.id))
                    .scalars())
     photos = set(session.execute(select(FeedbackPhoto.item_id).where(
         FeedbackPhoto.item_id.in_([i.id for i in done]))).scalars())
-    return render("feedback/board.html", done=done, open_items=open_items, mine=mine, photos=photos,
+    return render("feedback/board.html", done=done, open_items=open_items, done_page=done_page, open_page=open_page,
+                  mine=mine, photos=photos,
                   counts=service.me_too_counts(session, [i.id for i in open_items + done]),
                   cats={c.id: c for c in service.categories(session)})
 

@@ -54,7 +54,43 @@ def test_the_htmx_like_button_updates_in_place(app, people, challenge):
     response = bob.post(f"/contributions/submissions/{piece.id}/like", headers={"HX-Request": "true"})
     body = response.data.decode()
     assert response.status_code == 200 and "<html" not in body
-    assert f'id="like-{piece.id}"' in body and "1 like" in body
+    assert f'id="like-{piece.id}"' in body and '<span class="contrib-count">1</span>' in body
+    assert f'hx-post="/contributions/submissions/{piece.id}/unlike"' in body and 'aria-pressed="true"' in body
+
+
+def test_a_like_can_be_taken_back_once_and_given_again(app, people, challenge):
+    _ann, client = people["ann"]
+    _bob, bob = people["bob"]
+    _lib, librarian = people["lib"]
+    piece = approved(app, client, librarian, challenge.id, "A review to like and then unlike.")
+    bob.post(f"/contributions/submissions/{piece.id}/like")
+    assert submissions(app)[0].like_count == 1
+    response = bob.post(f"/contributions/submissions/{piece.id}/unlike", headers={"HX-Request": "true"})
+    body = response.data.decode()
+    assert response.status_code == 200 and "<html" not in body
+    assert f'hx-post="/contributions/submissions/{piece.id}/like"' in body and 'aria-pressed="false"' in body
+    assert rows(app, Like) == [] and submissions(app)[0].like_count == 0
+    # Idempotent: a second unlike (a double click, a stale page) changes nothing.
+    again = bob.post(f"/contributions/submissions/{piece.id}/unlike")
+    assert again.status_code == 302 and submissions(app)[0].like_count == 0
+    # Liking again works, and the author's own unlike of nothing never goes below zero.
+    assert bob.post(f"/contributions/submissions/{piece.id}/like").status_code == 302
+    assert client.post(f"/contributions/submissions/{piece.id}/unlike").status_code == 302
+    assert submissions(app)[0].like_count == 1 and len(rows(app, Like)) == 1
+
+
+def test_unlike_needs_sign_in_and_speaks_chinese(app, people, challenge):
+    _ann, client = people["ann"]
+    _bob, bob = people["bob"]
+    _lib, librarian = people["lib"]
+    piece = approved(app, client, librarian, challenge.id, "A review liked in Chinese.")
+    assert app.test_client().post(f"/contributions/submissions/{piece.id}/unlike").status_code in (302, 401)
+    bob.post(f"/contributions/submissions/{piece.id}/like")
+    bob.post("/language", data={"locale": "zh_Hans"})
+    page = bob.get(f"/contributions/submissions/{piece.id}").data.decode()
+    assert 'title="取消点赞"' in page
+    done = bob.post(f"/contributions/submissions/{piece.id}/unlike", follow_redirects=True).data.decode()
+    assert "你已取消点赞。" in done
 
 
 def test_pending_work_cannot_be_liked(app, people, challenge):
