@@ -15,12 +15,12 @@ from datetime import datetime
 
 from flask import Blueprint, abort, current_app, request, url_for
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField
 from wtforms.validators import DataRequired, Email, Length
 
 from core import badges, openbadges
 from core.db import get_session
+from core.forms import Form
 from core.models import BadgeAward, User
 from core.ui import render
 
@@ -75,7 +75,7 @@ def public_address(endpoint: str, **values) -> str:
     return url_for(endpoint, _external=True, **values)
 
 
-class RecipientForm(FlaskForm):
+class RecipientForm(Form):
     """A verifier asks whether the badge was awarded to an email address they know."""
 
     email = EmailField(_l("The holder's email address"), validators=[DataRequired(), Email(), Length(max=254)],
