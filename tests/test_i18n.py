@@ -230,3 +230,47 @@ def test_form_errors_are_chinese(client):
         "password": "correct horse battery", "confirm": "something else"})
     assert response.status_code == 400
     assert zh("The passwords do not match.") in response.get_data(as_text=True)
+
+
+def plugin_zh(plugin: str, msgid: str) -> str:
+    """The committed Chinese translation of ``msgid`` in a plugin's own catalogue."""
+    catalogue = next(c for c in CATALOGUES if c.name == plugin)
+    message = load_po(catalogue).get(msgid)
+    assert message is not None and message.string, f"{plugin} has no Chinese translation of {msgid!r}"
+    return message.string
+
+
+def test_a_plugins_catalogue_cannot_change_core_words(app, db, client, auth, make_user):
+    # The same English word, two meanings: core's "Open" (a link) and brand_stories' (a poll's state).
+    core_open, plugin_open = zh("Open"), plugin_zh("brand_stories", "Open")
+    assert core_open != plugin_open
+    from core.notifications import notify
+
+    user = make_user(locale="zh_Hans")
+    with app.app_context(), db.write_session() as session:
+        notify(session, user_id=user.id, plugin="core", kind="test", message={"en": "n", "zh_Hans": "消息"}, url="/me")
+    auth.login(user.email)
+    page = client.get("/notifications/").get_data(as_text=True)
+    assert core_open in page and plugin_open not in page  # brand_stories is installed and on
+
+    # In Python code too: core's gettext and the plugin's own domain answer differently.
+    from flask_babel import gettext
+    from plugins.brand_stories.i18n import _ as stories_gettext
+
+    with app.test_request_context(headers=ZH):
+        assert gettext("Open") == core_open
+        assert stories_gettext("Open") == plugin_open
+
+
+def test_plugin_templates_use_their_own_catalogue(app):
+    from flask import render_template_string
+
+    # A plugin's template is bound to its domain by where its file lives, not by its name.
+    plugin_open = plugin_zh("brand_stories", "Open")
+    with app.test_request_context(headers=ZH):
+        env = app.jinja_env
+        source, filename, _uptodate = env.loader.get_source(env, "brand_stories/manage.html")
+        assert "_engage_brand_stories_gettext" in env.compile(source, "brand_stories/manage.html", filename, raw=True)
+        assert render_template_string('{{ _("Open") }}') == zh("Open")  # core's own strings stay core's
+        template = env.from_string('{{ _("Open") }}')
+        assert template.render() == zh("Open") != plugin_open

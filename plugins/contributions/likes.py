@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from core.models import utcnow
 
+from .i18n import _
 from .models import Like, Submission
 from .service import ContributionError
 

@@ -6,7 +6,6 @@ Every route checks the role itself (students get 403, strangers are sent to sign
 from __future__ import annotations
 
 from flask import abort, flash, redirect, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -19,6 +18,7 @@ from core.ui import render
 from . import moderation as moderation_service
 from . import queries, service
 from .forms import STATUS_LABELS, ChallengeForm, ModerationForm
+from .i18n import _
 from .models import Challenge, Submission
 from .service import ContributionError
 from .views import bp, challenge_or_404, refused

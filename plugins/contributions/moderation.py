@@ -6,7 +6,6 @@ before anything is written.
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlmodel import Session
 
@@ -17,6 +16,7 @@ from core.notifications import notify
 from core.points import award
 from core.ui import path_for
 
+from .i18n import _
 from .models import Challenge, Decision, Submission
 from .service import PLUGIN, ContributionError
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlmodel import Session
 
 from core.activity import record_activity
@@ -15,6 +14,7 @@ from core.plugins import current_hooks
 from core.points import award
 from core.ui import path_for
 
+from .i18n import _
 from .models import FeedbackItem
 
 PLUGIN = "feedback"

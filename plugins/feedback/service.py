@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
@@ -16,6 +15,7 @@ from core.images import clean_image
 from core.models import Role, User, utcnow
 
 from . import credit, workflow
+from .i18n import _
 from .models import (FeedbackCategory, FeedbackDepartment, FeedbackEvent, FeedbackInspiration, FeedbackItem,
                      FeedbackMeToo, FeedbackPhoto)
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 
 from flask import abort, flash, redirect, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -22,6 +20,7 @@ from core.security import role_required
 from core.ui import render
 
 from . import measures, service, workflow
+from .i18n import _, _l
 from .models import FeedbackCategory, FeedbackDepartment, FeedbackItem
 from .views import bp, category_name, ensure_categories, item_or_404, lazy_auto_close, refuse, state_label
 

@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -22,6 +20,7 @@ from core.models import Role, User
 from core.ui import render
 
 from . import service, workflow
+from .i18n import _, _l
 from .models import (FeedbackCategory, FeedbackDepartment, FeedbackEvent, FeedbackInspiration, FeedbackItem,
                      FeedbackMeToo, FeedbackPhoto)
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections import defaultdict
 from statistics import mean
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlmodel import Session
 
@@ -18,6 +17,7 @@ from core.points import award, current_calendar
 from core.ui import path_for
 
 from . import scoring
+from .i18n import _
 from .models import Kudos, Preference, Round
 from .service import PLUGIN, STAFF_ROLES, StaffScoresError, published_rounds, results
 
