@@ -274,3 +274,10 @@ def test_plugin_templates_use_their_own_catalogue(app):
         assert render_template_string('{{ _("Open") }}') == zh("Open")  # core's own strings stay core's
         template = env.from_string('{{ _("Open") }}')
         assert template.render() == zh("Open") != plugin_open
+
+
+def test_chinese_uses_one_register(catalogue):
+    # One voice for the reader: 你 throughout, never the formal 您.
+    formal = [m.id for m in load_po(catalogue) if m.id and "您" in "".join(
+        m.string if isinstance(m.string, tuple) else (m.string or "",))]
+    assert not formal, f"{catalogue.po.relative_to(ROOT)} uses 您 in: {formal}"
