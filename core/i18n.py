@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import Babel, Domain, get_locale
+from flask_babel import Babel, Domain, get_locale, gettext
 from flask_login import current_user
 from jinja2.ext import Extension, _make_new_gettext, _make_new_ngettext, _make_new_npgettext, _make_new_pgettext
 from jinja2.lexer import TOKEN_DOT, TOKEN_LPAREN, TOKEN_NAME, Token
@@ -122,6 +122,29 @@ def html_lang() -> str:
     return "zh-Hans" if str(get_locale()) == "zh_Hans" else "en"
 
 
+def N_(text: str) -> str:
+    """Marks English that is stored as written and translated when it is shown (``stored_words``);
+    ``pybabel extract`` collects it (``N_`` is one of Babel's default keywords)."""
+    return text
+
+
+def stored_words(text: str | None, owner: str = "core") -> str:
+    """A note kept in the database (a ledger entry's or an audit row's reason), in the reader's
+    language. Notes that code writes are English source strings marked with ``N_`` where they are
+    written, so they are translated here through their owner's catalogue (``owner`` is ``core`` or
+    a plugin's name); a note a person typed matches no entry and is shown as written."""
+    if not text:
+        return ""
+    if owner == "core":
+        return gettext(text)
+    from core.plugins import get_host  # the plugin host is built after this module is imported
+
+    host = get_host()
+    if owner not in host.infos:
+        return text
+    return plugin_domain(host.folder(owner) / "plugin.py").gettext(text)
+
+
 def pick(texts: dict) -> str:
     """The text for the reader's language from ``{"en": …, "zh_Hans": …}``."""
     return texts.get(str(get_locale())) or texts.get("en") or ""
@@ -136,4 +159,4 @@ def init_app(app: Flask, plugin_folders: dict[str, Path]) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.add_extension(PluginWords)
     bind_plugin_words(app, plugin_folders)
-    app.jinja_env.globals.update(html_lang=html_lang, pick=pick, get_locale=get_locale)
+    app.jinja_env.globals.update(html_lang=html_lang, pick=pick, get_locale=get_locale, stored_words=stored_words)

@@ -281,3 +281,21 @@ def test_chinese_uses_one_register(catalogue):
     formal = [m.id for m in load_po(catalogue) if m.id and "您" in "".join(
         m.string if isinstance(m.string, tuple) else (m.string or "",))]
     assert not formal, f"{catalogue.po.relative_to(ROOT)} uses 您 in: {formal}"
+
+
+def test_stored_notes_are_translated_when_shown(app, db, client, auth, make_user):
+    from core.models import Role
+    from core.points import award
+
+    user, librarian = make_user(locale="zh_Hans"), make_user(role=Role.librarian)
+    with app.app_context(), db.write_session() as session:
+        # A row written before feedback stopped storing English notes, and a librarian's own note.
+        award(session, user_id=user.id, amount=10, rule="feedback-confirmed", plugin="feedback",
+              idempotency_key="feedback:confirmed:old", reason="Feedback confirmed")
+        award(session, user_id=user.id, amount=5, rule="manual-adjustment", plugin="core", actor_id=librarian.id,
+              idempotency_key="note", reason="Helped at the book fair")
+    auth.login(user.email)
+    page = client.get("/me").get_data(as_text=True)
+    assert plugin_zh("feedback", "Feedback confirmed") in page and "Feedback confirmed" not in page
+    assert plugin_zh("feedback", "Feedback answered and confirmed") in page  # the rule's own label
+    assert "Helped at the book fair" in page  # a person's note is shown as written
