@@ -10,6 +10,7 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 
 from core.accounts import AccountError, set_active, set_role
+from core.audit_names import describe_detail, name_targets
 from core.db import get_session
 from core.forms import AdjustForm, ConfirmForm, DeactivateForm, LevelsForm, RoleForm, TermForm, UserSearchForm
 from core.levels import LevelError, list_levels, save_levels
@@ -272,4 +273,7 @@ def audit():
     page = max(request.args.get("page", 1, type=int), 1)
     rows = db.execute(select(AuditEntry, User.display_name).outerjoin(User, User.id == AuditEntry.actor_id)
                       .order_by(AuditEntry.id.desc()).offset((page - 1) * AUDIT_PAGE).limit(AUDIT_PAGE + 1)).all()
-    return render("admin/audit.html", rows=rows[:AUDIT_PAGE], page=page, more=len(rows) > AUDIT_PAGE)
+    more, rows = len(rows) > AUDIT_PAGE, rows[:AUDIT_PAGE]
+    targets = name_targets(db, {entry.target for entry, _actor in rows if entry.target})
+    return render("admin/audit.html", rows=rows, targets=targets, describe_detail=describe_detail, page=page,
+                  more=more)

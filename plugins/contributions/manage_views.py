@@ -18,7 +18,7 @@ from core.ui import render
 from . import moderation as moderation_service
 from . import queries, service
 from .forms import STATUS_LABELS, ChallengeForm, ModerationForm
-from .i18n import _
+from .i18n import _, ngettext
 from .models import Challenge, Submission
 from .service import ContributionError
 from .views import bp, challenge_or_404, refused
@@ -122,7 +122,8 @@ def decide():
         db.rollback()
         return _queue_page(form, error=str(exc), status=exc.status)
     db.commit()
-    flash(_("Decision recorded for %(n)d submission(s).", n=len(chosen)), "success")
+    flash(ngettext("Decision recorded for %(num)d submission.", "Decision recorded for %(num)d submissions.",
+                   len(chosen)), "success")
     return safe_redirect(back, "contributions.moderation")
 
 
