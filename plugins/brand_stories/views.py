@@ -301,7 +301,8 @@ def ballots_csv(contest_id: int):
     if voting.contest_state(match) != "closed":
         abort(404)
     rows = ((code, " > ".join(map(str, ranking))) for code, ranking in voting.rank_ballots(db, match.id))
-    return csv_response(f"contest-{match.id}-ballots.csv", ["ballot", "ranking (design ids, best first)"], rows)
+    return csv_response(f"contest-{match.id}-ballots.csv",
+                        [_("Ballot"), _("Ranking (design numbers, best first)")], rows)
 
 
 @bp.route("/images/<int:image_id>")
