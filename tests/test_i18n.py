@@ -299,3 +299,21 @@ def test_stored_notes_are_translated_when_shown(app, db, client, auth, make_user
     assert plugin_zh("feedback", "Feedback confirmed") in page and "Feedback confirmed" not in page
     assert plugin_zh("feedback", "Feedback answered and confirmed") in page  # the rule's own label
     assert "Helped at the book fair" in page  # a person's note is shown as written
+
+
+def test_counts_use_plural_forms_not_parentheses(catalogue):
+    # "2 submission(s)" reads badly in English: counted nouns go through ngettext.
+    lazy = [m.id for m in load_po(catalogue) if m.id and re.search(r"[a-z]\(s\)", "".join(
+        m.id if isinstance(m.id, tuple) else (m.id,)))]
+    assert not lazy, f"{catalogue.po.relative_to(ROOT)} counts with “(s)”: {lazy}"
+
+
+def test_one_point_is_singular(app):
+    from flask import render_template_string
+
+    macro = '{% from "_points.html" import level_bar %}{{ level_bar(p) }}'
+    level = type("Level", (), {"name_en": "Reader", "name_zh": "读者", "number": 2})
+    progress = type("Progress", (), {"level": level, "next": level, "to_next": 1, "percent": 99})
+    with app.test_request_context(headers=EN):
+        text = render_template_string(macro, p=progress)
+    assert "1 more point to reach Reader." in text
