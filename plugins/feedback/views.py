@@ -19,7 +19,7 @@ from core.images import ImageError
 from core.models import Role, User
 from core.ui import render
 
-from . import service, workflow
+from . import notes, service, workflow
 from .i18n import _, _l
 from .models import (FeedbackCategory, FeedbackDepartment, FeedbackEvent, FeedbackInspiration, FeedbackItem,
                      FeedbackMeToo, FeedbackPhoto)
@@ -46,6 +46,12 @@ def category_name(category: FeedbackCategory | None) -> str:
 def local_path(url: str) -> bool:
     """Links stored before only this site's targets were accepted are shown only when local."""
     return service.is_local_path(url or "")
+
+
+@bp.app_template_global("feedback_note")
+def note_text(note: str | None) -> str:
+    """A history note in the reader's language (see ``notes``)."""
+    return notes.event_note(note)
 
 
 @bp.app_template_global("feedback_state")
