@@ -279,7 +279,8 @@ def test_progress_and_rarity_read_well(ex_app):
         # One holder among 300 readers is rare, but not "0%".
         text = render_template_string(macros + "{{ rarity(b) }}", b=badges.BadgeView(once, 1, 1 / 300))
         assert "Held by 1 reader (&lt;1%)" in text and "(0%)" not in text
-        assert "(0%)" in render_template_string(macros + "{{ rarity(b) }}", b=badges.BadgeView(once, 0, 0.0))
+        assert "Nobody holds this badge yet." in render_template_string(macros + "{{ rarity(b) }}",
+                                                                       b=badges.BadgeView(once, 0, 0.0))
         # How a badge is earned, in readers' words rather than the rule's kind.
         assert render_template_string("{{ badge_kind_label('activity_count') }}") == "Earned by taking part"
 
