@@ -19,7 +19,8 @@ from jinja2.ext import Extension, _make_new_gettext, _make_new_ngettext, _make_n
 from jinja2.lexer import TOKEN_DOT, TOKEN_LPAREN, TOKEN_NAME, Token
 
 TRANSLATIONS = Path(__file__).parent / "translations"
-# The template callables the i18n extension installs, and Jinja's newstyle wrapper for each.
+# The template callables the i18n extension installs, and Jinja's own newstyle wrapper for each
+# (the escaping and %-formatting every template string gets; private, but stable across Jinja 3).
 _CALLABLES = {"_": ("gettext", _make_new_gettext), "gettext": ("gettext", _make_new_gettext),
               "ngettext": ("ngettext", _make_new_ngettext), "pgettext": ("pgettext", _make_new_pgettext),
               "npgettext": ("npgettext", _make_new_npgettext)}
