@@ -34,7 +34,7 @@ def create_app(test_config: dict | None = None, *, plugins: tuple = (), instance
     db.init_app(app)
     security.init_app(app)  # before the plugins' blueprints, so they can rate-limit their views
     host = plugin_host.init_app(app, extra_plugins=plugins)
-    i18n.init_app(app, host.translation_dirs())
+    i18n.init_app(app, {name: host.folder(name) for name in host.infos})
     from core.text import plain_excerpt, render_markdown
 
     # {{ text|markdown }}: a user's Markdown, sanitised; {{ text|excerpt(80) }}: its first words as plain text.

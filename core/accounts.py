@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlmodel import Session
 
+from core.i18n import N_
 from core.models import AuditEntry, Role, User
 from core.security.passwords import password_problem
 
@@ -159,7 +160,7 @@ def change_password(session: Session, *, user: User, current: str | None, new: s
     session.add(user)
     if current is None:
         session.add(AuditEntry(actor_id=actor_id, action="password.set", target=f"user:{user.id}",
-                               reason="set by an administrator"))
+                               reason=N_("set by an administrator")))
     session.flush()
     end_sessions(session, user_id=user.id)
 

@@ -11,6 +11,7 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 
 from core.accounts import AccountError, set_active, set_role
+from core.audit_names import describe_detail, name_targets
 from core.db import get_session
 from core.forms import AdjustForm, ConfirmForm, DeactivateForm, LevelsForm, RoleForm, TermForm, UserSearchForm
 from core.levels import LevelError, list_levels, save_levels
@@ -309,4 +310,5 @@ def audit():
     query = select(AuditEntry, User.display_name).outerjoin(User, User.id == AuditEntry.actor_id)
     page = paginate(lambda offset, limit: db.execute(query.order_by(AuditEntry.id.desc()).offset(offset).limit(limit)
                                                      ).all(), per_page=AUDIT_PAGE)
-    return render("admin/audit.html", rows=page.items, page=page)
+    targets = name_targets(db, {entry.target for entry, _actor in page.items if entry.target})
+    return render("admin/audit.html", rows=page.items, page=page, targets=targets, describe_detail=describe_detail)

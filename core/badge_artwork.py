@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import colorsys
 import hashlib
-from html import escape
+import math
 
 from sqlmodel import Session
 
@@ -29,27 +29,30 @@ def badge_colour(key: str) -> tuple[str, str]:
     return hexa(light), hexa(light - 0.18)
 
 
-def glyphs(rule: BadgeRule) -> str:
-    """One or two letters for the emblem: initials of the English name (or its first character)."""
-    words = [w for w in rule.name.get("en", "").replace("-", " ").split() if w[:1].isalnum()]
-    letters = "".join(w[0] for w in words[:2]).upper()
-    return letters or (rule.name.get("zh_Hans") or rule.key)[:1]
+def star_points(key: str) -> list[tuple[float, float]]:
+    """The emblem's mark: a star centred on the medal, five to eight points chosen by the badge key.
+    A shape, not letters, so the same image reads in every language (the page names the badge)."""
+    digest = hashlib.sha256(key.encode()).digest()
+    points, outer, inner = 5 + digest[3] % 4, 56, 56 * (0.42 + digest[4] / 255 * 0.12)
+    corners = []
+    for n in range(points * 2):
+        angle = math.pi * n / points - math.pi / 2
+        radius = outer if n % 2 == 0 else inner
+        corners.append((round(128 + radius * math.cos(angle), 1), round(110 + radius * math.sin(angle), 1)))
+    return corners
 
 
 def emblem_svg(rule: BadgeRule) -> str:
     """A generated medal on a ribbon for badges without uploaded artwork."""
     main, dark = badge_colour(rule.key)
-    text = escape(glyphs(rule))
-    title = escape(rule.name.get("en", rule.key))
-    size = 64 if len(glyphs(rule)) > 1 else 80
-    return f"""<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 256 256" width="256" height="256" role="img" aria-label="{title}">
-<title>{title}</title>
+    star = " ".join(f"{x},{y}" for x, y in star_points(rule.key))
+    return f"""<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 256 256" width="256" height="256" aria-hidden="true">
 <path d="M82 150 L52 244 L88 228 L108 254 L128 170 Z" fill="{dark}"/>
 <path d="M174 150 L204 244 L168 228 L148 254 L128 170 Z" fill="{dark}"/>
 <circle cx="128" cy="110" r="96" fill="#e9b765"/>
 <circle cx="128" cy="110" r="84" fill="{main}"/>
 <circle cx="128" cy="110" r="70" fill="none" stroke="#ffffff" stroke-opacity="0.55" stroke-width="3" stroke-dasharray="6 6"/>
-<text x="128" y="110" dy="0.35em" text-anchor="middle" font-family="system-ui, 'Noto Sans CJK SC', sans-serif" font-weight="700" font-size="{size}" fill="#ffffff">{text}</text>
+<polygon points="{star}" fill="#ffffff"/>
 </svg>
 """
 

@@ -535,5 +535,7 @@ def holders(session: Session, key: str, *, limit: int = 100) -> tuple[list[tuple
     return public[:limit], hidden + max(0, len(public) - limit)
 
 
-KIND_LABELS = {"points": _l("Points"), "activity_count": _l("Activity count"), "weekly_streak": _l("Weekly streak"),
-               "first": _l("First to do it"), "manual": _l("Awarded by a librarian")}
+# How a badge is earned, in readers' words (the kinds themselves are internal names).
+KIND_LABELS = {"points": _l("Earned with points"), "activity_count": _l("Earned by taking part"),
+               "weekly_streak": _l("Earned by coming back every week"), "first": _l("For the first to do it"),
+               "manual": _l("Awarded by a librarian")}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_babel import format_percent
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -40,6 +41,15 @@ def badges_of(user_id: int) -> list[badges.BadgeView]:
     rules = sorted((rule for key in mine for rule in [badges.known_rule(key)] if rule is not None),
                    key=lambda r: (r.order, r.key))
     return [badges.BadgeView(r, 0, 0.0, mine[r.key]) for r in rules]
+
+
+@bp.app_template_global()
+def rarity_share(view: badges.BadgeView) -> str:
+    """The share of readers who hold a badge. A badge someone holds never reads "0%": a share
+    that would round to nothing reads "<1%"."""
+    if view.holders and view.share < 0.005:
+        return "<" + format_percent(0.01)
+    return format_percent(view.share)
 
 
 @bp.app_template_global()

@@ -9,6 +9,7 @@ import click
 from sqlalchemy import func, select
 
 from core.accounts import create_user, hash_password
+from core.i18n import N_
 from core.models import Counter, Role, User
 from core.plugins import get_host
 from core.points import adjust, award, current_calendar
@@ -116,4 +117,4 @@ def _point_history(db, people, librarians, rng, progress_label) -> None:
     with db.write_session() as session:
         for person in rng.sample(people, k=min(8, len(people))):
             adjust(session, user_id=person.id, amount=rng.choice([15, 25, 50]), actor_id=librarians[0].id,
-                   reason="Helped at the reading-week book fair", idempotency_key=f"demo-adjust:{person.id}")
+                   reason=N_("Helped at the reading-week book fair"), idempotency_key=f"demo-adjust:{person.id}")

@@ -1,15 +1,25 @@
 """CSV downloads for librarians: UTF-8 with a byte-order mark (so spreadsheet programs read
-Chinese), and no cell a spreadsheet would run as a formula. A public service for plugins."""
+Chinese), no cell a spreadsheet would run as a formula, and times as the library's clock shows
+them (``local_time``). A public service for plugins; they translate their statuses themselves."""
 
 from __future__ import annotations
 
 import csv
 import io
 from collections.abc import Iterable
+from datetime import datetime
 
 from flask import Response
 
+from core.localtime import to_local
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def local_time(instant: datetime | None) -> str:
+    """A stored instant as the library's wall clock shows it, ``2026-11-30 18:05`` ("" for None):
+    what a librarian reading the spreadsheet expects, not UTC."""
+    return to_local(instant).strftime("%Y-%m-%d %H:%M") if instant else ""
 
 
 def spreadsheet_safe(value):

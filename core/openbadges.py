@@ -38,7 +38,7 @@ from flask_babel import gettext as _
 from sqlalchemy import bindparam, select, update
 from sqlmodel import Session
 
-from core.badge_artwork import badge_colour, glyphs
+from core.badge_artwork import badge_colour, star_points
 from core.badges import BadgeRule
 from core.models import BadgeAward, BadgeImage, Role, User
 
@@ -168,7 +168,7 @@ def revoked(award: BadgeAward) -> dict:
 
 def emblem_png(rule: BadgeRule) -> bytes:
     """The generated emblem as a 256×256 PNG (verifiers and baking need a raster image)."""
-    from PIL import Image, ImageDraw, ImageFont
+    from PIL import Image, ImageDraw
 
     main, dark = badge_colour(rule.key)
     image = Image.new("RGBA", (IMAGE_SIZE, IMAGE_SIZE), (0, 0, 0, 0))
@@ -178,9 +178,7 @@ def emblem_png(rule: BadgeRule) -> bytes:
     draw.ellipse((32, 14, 224, 206), fill="#e9b765")
     draw.ellipse((44, 26, 212, 194), fill=main)
     draw.ellipse((58, 40, 198, 180), outline=(255, 255, 255, 140), width=3)
-    text = glyphs(rule)
-    font = ImageFont.load_default(size=64 if len(text) > 1 else 80)
-    draw.text((128, 110), text, fill="#ffffff", font=font, anchor="mm")
+    draw.polygon(star_points(rule.key), fill="#ffffff")
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True)
     return out.getvalue()

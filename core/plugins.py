@@ -157,11 +157,6 @@ class PluginHost:
         obj = self.infos[name].obj
         return Path(inspect.getfile(obj if inspect.ismodule(obj) else type(obj))).parent
 
-    def translation_dirs(self) -> list[str]:
-        """Each plugin's own ``translations`` folder, where it has one."""
-        folders = (self.folder(name) / "translations" for name in self.infos)
-        return [str(folder) for folder in folders if folder.is_dir()]
-
     def migration_dirs(self) -> dict[str, Path]:
         """Each plugin's own ``migrations/versions`` folder (its Alembic branch), where it has one."""
         folders = {name: self.folder(name) / "migrations" / "versions" for name in self.infos}

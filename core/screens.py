@@ -48,12 +48,13 @@ import json
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from urllib.parse import urljoin
 
 import segno
 from flask import current_app, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import Markup
@@ -170,7 +171,9 @@ def available_slides(session: Session, screen: ScreenInfo) -> list[tuple[str, st
     choices.append((STAFF_SLIDE, _("Staff points: all time")))
     choices += [(f"board:cohort:{name}", _("Leaderboard of %(cohort)s", cohort=name))
                 for name in boards.cohorts(session)]
-    choices += [(f"plugin:{plugin}:{slide.key}", str(slide.title)) for plugin, slide in plugin_slides(screen)]
+    # Plugins render a slide in the screen's language; the librarian picking slides reads theirs.
+    as_reader = replace(screen, locale=str(get_locale()))
+    choices += [(f"plugin:{plugin}:{slide.key}", str(slide.title)) for plugin, slide in plugin_slides(as_reader)]
     return choices
 
 

@@ -61,12 +61,13 @@ def plugin_rule_labels() -> dict[str, dict]:
 def rule_label(entry: PointEntry) -> str:
     """A readable name for the rule that paid an entry, in the reader's language."""
     if entry.plugin == "core":
-        return str(CORE_RULES.get(entry.rule, entry.rule))
+        return str(CORE_RULES.get(entry.rule, _("Points")))
     label = plugin_rule_labels().get(entry.plugin, {}).get(entry.rule)
     if label is not None:
         return pick(label) if isinstance(label, dict) else str(label)
+    # A rule nobody named: say which activity paid, never the rule's internal name.
     info = get_host().infos.get(entry.plugin)
-    return f"{pick(info.title)} · {entry.rule}" if info else entry.rule
+    return pick(info.title) if info else _("Points")
 
 
 def history(db: Session, user_id: int, before: int | None) -> list[PointEntry]:

@@ -76,6 +76,10 @@ def test_admin_changes_a_role_with_reason_and_audit(admin_client, make_user, app
         assert session.get(User, student.id).role == "librarian"
         audit = session.execute(select(AuditEntry).where(AuditEntry.action == "role.change")).scalar_one()
     assert (audit.detail, audit.reason, audit.actor_id) == ("student → librarian", "new hire", admin_client.user.id)
+    # The trail names the account and links to it, and says the roles' names, not their keys.
+    page = admin_client.get("/admin/audit", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert f'<a href="/admin/users/{student.id}">{student.display_name}</a>' in page
+    assert f"user:{student.id}" not in page and "学生 → 馆员" in page and "student → librarian" not in page
 
 
 def test_admin_cannot_demote_themselves(admin_client, app):

@@ -266,13 +266,32 @@ def test_catalogue_shows_how_to_earn_rarity_and_progress(ex_app, ex_db, user_in)
     assert "Someone has already been first." in login(ex_app, other).get("/badges/").data.decode()
 
 
+def test_progress_and_rarity_read_well(ex_app):
+    from flask import render_template_string
+
+    once = badges.BadgeRule("x:once", {"en": "Once", "zh_Hans": "一次"}, {"en": "a", "zh_Hans": "a"},
+                            "activity_count", "x", activity=("x", "y"), count=1)
+    macros = '{% from "badges/_badge.html" import progress, rarity %}'
+    with ex_app.test_request_context(headers={"Accept-Language": "en"}):
+        # A plural that agrees with its number, never "0 / 1 times".
+        text = render_template_string(macros + "{{ progress(b) }}", b=badges.BadgeView(once, 0, 0.0, None, 0))
+        assert "0 / 1 time" in text and "times" not in text
+        # One holder among 300 readers is rare, but not "0%".
+        text = render_template_string(macros + "{{ rarity(b) }}", b=badges.BadgeView(once, 1, 1 / 300))
+        assert "Held by 1 reader (&lt;1%)" in text and "(0%)" not in text
+        assert "Nobody holds this badge yet." in render_template_string(macros + "{{ rarity(b) }}",
+                                                                       b=badges.BadgeView(once, 0, 0.0))
+        # How a badge is earned, in readers' words rather than the rule's kind.
+        assert render_template_string("{{ badge_kind_label('activity_count') }}") == "Earned by taking part"
+
+
 def test_detail_lists_holders_but_never_those_who_opted_out(ex_app, ex_db, user_in):
     shown = user_in(display_name="Visible Heron")
     hidden = user_in(display_name="Secret Owl", hide_from_boards=True)
     for n, user in enumerate((shown, hidden)):
         pay(ex_app, ex_db, user, 5, f"p{n}")
     page = ex_app.test_client().get("/badges/core:first-points").data.decode()
-    assert "Visible Heron" in page and "Secret Owl" not in page and "and 1 others" in page
+    assert "Visible Heron" in page and "Secret Owl" not in page and "and 1 other<" in page
     assert "Earn your first point" in page
     assert ex_app.test_client().get("/badges/nope:nothing").status_code == 404
 
@@ -290,7 +309,9 @@ def test_generated_emblem_is_svg_and_cached(ex_app):
     client = ex_app.test_client()
     response = client.get("/badges/core:champion/image")
     assert response.status_code == 200 and response.mimetype == "image/svg+xml"
-    assert b">LC</text>" in response.data and "max-age=86400" in response.headers["Cache-Control"]
+    # A star, not the English name's initials: the same image reads in both languages.
+    assert b"<polygon" in response.data and b"<text" not in response.data
+    assert "max-age=86400" in response.headers["Cache-Control"]
     again = client.get("/badges/core:champion/image", headers={"If-None-Match": response.headers["ETag"]})
     assert again.status_code == 304
     assert client.get("/badges/core:champion/image").data == response.data  # deterministic

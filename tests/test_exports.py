@@ -22,3 +22,14 @@ def test_csv_response_has_a_bom_and_is_an_attachment(app):
     assert body.startswith("\ufeff") and response.mimetype == "text/csv"
     assert response.headers["Content-Disposition"] == 'attachment; filename="items.csv"'
     assert list(csv.reader(io.StringIO(body.lstrip("\ufeff")))) == [["名称", "n"], ["'=1+1", "3"], ["读者", "-1"]]
+
+
+def test_times_are_on_the_librarys_clock(app):
+    from datetime import datetime, timezone
+
+    from core.exports import local_time
+
+    with app.app_context():  # TIMEZONE is Asia/Shanghai, eight hours ahead of UTC
+        assert local_time(datetime(2026, 11, 30, 18, 5, tzinfo=timezone.utc)) == "2026-12-01 02:05"
+        assert local_time(datetime(2026, 11, 30, 18, 5)) == "2026-12-01 02:05"  # naive values are UTC
+        assert local_time(None) == ""

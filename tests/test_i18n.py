@@ -230,3 +230,90 @@ def test_form_errors_are_chinese(client):
         "password": "correct horse battery", "confirm": "something else"})
     assert response.status_code == 400
     assert zh("The passwords do not match.") in response.get_data(as_text=True)
+
+
+def plugin_zh(plugin: str, msgid: str) -> str:
+    """The committed Chinese translation of ``msgid`` in a plugin's own catalogue."""
+    catalogue = next(c for c in CATALOGUES if c.name == plugin)
+    message = load_po(catalogue).get(msgid)
+    assert message is not None and message.string, f"{plugin} has no Chinese translation of {msgid!r}"
+    return message.string
+
+
+def test_a_plugins_catalogue_cannot_change_core_words(app, db, client, auth, make_user):
+    # The same English word, two meanings: core's "Open" (a link) and brand_stories' (a poll's state).
+    core_open, plugin_open = zh("Open"), plugin_zh("brand_stories", "Open")
+    assert core_open != plugin_open
+    from core.notifications import notify
+
+    user = make_user(locale="zh_Hans")
+    with app.app_context(), db.write_session() as session:
+        notify(session, user_id=user.id, plugin="core", kind="test", message={"en": "n", "zh_Hans": "消息"}, url="/me")
+    auth.login(user.email)
+    page = client.get("/notifications/").get_data(as_text=True)
+    assert core_open in page and plugin_open not in page  # brand_stories is installed and on
+
+    # In Python code too: core's gettext and the plugin's own domain answer differently.
+    from flask_babel import gettext
+    from plugins.brand_stories.i18n import _ as stories_gettext
+
+    with app.test_request_context(headers=ZH):
+        assert gettext("Open") == core_open
+        assert stories_gettext("Open") == plugin_open
+
+
+def test_plugin_templates_use_their_own_catalogue(app):
+    from flask import render_template_string
+
+    # A plugin's template is bound to its domain by where its file lives, not by its name.
+    plugin_open = plugin_zh("brand_stories", "Open")
+    with app.test_request_context(headers=ZH):
+        env = app.jinja_env
+        source, filename, _uptodate = env.loader.get_source(env, "brand_stories/manage.html")
+        assert "_engage_brand_stories_gettext" in env.compile(source, "brand_stories/manage.html", filename, raw=True)
+        assert render_template_string('{{ _("Open") }}') == zh("Open")  # core's own strings stay core's
+        template = env.from_string('{{ _("Open") }}')
+        assert template.render() == zh("Open") != plugin_open
+
+
+def test_chinese_uses_one_register(catalogue):
+    # One voice for the reader: 你 throughout, never the formal 您.
+    formal = [m.id for m in load_po(catalogue) if m.id and "您" in "".join(
+        m.string if isinstance(m.string, tuple) else (m.string or "",))]
+    assert not formal, f"{catalogue.po.relative_to(ROOT)} uses 您 in: {formal}"
+
+
+def test_stored_notes_are_translated_when_shown(app, db, client, auth, make_user):
+    from core.models import Role
+    from core.points import award
+
+    user, librarian = make_user(locale="zh_Hans"), make_user(role=Role.librarian)
+    with app.app_context(), db.write_session() as session:
+        # A row written before feedback stopped storing English notes, and a librarian's own note.
+        award(session, user_id=user.id, amount=10, rule="feedback-confirmed", plugin="feedback",
+              idempotency_key="feedback:confirmed:old", reason="Feedback confirmed")
+        award(session, user_id=user.id, amount=5, rule="manual-adjustment", plugin="core", actor_id=librarian.id,
+              idempotency_key="note", reason="Helped at the book fair")
+    auth.login(user.email)
+    page = client.get("/me").get_data(as_text=True)
+    assert plugin_zh("feedback", "Feedback confirmed") in page and "Feedback confirmed" not in page
+    assert plugin_zh("feedback", "Feedback answered and confirmed") in page  # the rule's own label
+    assert "Helped at the book fair" in page  # a person's note is shown as written
+
+
+def test_counts_use_plural_forms_not_parentheses(catalogue):
+    # "2 submission(s)" reads badly in English: counted nouns go through ngettext.
+    lazy = [m.id for m in load_po(catalogue) if m.id and re.search(r"[a-z]\(s\)", "".join(
+        m.id if isinstance(m.id, tuple) else (m.id,)))]
+    assert not lazy, f"{catalogue.po.relative_to(ROOT)} counts with “(s)”: {lazy}"
+
+
+def test_one_point_is_singular(app):
+    from flask import render_template_string
+
+    macro = '{% from "_points.html" import level_bar %}{{ level_bar(p) }}'
+    level = type("Level", (), {"name_en": "Reader", "name_zh": "读者", "number": 2})
+    progress = type("Progress", (), {"level": level, "next": level, "to_next": 1, "percent": 99})
+    with app.test_request_context(headers=EN):
+        text = render_template_string(macro, p=progress)
+    assert "1 more point to reach Reader." in text

@@ -87,6 +87,14 @@ def test_create_and_edit_a_screen(screen_app, librarian):
         ("Reading room", "zh_Hans", 30, ["board:month"])
 
 
+def test_slide_choices_are_in_the_librarians_language(screen_app, librarian):
+    # The screen shows English; the librarian editing it reads Chinese, plugins' slides included.
+    create_screen(librarian)
+    [screen] = stored(screen_app)
+    page = librarian.get(f"/screens/{screen.id}", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "故事投票" in page and "Story poll" not in page
+
+
 def test_cohort_boards_are_offered(screen_app, librarian):
     new_user(screen_app, cohort="Physics")
     assert b"board:cohort:Physics" in librarian.get("/screens/new").data

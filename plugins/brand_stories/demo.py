@@ -43,7 +43,8 @@ EPISODES = [
 
 
 def picture(rng, colour: str, mark: str, size=(640, 400)) -> bytes:
-    """A simple card: a coloured field, a circle and a few brush-like strokes."""
+    """A simple card: a coloured field, a circle and a few brush-like strokes (no text: the page
+    around it names it, in the reader's language)."""
     image = Image.new("RGB", size, colour)
     draw = ImageDraw.Draw(image)
     w, h = size
@@ -52,7 +53,6 @@ def picture(rng, colour: str, mark: str, size=(640, 400)) -> bytes:
     for _ in range(6):
         x, y = rng.randrange(w), rng.randrange(h)
         draw.line((x, y, x + rng.randint(-120, 120), y + rng.randint(-60, 60)), fill="#fdf6e3", width=6)
-    draw.text((w // 2 - 4 * len(mark), h // 2 - 6), mark, fill=colour)
     out = io.BytesIO()
     image.save(out, "PNG")
     return out.getvalue()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from core.forms import Form
 from core.localtime import HasValue, LocalDateTimeField
+
+from .i18n import _l
 
 MAX_IMAGE_BYTES = 3 * 1024 * 1024
 REQUIRED = _l("This field is required.")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -15,6 +14,7 @@ from core.ui import render
 
 from . import voting
 from .forms import CharacterForm, ContestForm, EpisodeForm, OptionImageForm, PollForm, SeriesForm
+from .i18n import _
 from .models import Character, Contest, Design, Episode, Poll, PollOption, Series
 from .views import bp, store_image
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import click
 from flask import render_template, url_for
 from flask_babel import force_locale
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import select
 
@@ -16,6 +14,7 @@ from core.models import utcnow
 from core.ui import MenuItem, Panel, Slide
 
 from . import models, voting  # noqa: F401  (importing the models creates the tables)
+from .i18n import _, _l
 from .models import Design, Episode, Poll
 
 NAME = "brand_stories"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -21,6 +20,7 @@ from core.ui import render
 from . import charts, voting
 from .access import picture_access
 from .forms import MAX_IMAGE_BYTES, DesignForm
+from .i18n import _
 from .models import Ballot, Character, Contest, Design, Episode, Poll, RankBallot, Series, StoryImage
 
 bp = Blueprint("brand_stories", __name__, url_prefix="/stories", template_folder="templates",
@@ -301,7 +301,8 @@ def ballots_csv(contest_id: int):
     if voting.contest_state(match) != "closed":
         abort(404)
     rows = ((code, " > ".join(map(str, ranking))) for code, ranking in voting.rank_ballots(db, match.id))
-    return csv_response(f"contest-{match.id}-ballots.csv", ["ballot", "ranking (design ids, best first)"], rows)
+    return csv_response(f"contest-{match.id}-ballots.csv",
+                        [_("Ballot"), _("Ranking (design numbers, best first)")], rows)
 
 
 @bp.route("/images/<int:image_id>")

@@ -14,7 +14,6 @@ from collections import Counter
 from datetime import datetime
 
 from flask_babel import get_locale
-from flask_babel import gettext as _
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlmodel import Session
 
@@ -27,6 +26,7 @@ from core.rewards import defer_award
 from core.ui import path_for
 
 from . import schulze
+from .i18n import _
 from .models import (Ballot, BallotHistory, Contest, Design, Episode, Poll, PollOption, RankBallot,
                      RankBallotHistory)
 

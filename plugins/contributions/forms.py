@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from core.forms import Form
 from core.localtime import HasValue, LocalDateTimeField
+
+from .i18n import _l
 
 KIND_LABELS = {
     "review": _l("Book review or reading note"),

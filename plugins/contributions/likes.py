@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask_babel import gettext as _
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from core.models import utcnow
 
+from .i18n import _, ngettext
 from .models import Like, Submission
 from .service import ContributionError
 
@@ -37,8 +37,9 @@ def like(session: Session, *, submission: Submission, user_id: int,
     given = session.execute(select(func.count()).select_from(Like).where(
         Like.user_id == user_id, Like.author_id == submission.user_id, Like.created_at >= since)).scalar_one()
     if given >= per_author_per_week:
-        raise ContributionError(_("You have liked this author's work %(n)d times this week; that is the most "
-                                  "one reader may.", n=per_author_per_week), 409)
+        raise ContributionError(ngettext("You have liked this author's work %(num)d time this week; that is the "
+                                         "most one reader may.", "You have liked this author's work %(num)d times "
+                                         "this week; that is the most one reader may.", per_author_per_week), 409)
     try:
         with session.begin_nested():  # a racing double click meets the unique constraint, not a 500
             session.add(Like(submission_id=submission.id, user_id=user_id, author_id=submission.user_id))

@@ -6,7 +6,6 @@ Every route checks the role itself (students get 403, strangers are sent to sign
 from __future__ import annotations
 
 from flask import abort, flash, redirect, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -20,6 +19,7 @@ from core.ui import render
 from . import moderation as moderation_service
 from . import queries, service
 from .forms import STATUS_LABELS, ChallengeForm, ModerationForm
+from .i18n import _, ngettext
 from .models import Challenge, Submission
 from .service import ContributionError
 from .views import bp, challenge_or_404, refused
@@ -125,7 +125,8 @@ def decide():
         db.rollback()
         return _queue_page(form, error=str(exc), status=exc.status)
     db.commit()
-    flash(_("Decision recorded for %(n)d submission(s).", n=len(chosen)), "success")
+    flash(ngettext("Decision recorded for %(num)d submission.", "Decision recorded for %(num)d submissions.",
+                   len(chosen)), "success")
     return safe_redirect(back, "contributions.moderation")
 
 

@@ -6,7 +6,6 @@ before anything is written.
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlmodel import Session
 
@@ -17,6 +16,7 @@ from core.notifications import notify
 from core.points import award
 from core.ui import path_for
 
+from .i18n import _, ngettext
 from .models import Challenge, Decision, Submission
 from .service import PLUGIN, ContributionError
 
@@ -60,8 +60,9 @@ def decide(session: Session, submissions: list[Submission], *, actor_id: int, de
                   source_ref=str(submission.id), actor_id=actor_id)
             record_activity(session, user_id=submission.user_id, plugin=PLUGIN, kind="approved",
                             source_ref=str(submission.id))
-            message = lambda: _("Your contribution to “%(title)s” was approved: +%(points)d points.",  # noqa: E731
-                                title=pick(title), points=challenge.points)
+            message = lambda: ngettext("Your contribution to “%(title)s” was approved: +%(num)d point.",  # noqa: E731
+                                       "Your contribution to “%(title)s” was approved: +%(num)d points.",
+                                       challenge.points, title=pick(title))
         elif decision == "reject":
             message = lambda: _("Your contribution to “%(title)s” was not accepted: %(reason)s",  # noqa: E731
                                 title=pick(title), reason=reason)

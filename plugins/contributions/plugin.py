@@ -7,8 +7,6 @@ Importing this module registers everything: the tables (``models``), the bluepri
 from __future__ import annotations
 
 from flask import render_template, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from core.badges import BadgeRule
@@ -19,6 +17,7 @@ from core.ui import MenuItem, Panel, Slide
 from . import models  # noqa: F401  (the tables exist once the plugin is imported)
 from . import moderation, queries, service
 from .demo import populate_demo
+from .i18n import _, _l
 from .views import bp
 
 NAME = "contributions"

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlmodel import Session
 
+from core.exports import local_time
 from core.models import User
 
+from .forms import FLAG_LABELS, STATUS_LABELS
 from .models import Challenge, Submission
 
 
@@ -62,10 +64,11 @@ def queue(session: Session, *, challenge_id: int | None, status: str | None, fla
 
 
 def export_rows(session: Session, challenge: Challenge):
-    """Every submission to ``challenge``, one row each, for the CSV download."""
+    """Every submission to ``challenge``, one row each, for the CSV download: statuses and flags in
+    the reader's language, times in the library's."""
     query = select(Submission).where(Submission.challenge_id == challenge.id).order_by(Submission.id)
     rows = session.execute(query.join(User, User.id == Submission.user_id).add_columns(User.display_name, User.email))
     for s, name, email in rows:
-        featured = s.featured_at.isoformat(timespec="seconds") if s.featured_at else ""
-        yield (s.id, name, email, s.status, s.created_at.isoformat(timespec="seconds"), s.text, s.link or "",
-               s.image_id or "", s.flags, s.like_count, featured, s.reason or "")
+        flags = "; ".join(str(FLAG_LABELS.get(flag, flag)) for flag in s.flags.split())
+        yield (s.id, name, email, str(STATUS_LABELS.get(s.status, s.status)), local_time(s.created_at), s.text,
+               s.link or "", s.image_id or "", flags, s.like_count, local_time(s.featured_at), s.reason or "")

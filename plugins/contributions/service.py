@@ -13,7 +13,6 @@ import unicodedata
 from datetime import datetime, timedelta
 from urllib.parse import urlparse
 
-from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlmodel import Session
 
@@ -21,6 +20,7 @@ from core.i18n import pick
 from core.images import ImageError, clean_image
 from core.models import utcnow
 
+from .i18n import _
 from .models import EDITABLE, Challenge, ContributionImage, Submission
 
 PLUGIN = "contributions"

@@ -7,7 +7,6 @@ blueprint, so switching the plugin off answers 404 for all of them at once.
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -20,6 +19,7 @@ from core.ui import is_fragment_request, render
 
 from . import likes, queries, service
 from .forms import FLAG_LABELS, KIND_LABELS, STATUS_LABELS, ModerationForm, SubmissionForm
+from .i18n import _
 from .models import EDITABLE, Challenge, ContributionImage, Decision, Submission
 from .service import ContributionError
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlmodel import Session
 
 from core.activity import record_activity
@@ -15,9 +14,14 @@ from core.plugins import current_hooks
 from core.points import award
 from core.ui import path_for
 
+from .i18n import N_, _
 from .models import FeedbackItem
 
 PLUGIN = "feedback"
+# Notes that ledger rows written before the rule labels were stored with; kept in the catalogue
+# so those rows read in the reader's language (core.i18n.stored_words). New rows carry no note:
+# the rule's label says it all.
+LEGACY_NOTES = (N_("Feedback confirmed"), N_("Feedback inspired a change"))
 
 
 def _points(key: str, default: int) -> int:
@@ -52,8 +56,7 @@ def on_confirmed(session: Session, item: FeedbackItem, now: datetime) -> None:
     from .workflow import rating_for
 
     award(session, user_id=item.submitter_id, amount=_points("FEEDBACK_CONFIRM_POINTS", 10), rule="feedback-confirmed",
-          plugin=PLUGIN, idempotency_key=f"feedback:confirmed:{item.id}", source_ref=f"feedback:item:{item.id}",
-          reason="Feedback confirmed")
+          plugin=PLUGIN, idempotency_key=f"feedback:confirmed:{item.id}", source_ref=f"feedback:item:{item.id}")
     record_activity(session, user_id=item.submitter_id, plugin=PLUGIN, kind="confirmed",
                     source_ref=f"feedback:item:{item.id}")
     if item.responder_id is not None:
@@ -64,7 +67,7 @@ def on_inspired(session: Session, item: FeedbackItem, actor_id: int) -> None:
     """The item led to a change or to content: credit the submitter, once."""
     result = award(session, user_id=item.submitter_id, amount=_points("FEEDBACK_INSPIRED_POINTS", 30),
                    rule="feedback-inspired", plugin=PLUGIN, idempotency_key=f"feedback:inspired:{item.id}",
-                   source_ref=f"feedback:item:{item.id}", actor_id=actor_id, reason="Feedback inspired a change")
+                   source_ref=f"feedback:item:{item.id}", actor_id=actor_id)
     if result.status == "duplicate":
         return
     record_activity(session, user_id=item.submitter_id, plugin=PLUGIN, kind="inspired",

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import pygal
-from flask_babel import gettext as _
 from markupsafe import Markup
 from pygal.style import Style
 from sqlalchemy import select
@@ -20,6 +19,7 @@ from core.i18n import pick
 from core.models import User, utcnow
 
 from . import service, workflow
+from .i18n import _
 from .models import FeedbackItem
 
 CHART_STYLE = Style(background="transparent", plot_background="transparent", font_family="system-ui, sans-serif",

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import click
 from flask import render_template, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import select
 
@@ -21,6 +19,7 @@ from core.ui import MenuItem, Panel, Slide
 
 from . import models  # noqa: F401  (the tables must exist before create_all)
 from . import demo, service, staff, workflow  # noqa: F401  (staff registers its routes on the blueprint)
+from .i18n import _, _l
 from .models import FeedbackItem
 from .views import bp
 

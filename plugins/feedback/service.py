@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
@@ -15,7 +14,8 @@ from sqlmodel import Session
 from core.images import clean_image
 from core.models import Notification, Role, User, utcnow
 
-from . import credit, workflow
+from . import credit, notes, workflow
+from .i18n import _
 from .models import (FeedbackCategory, FeedbackDepartment, FeedbackEvent, FeedbackInspiration, FeedbackItem,
                      FeedbackMeToo, FeedbackPhoto)
 
@@ -172,7 +172,7 @@ def merge(session: Session, *, duplicate: FeedbackItem, main: FeedbackItem, acto
     if duplicate.submitter_id not in already and duplicate.submitter_id != main.submitter_id:
         session.add(FeedbackMeToo(item_id=main.id, user_id=duplicate.submitter_id))
     session.flush()
-    note = _("Merged into feedback #%(id)d, which is about the same thing.", id=main.id)
+    note = notes.stored(notes.MERGED, id=main.id)  # English in the table, the reader's language on the page
     workflow.transition(session, duplicate, actor, workflow.CLOSED, note, True)
     duplicate.merged_into_id = main.id
 
@@ -235,8 +235,8 @@ def auto_close(session: Session, now: datetime | None = None) -> int:
     due = auto_close_due(session, now)
     for item in due:
         workflow.transition(session, item, None, workflow.CLOSED,
-                            _("Closed automatically: no reply within %(days)d days.",
-                              days=int(current_app.config.get("FEEDBACK_AUTO_CLOSE_DAYS", 14))), True, now=now)
+                            notes.stored(notes.AUTO_CLOSED,
+                                         days=int(current_app.config.get("FEEDBACK_AUTO_CLOSE_DAYS", 14))), True, now=now)
     return len(due)
 
 

@@ -6,16 +6,15 @@ from __future__ import annotations
 
 
 from flask import abort, flash, redirect, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import BooleanField, IntegerField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, ValidationError
 
 from core.db import get_session
-from core.exports import csv_response
+from core.exports import csv_response, local_time
 from core.forms import Form
+from core.localtime import to_local
 from core.models import Role, User, utcnow
 from core.pagination import paginate_list
 from core.plugins import current_hooks
@@ -23,6 +22,7 @@ from core.security import role_required
 from core.ui import render
 
 from . import measures, service, workflow
+from .i18n import _, _l
 from .models import FeedbackCategory, FeedbackDepartment, FeedbackItem
 from .views import bp, category_name, ensure_categories, item_or_404, lazy_auto_close, refuse, state_label
 
@@ -126,12 +126,12 @@ def export():
     items = session.execute(select(FeedbackItem).order_by(FeedbackItem.id)).scalars().all()
     counts = service.me_too_counts(session, [i.id for i in items])
     hours = lambda item, end: round((end - item.created_at).total_seconds() / 3600, 1) if end else ""  # noqa: E731
-    rows = ((item.id, item.created_at.isoformat(timespec="minutes"), category_name(cats.get(item.category_id)),
+    rows = ((item.id, local_time(item.created_at), category_name(cats.get(item.category_id)),
              item.location, state_label(item.state),
              names.get(item.submitter_id) if item.show_name else _("anonymous"),
              names.get(item.assignee_id, ""), hours(item, item.first_response_at), hours(item, item.responded_at),
              item.rating or "", item.reopen_count, counts.get(item.id, 0), item.text) for item in items)
-    return csv_response(f"feedback-{utcnow():%Y%m%d}.csv", header, rows)
+    return csv_response(f"feedback-{to_local(utcnow()):%Y%m%d}.csv", header, rows)
 
 
 @bp.route("/<int:item_id>/merge", methods=["POST"])

@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf.file import FileField
 from sqlalchemy import select
@@ -23,7 +21,8 @@ from core.images import ImageError
 from core.models import Role, User
 from core.ui import render
 
-from . import service, workflow
+from . import notes, service, workflow
+from .i18n import _, _l
 from .models import (FeedbackCategory, FeedbackDepartment, FeedbackEvent, FeedbackInspiration, FeedbackItem,
                      FeedbackMeToo, FeedbackPhoto)
 
@@ -51,6 +50,12 @@ def category_name(category: FeedbackCategory | None) -> str:
 def local_path(url: str) -> bool:
     """Links stored before only this site's targets were accepted are shown only when local."""
     return service.is_local_path(url or "")
+
+
+@bp.app_template_global("feedback_note")
+def note_text(note: str | None) -> str:
+    """A history note in the reader's language (see ``notes``)."""
+    return notes.event_note(note)
 
 
 @bp.app_template_global("feedback_state")

@@ -10,13 +10,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
 
 from core.hookspecs import AnswerRating
 from core.models import Role, User, utcnow
 
+from .i18n import _, _l
 from .models import FeedbackEvent, FeedbackItem
 
 SUBMITTED, TRIAGED, ASSIGNED, RESPONDED, CONFIRMED, REOPENED, CLOSED = (

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pygal
-from flask_babel import gettext as _
 from markupsafe import Markup
 from pygal.style import Style
 
 from core.charts import chart_image
 from core.i18n import pick
+
+from .i18n import _
 
 STYLE = Style(background="transparent", plot_background="transparent", foreground="#1d2733",
               foreground_strong="#0b3d42", foreground_subtle="#56606b", colors=("#0e5a61", "#a4481c"),

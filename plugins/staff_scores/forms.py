@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import (BooleanField, FieldList, FloatField, FormField, RadioField, SelectField,
                      StringField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from core.forms import Form
 from core.localtime import HasValue, LocalDateTimeField
+
+from .i18n import _l
 
 MARKS = [(str(n), str(n)) for n in range(1, 6)]
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 import click
 from flask import render_template, url_for
 from flask.cli import with_appcontext
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from core.badges import BadgeRule
@@ -20,6 +18,7 @@ from core.ui import MenuItem, Panel, Slide
 from . import models  # noqa: F401  (registers the tables)
 from . import results_views  # noqa: F401  (adds its routes to the blueprint)
 from . import service, staff_board
+from .i18n import _, _l
 from .views import bp
 
 NAME = "staff_scores"

@@ -6,8 +6,6 @@ from __future__ import annotations
 import random
 
 from flask import flash, redirect, request, url_for
-from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -20,6 +18,7 @@ from core.ui import render
 
 from . import charts, service, staff_board
 from .forms import ActionForm, KudosForm, PreferenceForm
+from .i18n import _, ngettext
 from .models import Preference
 from .views import bp, refused, round_or_404
 

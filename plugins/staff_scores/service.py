@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
-from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlmodel import Session
 
@@ -16,6 +15,7 @@ from core.notifications import notify
 from core.ui import path_for
 
 from . import scoring
+from .i18n import _
 from .models import AnswerScore, Criterion, Review, ReviewMark, Round, Rubric
 
 PLUGIN = "staff_scores"

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections import defaultdict
 from statistics import mean
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlmodel import Session
 
@@ -18,6 +17,7 @@ from core.points import award, current_calendar
 from core.ui import path_for
 
 from . import scoring
+from .i18n import _
 from .models import Kudos, Preference, Round
 from .service import PLUGIN, STAFF_ROLES, StaffScoresError, published_rounds, results
 
@@ -92,7 +92,8 @@ def recent_kudos(session: Session, limit: int = 20, *, public: bool = False) -> 
 
 
 def board(session: Session, *, public: bool = False) -> dict:
-    """The staff board: the last published round's ranking, this term's, and the most improved.
+    """The staff board: the last published round's ranking, this term's, and the most improved
+    (``compared`` says whether two published rounds exist, so an empty list can say why).
 
     ``public`` leaves out librarians who opted out (for screens and anything outside the staff pages).
     """
@@ -109,4 +110,4 @@ def board(session: Session, *, public: bool = False) -> dict:
     term_rows = keep(term_rows)
     people = {row[0] for row in ranking + term_rows + improved}
     return {"latest": latest[0] if latest else None, "ranking": ranking, "term_name": term_name,
-            "term_rows": term_rows, "improved": improved, "people": people}
+            "term_rows": term_rows, "improved": improved, "compared": len(published) >= 2, "people": people}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -14,6 +13,7 @@ from core.ui import render
 
 from . import service
 from .forms import RoundForm, RubricForm, review_form
+from .i18n import _
 from .models import Round, Rubric
 
 bp = Blueprint("staff_scores", __name__, url_prefix="/staff-scores", template_folder="templates",

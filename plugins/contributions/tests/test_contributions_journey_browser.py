@@ -116,7 +116,7 @@ def test_a_new_student_contributes_and_sees_the_reward(browser, library, screens
         entry.get_by_role("checkbox", name=re.compile(r"^Select submission \d+$")).check()
         librarian.get_by_label("Decision").select_option(label="Approve")
         click_and_wait(librarian, librarian.get_by_role("button", name="Record decision"))
-        assert "Decision recorded for 1 submission(s)." in librarian.inner_text(".flashes")
+        assert "Decision recorded for 1 submission." in librarian.inner_text(".flashes")
         assert "The queue is clear." in librarian.inner_text("main")
 
         # 5. The student sees the notification count in the header, the points and the badge.

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import csv
 import io
 
 import pytest
+from sqlalchemy import select
 
+from core.localtime import to_local
 from core.models import Notification, PointEntry
 from core.testing import create_test_user
-from plugins.contributions.models import Decision
+from plugins.contributions.models import Decision, Submission
 
 from .conftest import make_challenge, picture, rows, send, submissions
 
@@ -144,6 +147,13 @@ def test_csv_export_is_utf8_with_a_bom_for_librarians_only(app, people, challeng
     assert response.data.startswith(b"\xef\xbb\xbf")
     body = response.data.decode("utf-8-sig")
     assert "读后感" in body and "'=HYPERLINK" in body and body.splitlines()[0].startswith("ID,Author")
+    # Statuses as a librarian reads them, times on the library's clock (Asia/Shanghai), not UTC.
+    row = next(csv.reader(io.StringIO(body.splitlines()[1])))
+    with app.app_context(), app.extensions["engage.db"].session() as session:
+        sent = session.execute(select(Submission.created_at)).scalar_one()
+        local = to_local(sent).strftime("%Y-%m-%d %H:%M")
+    assert row[3] == "Waiting for review" and "pending" not in body
+    assert row[4] == local != sent.strftime("%Y-%m-%d %H:%M")
     assert client.get(f"/contributions/challenges/{challenge.id}/export.csv").status_code == 403
 
 

@@ -190,6 +190,25 @@ def test_merge_moves_me_toos_and_closes_the_duplicate(cast, fb_db, person, login
     assert sorted(movers) == sorted([cast["other"][0].id, third_id(fb_db)]) and "#1" in note
     page = cast["other"][1].get("/feedback/2").data
     assert b'href="/feedback/1"' in page
+    # The note is stored in English whoever merged, and each reader reads it in their language.
+    assert note == "Merged into feedback #1, which is about the same thing."
+    page = cast["other"][1].get("/feedback/2", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "Merged into" not in page and "#1" in page
+
+
+def test_system_notes_read_in_the_readers_language(fb_app):
+    from flask_babel import force_locale
+
+    from plugins.feedback.notes import AUTO_CLOSED, MERGED, event_note, stored
+
+    with fb_app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        with force_locale("zh_Hans"):
+            chinese = event_note(stored(AUTO_CLOSED, days=14))
+            assert "14" in chinese and "Closed" not in chinese
+            written_in_chinese = event_note(stored(MERGED, id=3))  # as a Chinese librarian's merge once stored it
+        with force_locale("en"):
+            assert event_note(written_in_chinese) == "Merged into feedback #3, which is about the same thing."
+            assert event_note("We moved the printer.") == "We moved the printer."  # a person's note stays
 
 
 def third_id(fb_db):

@@ -122,6 +122,18 @@ def test_personal_report_shows_scores_medians_anonymous_comments_and_a_trend(lib
     assert "2 rounds" in board  # this term's board averages both rounds
 
 
+def test_most_improved_says_why_it_is_empty(library, client, login):
+    rounds = [library.round("closed") for _ in range(3)]
+    login(library.librarians[1])
+    assert "Needs two published rounds." in client.get("/staff-scores/board").data.decode()
+    for round_ in rounds:  # the same marks every time: three published rounds, nobody improved
+        library.rate_all(round_)
+        publish(library, round_)
+    board = client.get("/staff-scores/board").data.decode()
+    assert "Nobody's score rose between the last two published rounds." in board
+    assert "Needs two published rounds." not in board
+
+
 def test_report_before_any_results(library, client, login):
     login(library.librarians[0])
     assert "No results have been published yet" in client.get("/staff-scores/me").data.decode()
