@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import insert
 
@@ -50,7 +52,7 @@ def test_the_board_shows_more_than_the_top_20(client, readers):
     assert 'hx-select="#board-rows &gt; *"' in first or 'hx-select="#board-rows > *"' in first
     # Without script: the link is a page of its own, ranks continuing from 21.
     second = client.get("/boards/?page=2").get_data(as_text=True)
-    assert "Reader 05" in second and "Reader 06" not in second and "<td>21</td>" in second
+    assert "Reader 05" in second and "Reader 06" not in second and re.search(r"<td[^>]*>21</td>", second)
     assert "page=3" not in second and "Back to the start" in second
     # With htmx: the same rows, without the page around them.
     fragment = client.get("/boards/?page=2", headers=HX).get_data(as_text=True)
