@@ -310,7 +310,7 @@ def test_two_servers_and_two_workers_pay_a_burst_once_and_mail_each_notification
         # The burst: both polls for every reader, then a changed ballot, from 16 threads at both servers.
         ballots = [(b, 0) for b in browsers] + [(b, 1) for b in browsers]
         changes = [(b, 0) for b in browsers]
-        start = threading.Barrier(16)
+        start = threading.Barrier(16, timeout=60)
 
         def fire(batch):
             start.wait()
