@@ -349,12 +349,9 @@ def main() -> int:
         for process in [server, *job_workers]:
             process.wait(timeout=30)
         if opts.redis:  # this run's keys only
-            import redis
+            from huey import RedisHuey
 
-            client = redis.Redis.from_url(opts.redis)
-            for key in client.scan_iter(match=f"*{env['ENGAGE_JOBS_NAME']}*"):
-                client.delete(key)
-            client.close()
+            RedisHuey(env["ENGAGE_JOBS_NAME"], url=opts.redis).flush()
     results = [r for _started, part in parts for r in part]
     if not results:
         sys.exit("no ballots were sent")

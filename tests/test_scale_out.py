@@ -268,14 +268,11 @@ def seed(url: str, instance: Path, env: dict) -> tuple[list[int], list[int], lis
 
 def _flush_queue(env: dict) -> None:
     """Remove this run's keys from Redis (the queue's name is unique to the run) and nothing else."""
-    import redis
+    from huey import RedisHuey
 
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        for key in client.scan_iter(match=f"*{env['ENGAGE_JOBS_NAME']}*"):
-            client.delete(key)
-    finally:
-        client.close()
+    queue = RedisHuey(env["ENGAGE_JOBS_NAME"], url=REDIS_URL)
+    queue.flush()
+    queue.storage.close()
 
 
 # --- the test -------------------------------------------------------------------------------------
