@@ -105,6 +105,8 @@ def main() -> None:
             worker.terminate()
         for worker in workers:
             worker.wait(timeout=30)
+        if opts.redis:  # this run's keys only
+            app.extensions["engage.jobs"].huey.flush()
     with app.app_context(), db.session() as session:
         paid = session.execute(select(func.count()).select_from(PointEntry).where(PointEntry.rule == "bench")).scalar_one()
         keys = session.execute(select(func.count(func.distinct(PointEntry.idempotency_key)))
