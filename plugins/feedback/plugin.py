@@ -39,12 +39,13 @@ def _both(en: str, zh: str) -> dict:
 @hookimpl
 def engage_mail_kinds():
     """Readers hear of every step on their feedback at once; librarians of assignments and of
-    response-time (SLA) warnings (``sla-warning``) and breaches (``sla-breach``) at once too."""
+    response-time (SLA) warnings and misses (``service.SLA_KINDS``, sent by the ``sla-alerts`` job)
+    at once too."""
     return [MailKind("feedback:updates", _l("News on your feedback"), default="immediate", order=40),
             MailKind("feedback:assigned", _l("Feedback assigned to you"), kinds=("assigned-to-you",),
                      default="immediate", staff_only=True, order=41),
             MailKind("feedback:sla", _l("Response-time (SLA) warnings and breaches"),
-                     kinds=("sla-warning", "sla-breach"), default="immediate", staff_only=True, order=42)]
+                     kinds=service.SLA_KINDS, default="immediate", staff_only=True, order=42)]
 
 
 @hookimpl

@@ -321,6 +321,7 @@ def sla_alerts(session: Session, now: datetime | None = None) -> int:
     return sent
 
 
+SLA_KINDS = tuple(f"sla-{step}-{target}" for step in ("warning", "missed") for target in ("first-response", "resolution"))
 _SLA_MESSAGES = {
     ("warning", "first-response"): lambda item: lambda: _("Feedback #%(id)d needs a first response soon.", id=item.id),
     ("warning", "resolution"): lambda item: lambda: _("Feedback #%(id)d must be resolved soon.", id=item.id),

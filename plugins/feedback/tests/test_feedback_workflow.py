@@ -276,3 +276,13 @@ def test_the_auto_close_job_closes_quiet_items(ctx, fb_db, people, fb_app):
         session.get(FeedbackItem, item_id).updated_at = utcnow() - timedelta(days=20)
     fb_app.extensions["engage.jobs"].run_periodic("feedback:auto-close")
     assert load(fb_db, item_id).state == "closed"
+
+
+def test_sla_alerts_are_the_staff_email_kind_for_response_times(fb_app):
+    """Every kind the SLA job notifies with is emailed as "Response-time (SLA) warnings", which
+    staff can set on their email page, not as a reader's news on their feedback."""
+    from core.mail import kinds
+
+    with fb_app.app_context():
+        assert {kinds.resolve("feedback", kind).key for kind in service.SLA_KINDS} == {"feedback:sla"}
+        assert kinds.resolve("feedback", "sla-missed-resolution").staff_only
