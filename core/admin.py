@@ -10,10 +10,12 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 
 from core.accounts import AccountError, set_active, set_role
+from core.confirm import ask, confirmed
 from core.db import get_session
+from core.i18n import pick
 from core.forms import AdjustForm, ConfirmForm, DeactivateForm, LevelsForm, RoleForm, TermForm, UserSearchForm
 from core.levels import LevelError, list_levels, save_levels
-from core.models import AuditEntry, Role, User
+from core.models import AuditEntry, Role, Term, User
 from core.periods import TermSpan
 from core.plugins import get_host, set_enabled
 from core.approvals import pending, request_adjustment
@@ -48,6 +50,24 @@ def _names():
     }
 
 
+def plugin_off_consequence() -> str:
+    """What switching a plugin off does, said before it happens."""
+    return _("Its pages, menu items and panels go away for everyone at once. Readers keep the badges and "
+             "points they earned from it, but its badges are hidden and none are earned until it is switched "
+             "on again. Its data is kept.")
+
+
+def term_delete_consequence() -> str:
+    """What deleting a term does, said before it happens."""
+    return _("Points earned in its dates no longer count towards it: this term's totals are recomputed. "
+             "This cannot be undone, though you can add the term again.")
+
+
+@bp.context_processor
+def _questions():
+    return {"plugin_off_consequence": plugin_off_consequence, "term_delete_consequence": term_delete_consequence}
+
+
 @bp.route("/")
 @role_required(Role.librarian)
 def index():
@@ -66,6 +86,10 @@ def toggle_plugin(name: str):
     if name not in host.infos:
         abort(404)
     enabled = request.form.get("enabled") == "1"
+    if not enabled and host.is_enabled(name) and not confirmed():
+        title = pick(host.infos[name].title)
+        return ask(title=_("Switch off %(name)s?", name=title), consequence=plugin_off_consequence(),
+                   confirm_label=_("Switch off"), cancel_url=url_for("admin.index"))
     db = get_session()
     set_enabled(db, name=name, enabled=enabled, actor_id=current_user.id, host=host)
     db.commit()
@@ -226,8 +250,13 @@ def terms():
 @bp.route("/terms/<key>/delete", methods=["POST"])
 @role_required(Role.admin)
 def remove_term(key: str):
-    """Delete a term."""
+    """Delete a term (after asking); its points then count towards no term or the default one."""
     db = get_session()
+    if db.get(Term, key) is None:
+        abort(404)
+    if not confirmed():
+        return ask(title=_("Delete the term “%(key)s”?", key=key), consequence=term_delete_consequence(),
+                   confirm_label=_("Delete the term"), cancel_url=url_for("admin.terms"))
     try:
         delete_term(db, key=key, actor_id=current_user.id)
     except TermError:

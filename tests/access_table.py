@@ -86,10 +86,10 @@ ACCESS: dict[tuple[str, str], list[Case]] = {
     ("GET", "/admin/audit"): [get("/admin/audit", STAFF)],
     ("GET", "/admin/levels"): [get("/admin/levels", ADMINS)],
     ("POST", "/admin/levels"): [post("/admin/levels", ADMINS | {ADMIN: 400})],  # empty table: refused
-    ("POST", "/admin/plugins/<name>"): [post("/admin/plugins/feedback", ADMINS, {"enabled": "{plugins_on}"})],
+    ("POST", "/admin/plugins/<name>"): [post("/admin/plugins/feedback", ADMINS, {"enabled": "{plugins_on}", "confirmed": "1"})],
     ("GET", "/admin/terms"): [get("/admin/terms", ADMINS)],
     ("POST", "/admin/terms"): [post("/admin/terms", ADMINS, TERM)],
-    ("POST", "/admin/terms/<key>/delete"): [post("/admin/terms/{new_term}/delete", ADMINS)],
+    ("POST", "/admin/terms/<key>/delete"): [post("/admin/terms/{new_term}/delete", ADMINS, {"confirmed": "1"})],
     ("GET", "/admin/users"): [get("/admin/users", STAFF)],
     ("GET", "/admin/users/<int:user_id>"): [get("/admin/users/{reader}", STAFF)],
     ("POST", "/admin/users/<int:user_id>/active"): [post("/admin/users/{new_student}/active", ADMINS,
@@ -142,8 +142,8 @@ ACCESS: dict[tuple[str, str], list[Case]] = {
     ("POST", "/screens/new"): [post("/screens/new", STAFF, SCREEN)],
     ("GET", "/screens/<int:screen_id>"): [get("/screens/{new_screen}", STAFF)],
     ("POST", "/screens/<int:screen_id>"): [post("/screens/{new_screen}", STAFF, SCREEN)],
-    ("POST", "/screens/<int:screen_id>/delete"): [post("/screens/{new_screen}/delete", STAFF)],
-    ("POST", "/screens/<int:screen_id>/rotate"): [post("/screens/{new_screen}/rotate", STAFF)],
+    ("POST", "/screens/<int:screen_id>/delete"): [post("/screens/{new_screen}/delete", STAFF, {"confirmed": "1"})],
+    ("POST", "/screens/<int:screen_id>/rotate"): [post("/screens/{new_screen}/rotate", STAFF, {"confirmed": "1"})],
     ("GET", "/screen/<token>"): [get("/screen/{screen_token}", EVERYONE),
                                  get("/screen/forged-token", who(403, 403, 403, 403, 403))],
     ("GET", "/screen/<token>/slide"): [get("/screen/{screen_token}/slide", EVERYONE)],
@@ -193,7 +193,7 @@ ACCESS: dict[tuple[str, str], list[Case]] = {
         post("/contributions/submissions/{pending_submission}/like",
              who(reader=409, other=404, librarian=409, admin=409))],
     ("POST", "/contributions/submissions/<int:submission_id>/withdraw"): [
-        post("/contributions/submissions/{new_pending_submission}/withdraw", AUTHOR_ONLY)],
+        post("/contributions/submissions/{new_pending_submission}/withdraw", AUTHOR_ONLY, {"confirmed": "1"})],
     # --- brand stories ----------------------------------------------------------------------------
     ("GET", "/stories/"): [get("/stories/", EVERYONE)],
     ("GET", "/stories/static/<path:filename>"): [get("/stories/static/brand_stories.css", EVERYONE)],
@@ -241,7 +241,7 @@ ACCESS: dict[tuple[str, str], list[Case]] = {
         get("/stories/manage/episodes/{draft_episode}/polls/new", STAFF)],
     ("POST", "/stories/manage/episodes/<int:episode_id>/polls/new"): [
         post("/stories/manage/episodes/{draft_episode}/polls/new", STAFF | {LIBRARIAN: 400, ADMIN: 400})],
-    ("POST", "/stories/manage/polls/<int:poll_id>/close"): [post("/stories/manage/polls/{new_poll}/close", STAFF)],
+    ("POST", "/stories/manage/polls/<int:poll_id>/close"): [post("/stories/manage/polls/{new_poll}/close", STAFF, {"confirmed": "1"})],
     ("GET", "/stories/manage/polls/<int:poll_id>/options"): [get("/stories/manage/polls/{poll}/options", STAFF)],
     ("POST", "/stories/manage/polls/<int:poll_id>/options"): [
         post("/stories/manage/polls/{poll}/options", STAFF, {"option_id": "{poll_option}", "image": PNG})],
@@ -276,7 +276,7 @@ ACCESS: dict[tuple[str, str], list[Case]] = {
         post("/feedback/{new_librarians_feedback}/inspiration", STAFF | {LIBRARIAN: 403},
              {"description": "A faster lift."})],
     ("POST", "/feedback/<int:item_id>/merge"): [
-        post("/feedback/{new_feedback}/merge", STAFF, {"into": "{shared_feedback}"})],
+        post("/feedback/{new_feedback}/merge", STAFF, {"into": "{shared_feedback}", "confirmed": "1"})],
     ("POST", "/feedback/<int:item_id>/publish"): [
         post("/feedback/{new_feedback}/publish", STAFF | {LIBRARIAN: 409, ADMIN: 409}, {"published": "1"})],
     ("GET", "/feedback/queue"): [get("/feedback/queue", STAFF)],

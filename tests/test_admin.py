@@ -131,5 +131,5 @@ def test_overlapping_terms_are_refused(admin_client):
 
 def test_term_delete(admin_client):
     admin_client.post("/admin/terms", data=TERM)
-    assert admin_client.post("/admin/terms/2026-autumn/delete").status_code == 302
-    assert admin_client.post("/admin/terms/2026-autumn/delete").status_code == 404
+    assert admin_client.post("/admin/terms/2026-autumn/delete", data={"confirmed": "1"}).status_code == 302
+    assert admin_client.post("/admin/terms/2026-autumn/delete", data={"confirmed": "1"}).status_code == 404

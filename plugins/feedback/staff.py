@@ -14,6 +14,7 @@ from sqlalchemy import select
 from wtforms import BooleanField, IntegerField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, ValidationError
 
+from core.confirm import ask, confirmed
 from core.db import get_session
 from core.exports import csv_response
 from core.models import Role, User, utcnow
@@ -138,6 +139,12 @@ def merge(item_id: int):
     main = session.get(FeedbackItem, request.form.get("into", type=int) or 0)
     if main is None:
         return refuse(item, _("Choose the item to merge into."))
+    if not confirmed():
+        return ask(title=_("Merge feedback #%(dup)d into #%(main)d?", dup=item.id, main=main.id),
+                   consequence=_("#%(dup)d closes for good with a public note pointing to #%(main)d, and its "
+                                 "“me too”s and its reader move there. This cannot be undone.",
+                                 dup=item.id, main=main.id),
+                   confirm_label=_("Merge"), cancel_url=url_for("feedback.detail", item_id=item.id))
     try:
         service.merge(session, duplicate=item, main=main, actor=current_user)
     except (service.FeedbackError, workflow.WorkflowError) as exc:

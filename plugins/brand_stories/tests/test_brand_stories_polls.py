@@ -69,7 +69,7 @@ def test_counts_hidden_until_close_but_turnout_live(stories):
     page = stories.client().get(f"/stories/polls/{poll.id}").text
     assert "3 voters" in page and "approvals" not in page and "<svg" not in page.split("story-share")[0]
     assert "Counts are shown when the poll closes." in page
-    stories.client(stories.librarian).post(f"/stories/manage/polls/{poll.id}/close")
+    stories.client(stories.librarian).post(f"/stories/manage/polls/{poll.id}/close", data={"confirmed": "1"})
     page = stories.client().get(f"/stories/polls/{poll.id}").text
     assert "3 approvals" in page and "story-chart" in page and "<script" not in page.split("story-chart")[1][:5000]
 
@@ -198,7 +198,7 @@ def test_voters_are_told_once_when_a_poll_closes(stories):
     voters = stories.students[:3]
     for reader in voters:
         vote(stories.client(reader), poll.id, options[0].id)
-    stories.client(stories.librarian).post(f"/stories/manage/polls/{poll.id}/close")
+    stories.client(stories.librarian).post(f"/stories/manage/polls/{poll.id}/close", data={"confirmed": "1"})
     anyone = stories.client()
     for _ in range(2):
         assert anyone.get(f"/stories/polls/{poll.id}").status_code == 200

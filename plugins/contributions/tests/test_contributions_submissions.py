@@ -142,7 +142,7 @@ def test_the_author_edits_until_reviewed_and_can_withdraw(app, people, challenge
                            data={"text": "A better review after a second reading.", "link": ""})
     assert response.status_code == 302
     assert submissions(app)[0].text == "A better review after a second reading."
-    assert client.post(f"/contributions/submissions/{stored.id}/withdraw").status_code == 302
+    assert client.post(f"/contributions/submissions/{stored.id}/withdraw", data={"confirmed": "1"}).status_code == 302
     assert submissions(app)[0].status == "withdrawn"
     again = client.post(f"/contributions/submissions/{stored.id}/edit", data={"text": "Sneaky change after withdrawing."})
     assert again.status_code == 409

@@ -180,7 +180,7 @@ def test_merge_moves_me_toos_and_closes_the_duplicate(cast, fb_db, person, login
     third.post("/feedback/2/me-too")
     lib = cast["librarian"][1]
     assert lib.post("/feedback/2/merge", data={"into": 2}).status_code == 400
-    assert lib.post("/feedback/2/merge", data={"into": 1}).status_code == 302
+    assert lib.post("/feedback/2/merge", data={"into": 1, "confirmed": "1"}).status_code == 302
     duplicate = item_of(fb_db, 2)
     assert (duplicate.state, duplicate.merged_into_id) == ("closed", 1)
     with fb_db.session() as session:
