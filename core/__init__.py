@@ -49,6 +49,7 @@ def create_app(test_config: dict | None = None, *, plugins: tuple = (), instance
     app.register_blueprint(badges_views.bp)
     app.register_blueprint(openbadges_views.bp)
     from core.approvals import views as approval_views  # four eyes on large adjustments
+    from core import terms_views  # noqa: F401  the term pages, on admin's blueprint
 
     for blueprint in (views.bp, auth.bp, admin.bp, approval_views.bp, boards_views.bp, notification_views.bp):
         app.register_blueprint(blueprint)

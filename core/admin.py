@@ -13,16 +13,14 @@ from core.accounts import AccountError, set_active, set_role
 from core.confirm import ask, confirmed
 from core.db import get_session
 from core.i18n import pick
-from core.forms import AdjustForm, ConfirmForm, DeactivateForm, LevelsForm, RoleForm, TermForm, UserSearchForm
+from core.forms import AdjustForm, ConfirmForm, DeactivateForm, LevelsForm, RoleForm, UserSearchForm
 from core.levels import LevelError, list_levels, save_levels
-from core.models import AuditEntry, Role, Term, User
-from core.periods import TermSpan
+from core.models import AuditEntry, Role, User
 from core.plugins import get_host, set_enabled
 from core.approvals import pending, request_adjustment
 from core.openbadges import problems as openbadges_problems
 from core.points import PointsError, period_totals, user_total
 from core.security import role_required
-from core.terms import TermError, delete_term, list_terms, save_term
 from core.ui import Panel, collect, render
 from core.views import history
 
@@ -57,15 +55,9 @@ def plugin_off_consequence() -> str:
              "on again. Its data is kept.")
 
 
-def term_delete_consequence() -> str:
-    """What deleting a term does, said before it happens."""
-    return _("Points earned in its dates no longer count towards it: this term's totals are recomputed. "
-             "This cannot be undone, though you can add the term again.")
-
-
 @bp.context_processor
 def _questions():
-    return {"plugin_off_consequence": plugin_off_consequence, "term_delete_consequence": term_delete_consequence}
+    return {"plugin_off_consequence": plugin_off_consequence}
 
 
 @bp.route("/")
@@ -221,49 +213,6 @@ def set_account_active(user_id: int):
                 flash(_("The account is reactivated.") if active else _("The account is deactivated."), "success")
                 return redirect(url_for("admin.user", user_id=user.id))
     return _user_page(user, active_form=form, status=400)
-
-
-@bp.route("/terms", methods=["GET", "POST"])
-@role_required(Role.admin)
-def terms():
-    """The academic terms that decide what "this term" means."""
-    db = get_session()
-    form = TermForm()
-    status = 200
-    if request.method == "POST":
-        if form.validate_on_submit():
-            term = TermSpan(form.key.data, form.name_en.data, form.name_zh.data, form.starts_on.data, form.ends_on.data)
-            try:
-                save_term(db, term=term, actor_id=current_user.id)
-            except TermError as exc:
-                db.rollback()
-                form.ends_on.errors.append(str(exc))
-            else:
-                db.commit()
-                flash(_("The term is saved. Run “engage rebuild-totals” if points were already earned in it."),
-                      "success")
-                return redirect(url_for("admin.terms"))
-        status = 400
-    return render("admin/terms.html", form=form, terms=list_terms(db), delete_form=ConfirmForm(), status=status)
-
-
-@bp.route("/terms/<key>/delete", methods=["POST"])
-@role_required(Role.admin)
-def remove_term(key: str):
-    """Delete a term (after asking); its points then count towards no term or the default one."""
-    db = get_session()
-    if db.get(Term, key) is None:
-        abort(404)
-    if not confirmed():
-        return ask(title=_("Delete the term “%(key)s”?", key=key), consequence=term_delete_consequence(),
-                   confirm_label=_("Delete the term"), cancel_url=url_for("admin.terms"))
-    try:
-        delete_term(db, key=key, actor_id=current_user.id)
-    except TermError:
-        abort(404)
-    db.commit()
-    flash(_("The term is deleted."), "success")
-    return redirect(url_for("admin.terms"))
 
 
 @bp.route("/levels", methods=["GET", "POST"])
