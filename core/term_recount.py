@@ -21,7 +21,8 @@ from core import ranks
 from core.models import PeriodTotal, PointEntry, PointTotal, TermRecount, utcnow
 from core.periods import Calendar
 
-CHUNK_USERS = 500
+CHUNK_USERS = 500  # readers per transaction: short enough that awards barely wait on the locks
+STEP_SECONDS = 1.0  # how long one poll of the progress page keeps recounting
 
 
 def start(session: Session, *, actor_id: int | None) -> TermRecount:
@@ -46,7 +47,7 @@ def _calendar(session: Session) -> Calendar:
     return Calendar(current_app.config["TIMEZONE"], list_terms(session))
 
 
-def step(session: Session, *, recount_id: int, users: int = CHUNK_USERS) -> TermRecount | None:
+def step(session: Session, *, recount_id: int, users: int | None = None) -> TermRecount | None:
     """Recount the next chunk of readers, or finish; returns the recount (None if unknown).
 
     Two workers stepping the same recount take turns: the recount's row is locked first."""
@@ -55,7 +56,8 @@ def step(session: Session, *, recount_id: int, users: int = CHUNK_USERS) -> Term
     if recount is None or recount.state != "running":
         return recount
     ids = list(session.execute(select(PointTotal.user_id).where(PointTotal.user_id > recount.next_user_id)
-                               .order_by(PointTotal.user_id).limit(users).with_for_update()).scalars())
+                               .order_by(PointTotal.user_id).limit(users or CHUNK_USERS)
+                               .with_for_update()).scalars())
     if not ids:
         ranks.rebuild(session, period="term")
         recount.state, recount.finished_at = "done", utcnow()
@@ -84,9 +86,9 @@ def step(session: Session, *, recount_id: int, users: int = CHUNK_USERS) -> Term
     return recount
 
 
-def advance(db, *, recount_id: int, seconds: float = 1.0, users: int = CHUNK_USERS) -> TermRecount | None:
+def advance(db, *, recount_id: int, seconds: float | None = None, users: int | None = None) -> TermRecount | None:
     """Step ``recount_id`` in transactions of one chunk each for about ``seconds``; returns its state."""
-    deadline = time.monotonic() + seconds
+    deadline = time.monotonic() + (STEP_SECONDS if seconds is None else seconds)
     while True:
         with db.write_session() as session:
             recount = step(session, recount_id=recount_id, users=users)

@@ -40,8 +40,7 @@ def _recount_after_change(done_message: str):
     recount = term_recount.start(db, actor_id=current_user.id)
     small = ledger_size(db) <= current_app.config["TERM_RECOUNT_INLINE_ROWS"]
     db.commit()
-    if small:
-        term_recount.advance(get_db(), recount_id=recount.id, seconds=60.0)
+    if small and term_recount.advance(get_db(), recount_id=recount.id, seconds=30.0).state == "done":
         flash(done_message + " " + _("Term totals and boards are recounted."), "success")
         return redirect(url_for("admin.terms"))
     flash(done_message, "success")
