@@ -139,6 +139,10 @@ def merge(item_id: int):
     main = session.get(FeedbackItem, request.form.get("into", type=int) or 0)
     if main is None:
         return refuse(item, _("Choose the item to merge into."))
+    try:
+        service.check_merge(duplicate=item, main=main)
+    except service.FeedbackError as exc:
+        return refuse(item, str(exc), exc.status)
     if not confirmed():
         return ask(title=_("Merge feedback #%(dup)d into #%(main)d?", dup=item.id, main=main.id),
                    consequence=_("#%(dup)d closes for good with a public note pointing to #%(main)d, and its "
