@@ -111,8 +111,12 @@ def test_without_javascript_the_progress_page_goes_on_with_a_button(app, readers
     app.config["TERM_RECOUNT_INLINE_ROWS"] = 0
     admin = signed_in(app)
     progress = admin.post("/admin/terms", data=AUTUMN).headers["Location"]
-    response = admin.post(progress)
-    assert response.status_code == 302 and response.headers["Location"] == "/admin/terms"
+    for _press in range(5):  # each press recounts for about a second, then shows the page again
+        response = admin.post(progress)
+        assert response.status_code == 302
+        if response.headers["Location"] != progress:
+            break
+    assert response.headers["Location"] == "/admin/terms"
     assert "recounted" in admin.get("/admin/terms").data.decode()
     assert_totals_agree(app)
 
