@@ -21,7 +21,7 @@ from core import ranks
 from core.models import PeriodTotal, PointEntry, PointTotal, TermRecount, utcnow
 from core.periods import Calendar
 
-CHUNK_USERS = 500  # readers per transaction: short enough that awards barely wait on the locks
+CHUNK_USERS = 200  # readers per transaction: short enough that awards to them barely wait on the locks
 STEP_SECONDS = 1.0  # how long one poll of the progress page keeps recounting
 
 
@@ -68,8 +68,13 @@ def step(session: Session, *, recount_id: int, users: int | None = None) -> Term
     sums: dict[tuple[int, str], list] = defaultdict(lambda: [0, None])
     rows = session.execute(select(PointEntry.user_id, PointEntry.amount, PointEntry.created_at)
                            .where(PointEntry.user_id.in_(ids)))
+    terms_by_day: dict = {}  # many entries share a day: find each day's term once
     for user_id, amount, at in rows:
-        key = calendar.keys(at).get("term")
+        day = calendar.local_date(at)
+        if day not in terms_by_day:
+            term = calendar.term_of(day)
+            terms_by_day[day] = term.key if term else None
+        key = terms_by_day[day]
         if key is None:  # a break between configured terms counts towards no term
             continue
         slot = sums[(user_id, key)]
