@@ -329,7 +329,7 @@ ACCESS: dict[tuple[str, str], list[Case]] = {
     ("GET", "/staff-scores/rounds/<int:round_id>/export.csv"): [
         get("/staff-scores/rounds/{closed_round}/export.csv", ADMINS)],
     ("POST", "/staff-scores/rounds/<int:round_id>/publish"): [
-        post("/staff-scores/rounds/{new_closed_round}/publish", ADMINS)],
+        post("/staff-scores/rounds/{new_closed_round}/publish", ADMINS, {"confirmed": "1"})],
     ("POST", "/staff-scores/rounds/<int:round_id>/remind"): [
         post("/staff-scores/rounds/{open_round}/remind", ADMINS)],
     ("GET", "/staff-scores/rounds/<int:round_id>/rate/<int:user_id>"): [
