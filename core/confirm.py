@@ -25,7 +25,8 @@ def ask(*, title: str, consequence: str, confirm_label: str, cancel_url: str, da
     """The confirmation page for the current post: ``consequence`` says what will happen."""
     fields = [(name, value) for name, value in request.form.items(multi=True) if name != FIELD]
     response = render("confirm.html", title=title, consequence=consequence, confirm_label=confirm_label,
-                      cancel_url=cancel_url, danger=danger, fields=fields, action=request.path)
+                      cancel_url=cancel_url, danger=danger, fields=fields,
+                      action=request.full_path.rstrip("?"))
     if is_fragment_request():  # an htmx post that skipped the dialog: show the question as the page
         response.headers["HX-Retarget"] = "#main"
         response.headers["HX-Reswap"] = "innerHTML"
