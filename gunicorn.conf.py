@@ -37,6 +37,7 @@ def on_starting(server):
         _remove_metrics_folder()
         raise
     app.extensions["engage.db"].dispose()  # the workers open their own connections
+    app.extensions["engage.jobs"].huey.storage.close()  # and their own to the job queue
 
 
 def child_exit(server, worker):

@@ -25,7 +25,7 @@ from _pg import fresh_schema_url  # noqa: E402
 def app_for(url: str, instance: Path):
     from core import create_app
 
-    return create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "REWARD_QUEUE_THREAD": False,
+    return create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "REWARD_JOBS": False,
                        "SCHEMA_CHECK": False, "PLUGIN_ENTRY_POINT_GROUP": None}, instance_path=str(instance))
 
 

@@ -34,7 +34,7 @@ def main() -> None:
     url = args.database_url or f"sqlite:///{folder / 'bench.sqlite'}"
     app = create_app({"SECRET_KEY": "bench", "DATABASE_URL": url, "WTF_CSRF_ENABLED": False,
                       "RATELIMIT_ENABLED": False, "CREATE_TABLES": True, "SCHEMA_CHECK": False,
-                      "REWARD_QUEUE_THREAD": False, "PLUGIN_ENTRY_POINT_GROUP": None},
+                      "REWARD_JOBS": False, "PLUGIN_ENTRY_POINT_GROUP": None},
                      instance_path=str(folder / "instance"))
     engine = app.extensions["engage.db"].engine
     if args.database_url:

@@ -53,9 +53,12 @@ def create_app(test_config: dict | None = None, *, plugins: tuple = (), instance
 
     for blueprint in (views.bp, auth.bp, admin.bp, approval_views.bp, boards_views.bp, notification_views.bp):
         app.register_blueprint(blueprint)
-    from core import rewards
+    from core import mail  # notifications by email, through an outbox drained outside requests
 
-    rewards.init_app(app)
+    mail.init_app(app, host)
+    from core import jobs  # the background queue: pays rewards, runs core's and plugins' periodic jobs
+
+    jobs.init_app(app, host)
     from core import screens, screens_views  # library screens: the TV page and the librarians' pages
     screens.init_app(app)
     app.register_blueprint(screens_views.bp)

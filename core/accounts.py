@@ -102,10 +102,13 @@ def register(session: Session, *, email: str, password: str, display_name: str,
 def address_taken(session: Session, *, user: User) -> None:
     """Someone tried to register with ``user``'s email: the one place that tells the owner.
 
-    For now it is audited and logged; once the site sends email, this sends the owner a message
-    ("someone tried to create an account with your address; if it was you, sign in or reset your
-    password").
+    Audited, logged, and the owner gets an email ("someone tried to create an account with your
+    address; if it was you, sign in or reset your password"), queued in this transaction and at
+    most one an hour, so the form cannot flood an inbox.
     """
+    from core.mail import send_address_taken_notice  # mail sits above accounts
+
+    send_address_taken_notice(user, session=session)
     session.add(AuditEntry(actor_id=None, action="account.register_taken", target=f"user:{user.id}",
                            detail="registration tried with this account's email"))
     log.info("registration tried with the email of account %s", user.id)

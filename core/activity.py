@@ -1,4 +1,8 @@
-"""Recording what users do in activities, once per event, for badges and counts."""
+"""Recording what users do in activities, once per event, for badges and counts.
+
+Badges (and plugins) hear of an activity through ``engage_activity_recorded``; this module
+imports nothing above the ledger.
+"""
 
 from __future__ import annotations
 
@@ -25,10 +29,8 @@ def record_activity(session: Session, *, user_id: int, plugin: str, kind: str, s
         return None
     activity = ActivityEntry(id=activity_id, user_id=user_id, plugin=plugin, kind=kind, source_ref=source_ref,
                              created_at=at)
-    from core.badges import check_activity
-    from core.plugins import current_hooks
+    from core.plugins import current_hooks  # badges listen here as plugins do
 
-    check_activity(session, activity)
     current_hooks().engage_activity_recorded(session=session, activity=activity)
     return activity
 

@@ -6,6 +6,7 @@ import secrets
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
@@ -27,6 +28,7 @@ from core.views import history
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 USERS_PAGE = 25
 AUDIT_PAGE = 50
+JOB_FAILURES_SHOWN = 100
 
 
 @bp.context_processor
@@ -240,6 +242,40 @@ def levels():
             return redirect(url_for("admin.levels"))
     status = 400 if request.method == "POST" else 200
     return render("admin/levels.html", form=form, status=status)
+
+
+@bp.route("/jobs")
+@role_required(Role.admin)
+def jobs():
+    """The background queue: its periodic jobs, how many jobs wait, and failed runs not yet cleared."""
+    from core.jobs import failures
+
+    queue = current_app.extensions["engage.jobs"]
+    try:
+        waiting = queue.huey.pending_count()
+    except Exception:  # noqa: BLE001 — the queue's store may be away; say so rather than fail
+        waiting = None
+    host = get_host()
+    periodic = [(job, job.plugin == "core" or host.is_enabled(job.plugin))
+                for _name, job in sorted(queue.periodic.items())]
+    return render("admin/jobs.html", waiting=waiting, periodic=periodic,
+                  failures=failures(get_session(), limit=JOB_FAILURES_SHOWN), form=ConfirmForm())
+
+
+@bp.route("/jobs/clear", methods=["POST"])
+@role_required(Role.admin)
+def clear_job_failures():
+    """Mark every listed failure dealt with: `engage check` stops reporting them."""
+    from core.jobs import clear_failures
+
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    db = get_session()
+    cleared = clear_failures(db)
+    db.commit()
+    flash(ngettext("%(num)d job failure cleared.", "%(num)d job failures cleared.", cleared), "success")
+    return redirect(url_for("admin.jobs"))
 
 
 @bp.route("/audit")

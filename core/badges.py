@@ -7,8 +7,8 @@ the badges they granted stay in ``core_badge_award`` and show again when the plu
 
 Kinds of criteria:
 
-* ``points`` — all-time points reach ``threshold`` (checked by ``core.points.award`` only
-  when an award crosses a threshold, so the hot path costs a bisect and no query);
+* ``points`` — all-time points reach ``threshold`` (checked when an award crosses a
+  threshold, so the hot path costs a bisect and no query);
 * ``activity_count`` — ``count`` recorded activities ``activity = (plugin, kind)``;
 * ``weekly_streak`` — ``weeks`` consecutive weeks with an activity (of ``activity``, or of any
   kind when it is None); weeks in the ``HOLIDAY_WEEKS`` setting neither break nor extend it;
@@ -18,6 +18,10 @@ Kinds of criteria:
 A grant is ``INSERT … ON CONFLICT DO NOTHING`` on UNIQUE(user_id, badge_key), so it happens
 exactly once even under concurrency; it notifies the user and fires ``engage_badge_granted``
 in the same transaction.
+
+Badges hear of awards and activities through ``engage_points_awarded`` and
+``engage_activity_recorded``, as a plugin would: the module is registered with the plugin host
+as a built-in listener, so the ledger (``core.points``, ``core.activity``) never imports it.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from core.hookspecs import hookimpl
 from core.ledger_sql import insert_for
 from core.models import ActivityEntry, AuditEntry, BadgeAward, PointTotal, User, utcnow
 from core.ui import path_for
@@ -335,8 +340,20 @@ def _held(session: Session, user_id: int, keys: list[str]) -> set[str]:
 
 # --- evaluation on events -----------------------------------------------------------------
 
+@hookimpl(tryfirst=True)
+def engage_points_awarded(session, user_id, amount, total):
+    """Grant the points badges an award has just crossed into (before plugins hear of the award)."""
+    check_points(session, user_id=user_id, old_total=total - amount, new_total=total)
+
+
+@hookimpl(tryfirst=True)
+def engage_activity_recorded(session, activity):
+    """Grant the count, first and streak badges a recorded activity has just earned."""
+    check_activity(session, activity)
+
+
 def check_points(session: Session, *, user_id: int, old_total: int, new_total: int) -> None:
-    """Called by ``core.points.award``: grant the points badges whose threshold was just crossed."""
+    """After an award: grant the points badges whose threshold was just crossed."""
     if new_total <= old_total:
         return
     crossed = active_rules().crossed(old_total, new_total)
@@ -345,7 +362,7 @@ def check_points(session: Session, *, user_id: int, old_total: int, new_total: i
 
 
 def check_activity(session: Session, activity: ActivityEntry) -> None:
-    """Called by ``core.activity.record_activity``: counts, firsts and streaks for this activity."""
+    """After an activity is recorded: counts, firsts and streaks for this activity."""
     active = active_rules()
     rules = active.by_activity.get((activity.plugin, activity.kind), []) + active.any_activity
     if not rules:

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import signal
+import subprocess
 import sys
+import time
+from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from core.backup import cli as backup_cli
+
+from core.mail import cli as mail_cli
 from core.migrations import cli as migrations_cli
 from core.models import Role
 
@@ -42,6 +50,8 @@ def _db():
 main.add_command(migrations_cli.db_group)
 main.add_command(migrations_cli.init_db)
 backup_cli.register(main)
+
+main.add_command(mail_cli.mail_group)
 
 
 @main.command("create-admin")
@@ -148,16 +158,27 @@ def check():
     if stuck:
         click.echo(f"{len(stuck)} queued rewards could not be paid; mend the cause, then run "
                    "`engage pay-rewards --retry`.", err=True)
-    if problems or stuck:
+    from core.jobs import failures
+
+    with _db().session() as session:
+        gave_up = failures(session, final_only=True)
+    for failure in reversed(gave_up):
+        click.echo(f"job {failure.task} ({failure.task_id}) failed at {failure.failed_at:%Y-%m-%d %H:%M} UTC "
+                   f"with no retry left: {failure.error}", err=True)
+    if gave_up:
+        click.echo(f"{len(gave_up)} jobs failed for good; see Administration → Jobs, mend the cause, then clear "
+                   "them there (or `engage jobs clear-failures`).", err=True)
+    if problems or stuck or gave_up:
         sys.exit(1)
     click.echo("All totals equal the ledger; no reward is stuck in the queue.")
+    click.echo("No background job failed for good.")
 
 
 @main.command("pay-rewards")
 @click.option("--retry", is_flag=True, help="Also retry rewards set aside after failing repeatedly.")
 @with_appcontext
 def pay_rewards(retry: bool):
-    """Pay every reward waiting in the queue now (the app's own threads do this within seconds)."""
+    """Pay every reward waiting in the queue now (`engage worker` does this within seconds)."""
     from core.rewards import pay_all, retry_failed
 
     retried = retry_failed(_db()) if retry else 0
@@ -179,18 +200,83 @@ def rebuild_totals_command():
     click.echo(f"Totals rebuilt for {users} users.")
 
 
+def _cell(text: str, width: int) -> str:
+    """``text`` padded to ``width`` terminal columns (a CJK character takes two)."""
+    from wcwidth import wcswidth
+
+    return text + " " * max(0, width - max(wcswidth(text), 0))
+
+
+def _table(rows: list[tuple[str, ...]]) -> list[str]:
+    """Rows of cells in aligned columns (the last column unpadded), in any script."""
+    from wcwidth import wcswidth
+
+    widths = [max(max(wcswidth(row[i]), 0) for row in rows) for i in range(len(rows[0]) - 1)]
+    return ["  " + " ".join(_cell(cell, widths[i]) if i < len(widths) else cell for i, cell in enumerate(row))
+            for row in rows]
+
+
+def _serve_with_worker(host: str, port: int, *, web_workers: int, env: dict[str, str] | None = None) -> None:
+    """Serve the site with gunicorn and run one ``engage worker`` beside it until Ctrl-C (or
+    SIGTERM), then stop both; if either stops by itself, stop the other and fail."""
+    from core import ROOT
+
+    current_app.extensions["engage.db"].dispose()  # the children open their own connections
+    child_env = {**os.environ, "ENGAGE_INSTANCE_PATH": current_app.instance_path, **(env or {})}
+    web = [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(web_workers),
+           "--threads", "4"]
+    conf = ROOT / "gunicorn.conf.py"
+    if conf.exists():
+        web += ["--config", str(conf)]
+    commands = {"web": web + ["core:create_app()"], "worker": [sys.executable, "-m", "core", "worker"]}
+
+    def stop(_signum, _frame):
+        raise KeyboardInterrupt
+
+    # Ctrl-C reaches the children from the terminal too; SIGTERM (a service manager) is passed on.
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    children: dict[str, subprocess.Popen] = {}
+    failed = None
+    try:
+        for name, command in commands.items():
+            children[name] = subprocess.Popen(command, env=child_env)
+        while failed is None:
+            time.sleep(0.3)
+            failed = next((name for name, child in children.items() if child.poll() is not None), None)
+    except KeyboardInterrupt:
+        click.echo("\nStopping…")
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for child in children.values():
+            if child.poll() is None:
+                child.terminate()
+        for child in children.values():
+            try:
+                child.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+    if failed:
+        raise click.ClickException(f"the {failed} process stopped (status {children[failed].returncode}); "
+                                   "stopped the other too")
+
+
 @main.command("demo")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="ENGAGE_DEMO_HOST")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535), envvar="ENGAGE_DEMO_PORT")
 @click.option("--reset", is_flag=True, help="Throw away the demo data and make it anew.")
 @click.option("--no-serve", is_flag=True, help="Populate only; do not start the server.")
-@click.option("--students", default=200, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--students", default=200, show_default=True, type=click.IntRange(1, 100_000),
+              envvar="ENGAGE_DEMO_STUDENTS")
 @click.option("--seed", default=2024, show_default=True, type=int)
 @click.option("--destroy-non-demo-data", "destroy", is_flag=True,
               help="With --reset: throw away a database that holds a real library, not the demo.")
 @with_appcontext
 def demo(host: str, port: int, reset: bool, no_serve: bool, students: int, seed: int, destroy: bool):
-    """Populate a demo library (students, librarians, an admin, a term of points), then serve it.
+    """Populate a demo library (students, librarians, an admin, a term of points), then serve it
+    with gunicorn and a job worker until Ctrl-C (ENGAGE_DEMO_HOST, ENGAGE_DEMO_PORT and
+    ENGAGE_DEMO_STUDENTS set the options from the environment).
 
     Only an empty database or an earlier demo is used: a real library is refused."""
     from core.backup.guard import NotADemo, refuse_unless_demo
@@ -217,15 +303,92 @@ def demo(host: str, port: int, reset: bool, no_serve: bool, students: int, seed:
     if not made:
         click.echo("The demo data is already there (use --reset to make it anew).")
     url = f"http://{host}:{port}/"
+    env = {}
     if not current_app.config.get("PUBLIC_BASE_URL"):
         # The demo knows the one address it serves at: its Open Badges are verifiable there.
         current_app.config["PUBLIC_BASE_URL"] = url.rstrip("/")
+        env["ENGAGE_PUBLIC_BASE_URL"] = url.rstrip("/")
+    rows = [(role, email, f"password: {DEMO_PASSWORD}") for role, email in [
+        ("admin", "admin@demo.library"), ("librarian", "librarian1@demo.library"), ("student", "student1@demo.library")]]
+    rows += [("screen", name, address) for name, address in screen_addresses(db, url)]
     click.echo(f"\nLibrary Engage demo: {url}")
-    for role, email in [("admin", "admin@demo.library"), ("librarian", "librarian1@demo.library"),
-                        ("student", "student1@demo.library")]:
-        click.echo(f"  {role:<10} {email:<25} password: {DEMO_PASSWORD}")
-    for name, address in screen_addresses(db, url):
-        click.echo(f"  screen     {name:<25} {address}")
+    for line in _table(rows):
+        click.echo(line)
     click.echo()
     if not no_serve:
-        current_app.run(host=host, port=port, debug=False, use_reloader=False)
+        click.echo("Serving with gunicorn and a job worker; Ctrl-C stops both.")
+        _serve_with_worker(host, port, web_workers=2, env=env)
+
+
+@main.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", "web_workers", default=2, show_default=True, type=click.IntRange(1, 64),
+              help="gunicorn worker processes.")
+@with_appcontext
+def run(host: str, port: int, web_workers: int):
+    """Serve the site on one machine: gunicorn plus one `engage worker`, until Ctrl-C."""
+    click.echo(f"Library Engage: http://{host}:{port}/ (gunicorn and a job worker; Ctrl-C stops both)")
+    _serve_with_worker(host, port, web_workers=web_workers)
+
+
+@main.command("worker")
+@click.option("--threads", default=2, show_default=True, type=click.IntRange(1, 64),
+              help="Jobs run at once in this process.")
+@click.option("--no-scheduler", is_flag=True,
+              help="Run queued jobs only; leave periodic jobs to a worker that runs the scheduler.")
+@with_appcontext
+def worker(threads: int, no_scheduler: bool):
+    """Run queued and periodic jobs (reward payments, closing what is due, reminders) until stopped.
+
+    Run several (on one machine or several sharing ENGAGE_JOBS_URL=redis://…); periodic jobs are
+    idempotent, but one scheduler is enough: give the others --no-scheduler.
+    """
+    jobs = current_app.extensions["engage.jobs"]
+    if jobs.huey.immediate:
+        raise click.ClickException("JOBS_IMMEDIATE is on: jobs run where they are queued; no worker is needed.")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    jobs.restart_rewards()  # pay what a previous run left, whether or not requests arrive
+    where = current_app.config.get("JOBS_URL") or str(Path(current_app.instance_path) / "jobs.sqlite")
+    click.echo(f"Worker {os.getpid()}: {threads} thread(s), queue {where.split('@')[-1]}, "
+               f"scheduler {'off' if no_scheduler else 'on'} ({len(jobs.periodic)} periodic jobs).")
+    # An idle worker looks at the queue at least every JOBS_POLL_SECONDS (Huey's default backs off to 10 s).
+    consumer = jobs.huey.create_consumer(workers=threads, worker_type="thread", periodic=not no_scheduler,
+                                         max_delay=float(current_app.config["JOBS_POLL_SECONDS"]))
+    consumer.run()
+
+
+@main.group("jobs")
+def jobs_group():
+    """Background jobs: failures and periodic jobs."""
+
+
+@jobs_group.command("list")
+@with_appcontext
+def jobs_list():
+    """Show every periodic job and its plugin."""
+    for name, job in sorted(current_app.extensions["engage.jobs"].periodic.items()):
+        click.echo(f"{name:<36} {job.plugin}")
+
+
+@jobs_group.command("run")
+@click.argument("name")
+@with_appcontext
+def jobs_run(name: str):
+    """Run periodic job NAME once now, in this process."""
+    jobs = current_app.extensions["engage.jobs"]
+    if name not in jobs.periodic:
+        raise click.BadParameter(f"no periodic job is called {name!r} (see `engage jobs list`)", param_hint="NAME")
+    jobs.run_periodic(name)
+    click.echo(f"{name} ran.")
+
+
+@jobs_group.command("clear-failures")
+@with_appcontext
+def jobs_clear_failures():
+    """Mark every recorded job failure as dealt with (after mending its cause)."""
+    from core.jobs import clear_failures
+
+    with _db().write_session() as session:
+        cleared = clear_failures(session)
+    click.echo(f"{cleared} job failures cleared.")

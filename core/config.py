@@ -62,11 +62,22 @@ class Defaults:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_HTTPONLY = True
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
-    # The reward queue (core.rewards): each process's paying thread looks every REWARD_POLL_SECONDS
-    # and pays REWARD_BATCH rewards per transaction once its process has served no request for
-    # REWARD_QUIET_SECONDS, or when the oldest reward has waited REWARD_MAX_DELAY_SECONDS.
-    REWARD_QUEUE_THREAD = True
-    REWARD_POLL_SECONDS = 1.0
+    # Background jobs (core.jobs), run by `engage worker`: left empty, the queue is a SQLite file in
+    # the instance folder (one machine); redis://host:6379/0 when several servers share the work.
+    # JOBS_IMMEDIATE runs each job at once in the process that queues it (tests). A failing job
+    # is retried JOBS_RETRIES times, after JOBS_RETRY_DELAY seconds, doubling each time.
+    JOBS_URL = None
+    JOBS_NAME = "engage"
+    JOBS_IMMEDIATE = False
+    JOBS_RETRIES = 3
+    JOBS_RETRY_DELAY = 10
+    # How often an idle worker looks at a SQLite queue at most (a Redis queue wakes it at once).
+    JOBS_POLL_SECONDS = 0.5
+    # The reward queue (core.rewards): with REWARD_JOBS on, a transaction that queued a reward
+    # queues a "pay rewards" job as it commits (one waits at a time); a periodic job pays too.
+    # The job pays REWARD_BATCH rewards per transaction once no reward has arrived for
+    # REWARD_QUIET_SECONDS (a burst is over), or once the oldest has waited REWARD_MAX_DELAY_SECONDS.
+    REWARD_JOBS = True
     REWARD_QUIET_SECONDS = 0.3
     REWARD_MAX_DELAY_SECONDS = 10.0
     REWARD_BATCH = 50
@@ -82,6 +93,25 @@ class Defaults:
     ISSUER_URL = None
     ISSUER_EMAIL = None
     ISSUER_DESCRIPTION = None
+    # Email (Flask-Mailman). MAIL_BACKEND: "smtp" for a real server (MAIL_SERVER, MAIL_PORT,
+    # MAIL_USE_TLS / MAIL_USE_SSL, MAIL_USERNAME, MAIL_PASSWORD, MAIL_TIMEOUT), "console" prints
+    # messages (development), "file" writes them to MAIL_FILE_PATH. Links in messages are built
+    # on PUBLIC_BASE_URL.
+    MAIL_BACKEND = "console"
+    MAIL_SERVER = "localhost"
+    MAIL_PORT = 25
+    MAIL_TIMEOUT = 30
+    MAIL_DEFAULT_SENDER = "Library Engage <noreply@localhost>"
+    # Whether notifications go by email at all (readers then choose per kind).
+    MAIL_NOTIFICATIONS = True
+    # A message the server refuses is retried after MAIL_RETRY_SECONDS × 2^(attempt-1), up to
+    # MAIL_MAX_ATTEMPTS; a deliverer that died mid-send leaves its rows to another after
+    # MAIL_CLAIM_TIMEOUT_SECONDS.
+    MAIL_MAX_ATTEMPTS = 5
+    MAIL_RETRY_SECONDS = 60
+    MAIL_CLAIM_TIMEOUT_SECONDS = 600
+    # How far back digests look for readers with news (a little over a week).
+    MAIL_DIGEST_LOOKBACK_DAYS = 8
 
 
 def load_config(app: Flask, test_config: dict | None) -> None:

@@ -43,6 +43,24 @@ class ContentTarget:
     order: int = 100
 
 
+@dataclass(frozen=True)
+class MailKind:
+    """A kind of notification a reader may also get by email (``engage_mail_kinds``), and how often.
+
+    ``key`` is ``"<plugin>:<name>"``; it covers the notifications of that plugin whose ``kind``
+    is in ``kinds`` (or, left empty, every other kind of that plugin). ``label`` is lazy text or
+    ``{"en": …, "zh_Hans": …}``; ``default`` is ``"immediate"``, ``"daily"``, ``"weekly"`` or
+    ``"never"``; ``staff_only`` kinds are offered to librarians and administrators alone.
+    """
+
+    key: str
+    label: object
+    kinds: tuple = ()
+    default: str = "daily"
+    staff_only: bool = False
+    order: int = 100
+
+
 # --- start-up ---------------------------------------------------------------------------
 
 @hookspec
@@ -53,6 +71,13 @@ def engage_blueprints():
 @hookspec
 def engage_cli_commands(cli):
     """Add click commands to the ``engage`` command group ``cli``."""
+
+
+@hookspec
+def engage_jobs():
+    """Return core.jobs.PeriodicJob objects (or a list): work the plugin needs done on a schedule
+    whether or not anyone visits (closing what is due, reminders, clean-ups), run by ``engage worker``
+    in library time and skipped while the plugin is off. Each must be idempotent: a run may repeat."""
 
 
 @hookspec
@@ -75,6 +100,11 @@ def engage_point_rules():
 @hookspec
 def engage_badge_rules():
     """Return core.badges.BadgeRule objects (or a list): the badges this plugin offers and how each is earned."""
+
+
+@hookspec
+def engage_mail_kinds():
+    """Return MailKind objects (or a list): the kinds of this plugin's notifications a reader may get by email, with their defaults."""
 
 
 # --- per request ------------------------------------------------------------------------
@@ -112,8 +142,8 @@ def engage_content_targets(user):
 # --- events -----------------------------------------------------------------------------
 
 @hookspec
-def engage_points_awarded(session, entry):
-    """React to a new ledger ``entry`` (a PointEntry), inside the transaction that wrote it."""
+def engage_points_awarded(session, entry, user_id, amount, total):
+    """React to a new ledger ``entry`` (a PointEntry) paying ``amount`` to ``user_id``, whose all-time total is now ``total``, inside the transaction that wrote it (``entry`` is built only when a listener names it)."""
 
 
 @hookspec

@@ -9,18 +9,21 @@ own bind processors, so what lands in the tables is exactly what SQLAlchemy woul
 
 from __future__ import annotations
 
+import random
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Iterator
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, event, func, literal_column, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
-from core.models import RANK_BLOCK, PeriodTotal, PointEntry, PointTotal, RankCount, User
+from core.models import RANK_BLOCK, BoardVersion, PeriodTotal, PointEntry, PointTotal, RankCount, User
 
+BOARD_SLOTS = 16
 ENTRY_COLUMNS = ("user_id", "amount", "rule", "plugin", "source_ref", "actor_id", "reason", "reverses_id",
                  "idempotency_key", "created_at")
 
@@ -59,10 +62,15 @@ class AwardSQL:
         rank = insert(counts).values(values("period", "period_key", "level", "total", "users"))
         rank = rank.on_conflict_do_update(index_elements=["period", "period_key", "level", "total"],
                                           set_={"users": counts.c.users + rank.excluded.users})
+        versions = BoardVersion.__table__
+        bump = insert(versions).values(slot=bindparam("slot"), value=literal_column("1"))
+        bump = bump.on_conflict_do_update(index_elements=["slot"], set_={"value": versions.c.value + literal_column("1")})
         # Named parameters on both drivers: sqlite3 takes :name, psycopg takes %(name)s.
         compile_dialect = dialect if pg else sqlite.dialect(paramstyle="named")
-        self.entry, self.total, self.period, self.public, self.rank = (
-            str(s.compile(dialect=compile_dialect)) for s in (entry, total, period, public, rank))
+        self.entry, self.total, self.period, self.public, self.rank, self.bump = (
+            str(s.compile(dialect=compile_dialect)) for s in (entry, total, period, public, rank, bump))
+        # SQLite has one writer at a time, so one slot; PostgreSQL spreads the row lock.
+        self.slots = BOARD_SLOTS if pg else 1
         self._time = entries.c.created_at.type._cached_bind_processor(dialect) or (lambda value: value)
 
     def time(self, moment: datetime):
@@ -171,3 +179,65 @@ def rank_changes(boards: list[tuple[str, str, int]], amount: int) -> list[dict]:
                     changes[(period, key, level, value)] = changes.get((period, key, level, value), 0) + delta
     return [{"period": p, "period_key": k, "level": lv, "total": t, "users": d}
             for (p, k, lv, t), d in sorted(changes.items()) if d]
+
+
+# --- what a transaction that paid points does as it commits -----------------------------------
+
+_BOARDS_CHANGED = "engage.boards_changed"
+_RANKS_AT_COMMIT = "engage.ranks_at_commit"
+
+BOARD_VERSION = select(func.coalesce(func.sum(BoardVersion.__table__.c.value), 0))
+"""The boards' version: it moves whenever a transaction that paid points commits."""
+
+
+def boards_changed(session: Session) -> None:
+    """Note that this transaction changes what the boards show: the board version moves as it commits.
+
+    The bump is one upsert of one slot, run last, just before COMMIT, so PostgreSQL holds that
+    row lock only for the commit itself and no transaction waits on it while holding it.
+    """
+    session.info[_BOARDS_CHANGED] = True
+
+
+def rank_counts_at_commit(session: Session) -> None:
+    """Gather this transaction's rank-count changes and write them, summed and sorted, as it commits.
+
+    For a transaction that pays many users (the reward queue): each award's own changes are
+    sorted, but two such transactions would otherwise lock the shared rank-count rows in the
+    order of their awards and could deadlock. Call before the transaction's first award; until
+    the commit, ranks read in this transaction do not count its awards yet.
+    """
+    session.info[_RANKS_AT_COMMIT] = {}
+
+
+def write_rank_changes(session: Session, handle, changes: list[dict]) -> None:
+    """Apply ``rank_changes`` now, or add them to those gathered for the commit (see above)."""
+    gathered = session.info.get(_RANKS_AT_COMMIT)
+    if gathered is None:
+        handle.executemany(award_sql(session).rank, changes)
+        return
+    for change in changes:
+        key = (change["period"], change["period_key"], change["level"], change["total"])
+        gathered[key] = gathered.get(key, 0) + change["users"]
+
+
+@event.listens_for(OrmSession, "before_commit")
+def _before_commit(session) -> None:
+    info = session.info
+    ranks, changed = info.pop(_RANKS_AT_COMMIT, None), info.pop(_BOARDS_CHANGED, False)
+    if not ranks and not changed:
+        return
+    sql = award_sql(session)
+    with cursor(session) as handle:
+        if ranks:
+            handle.executemany(sql.rank, [{"period": p, "period_key": k, "level": lv, "total": t, "users": d}
+                                          for (p, k, lv, t), d in sorted(ranks.items()) if d])
+        if changed:
+            handle.execute(sql.bump, {"slot": random.randrange(sql.slots)})
+
+
+@event.listens_for(OrmSession, "after_transaction_end")
+def _after_transaction_end(session, transaction) -> None:
+    if transaction.parent is None:  # the whole transaction ended (committed, rolled back or closed)
+        session.info.pop(_RANKS_AT_COMMIT, None)
+        session.info.pop(_BOARDS_CHANGED, None)

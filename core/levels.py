@@ -1,4 +1,8 @@
-"""Levels: all-time point thresholds an admin sets, progress toward the next, level-up news."""
+"""Levels: all-time point thresholds an admin sets, progress toward the next, level-up news.
+
+Level-up news listens to ``engage_points_awarded`` as a plugin would (the module is registered
+with the plugin host as a built-in listener), so the ledger never imports levels.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, select
 from sqlmodel import Session
 
+from core.hookspecs import hookimpl
 from core.models import AuditEntry, Level
 from core.ui import path_for
 
@@ -141,3 +146,9 @@ def note_level_up(session: Session, *, user_id: int, old_total: int, new_total: 
         notify(session, user_id=user_id, plugin="core", kind="level-up", message=message,
                url=path_for("main.profile"))
 
+
+
+@hookimpl(tryfirst=True)
+def engage_points_awarded(session, user_id, amount, total):
+    """Level-up news for the user an award has just paid (before plugins hear of the award)."""
+    note_level_up(session, user_id=user_id, old_total=total - amount, new_total=total)

@@ -272,6 +272,21 @@ class Counter(SQLModel, table=True):
     value: int = 0
 
 
+class BoardVersion(SQLModel, table=True):
+    """How often committed awards have changed the boards, kept in a few slots.
+
+    Each transaction that pays points adds one to one slot as it commits; the boards' version is
+    the sum of the slots. It moves when the award becomes visible (an id is taken at insert, so
+    ``max(id)`` can miss a lower id that commits later), and the slots spread PostgreSQL's row
+    lock so concurrent transactions seldom wait on one another.
+    """
+
+    __tablename__ = "core_board_version"
+
+    slot: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    value: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
+
+
 class Term(SQLModel, table=True):
     """An academic term: period totals for "this term" follow these dates."""
 
@@ -384,3 +399,20 @@ class BadgeImage(SQLModel, table=True):
     data: bytes
     content_type: str = Field(default="image/png", max_length=40)
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+class JobFailure(SQLModel, table=True):
+    """One failed run of a background job (``core.jobs``): kept for the administration page and
+    ``engage check``. ``final`` marks the run after which no retry was left; an administrator
+    marks a failure dealt with (``cleared_at``) once its cause is mended."""
+
+    __tablename__ = "core_job_failure"
+
+    id: int | None = Field(default=None, primary_key=True)
+    task: str = Field(max_length=200, index=True)
+    task_id: str = Field(max_length=64)
+    retries_left: int = 0
+    final: bool = False
+    error: str = Field(max_length=2000)
+    failed_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False, index=True))
+    cleared_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))

@@ -36,6 +36,11 @@ BUILTIN_PLUGINS = (
     "plugins.staff_scores.plugin",
     "plugins.feedback.plugin",
 )
+# Core's own listeners to the ledger's events, registered like plugins but never switched off:
+# levels and badges hear of awards and activities through the hooks, so the ledger imports
+# nothing above it. Registered oldest-first; their hooks are ``tryfirst`` and pluggy calls the
+# newest first, so levels speak before badges, and both before any plugin.
+CORE_LISTENERS = ("core.badges", "core.levels")
 ENTRY_POINT_GROUP = "engage.plugins"
 GENERATION = "plugins"
 _NAME = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
@@ -102,6 +107,9 @@ class PluginHost:
         self._checked_at = float("-inf")
         self._disabled: frozenset[str] = frozenset()
         self._hooks = FilteredHooks(self.pm, [])
+        for module_name in CORE_LISTENERS:
+            self.pm.register(importlib.import_module(module_name), name=module_name)
+        self.pm.check_pending()
 
     # --- loading -------------------------------------------------------------------------
 

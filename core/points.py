@@ -19,10 +19,8 @@ from flask_babel import gettext as _
 from sqlmodel import Session
 
 from core import ranks  # also keeps rank counts right when users opt out of boards
-from core.ledger_sql import award_sql, rank_changes
+from core.ledger_sql import award_sql, boards_changed, rank_changes, write_rank_changes
 from core.ledger_sql import cursor as ledger_cursor
-from core.badges import check_points
-from core.levels import note_level_up
 from core.models import AuditEntry, PeriodTotal, PointEntry, PointTotal, on_readers_boards, utcnow
 from core.periods import PERIODS, Calendar
 
@@ -98,18 +96,20 @@ def award(
             boards.append((period, key, cursor.fetchone()[0]))
         cursor.execute(sql.public, {"user_id": user_id})
         if on_readers_boards(*cursor.fetchone()):  # staff and opted-out readers are not counted
-            cursor.executemany(sql.rank, rank_changes(boards, amount))
+            write_rank_changes(session, cursor, rank_changes(boards, amount))
+    boards_changed(session)
 
-    note_level_up(session, user_id=user_id, old_total=new_total - amount, new_total=new_total)
-    check_points(session, user_id=user_id, old_total=new_total - amount, new_total=new_total)
-    from core.plugins import current_hooks  # late: plugins imports points for its service API
+    # Levels and badges listen here as plugins do: the ledger knows nothing above it.
+    from core.plugins import current_hooks  # late: the plugin host is built with the app
 
     listeners = current_hooks().engage_points_awarded
-    if listeners.get_hookimpls():  # building the entry object costs more than the rest of the call
+    entry = None
+    if any("entry" in impl.argnames for impl in listeners.get_hookimpls()):
+        # Built only for listeners that take it: it costs more than the rest of the call.
         entry = PointEntry(id=entry_id, user_id=user_id, amount=amount, rule=rule, plugin=plugin,
                            source_ref=source_ref, actor_id=actor_id, reason=reason,
                            reverses_id=reverses_id, idempotency_key=idempotency_key, created_at=at)
-        listeners(session=session, entry=entry)
+    listeners(session=session, entry=entry, user_id=user_id, amount=amount, total=new_total)
     return AwardResult("awarded", amount, entry_id)
 
 
@@ -268,6 +268,7 @@ def rebuild_totals(session: Session, *, calendar: Calendar | None = None,
     _bulk(session, PeriodTotal, [{"user_id": u, "period": p, "period_key": k, "total": t, "reached_at": at}
                                  for (u, p, k), (t, at) in periods.items()])
     ranks.rebuild(session)
+    boards_changed(session)
     return len(totals)
 
 

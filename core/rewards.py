@@ -10,29 +10,24 @@ that did not land. The queue then pays it through ``core.points.award`` and
 everywhere (ledger row and totals together); the idempotency key makes paying twice impossible,
 even when two processes pay at once.
 
-When: every app process runs one paying thread (started by its first request). It pays once its
-process has served no request for ``REWARD_QUIET_SECONDS`` (the burst is over), or once the
-oldest reward has waited ``REWARD_MAX_DELAY_SECONDS``, in small batches so requests still get
-the write lock in between: a burst's CPU goes to its ballots, and readers see their points
-within seconds. ``engage pay-rewards`` pays everything at once, and
-``engage check`` reports rewards that failed repeatedly.
+When: as the caller's transaction commits, a "pay rewards" job is queued (``core.jobs``; one
+waits at a time however many ballots land), and an ``engage worker`` pays in small batches so
+requests still get the write lock in between; a periodic job pays too, so rewards queued before a
+restart are paid whether or not requests arrive. ``engage pay-rewards`` pays everything at once,
+and ``engage check`` reports rewards that failed repeatedly.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import threading
-import time
-from datetime import timedelta
 
-from flask import Flask
 from sqlalchemy import bindparam, delete, func, literal_column, select, update
 from sqlmodel import Session
 
 from core.activity import record_activity
 from core.db import Database
-from core.ledger_sql import bind_time, compiled, cursor
+from core.jobs import wake_rewards_after_commit
+from core.ledger_sql import bind_time, compiled, cursor, rank_counts_at_commit
 from core.models import PendingReward, utcnow
 from core.points import award
 
@@ -59,9 +54,10 @@ def defer_award(session: Session, *, user_id: int, amount: int, rule: str, plugi
             "user_id": user_id, "amount": amount, "rule": rule, "plugin": plugin,
             "idempotency_key": idempotency_key, "source_ref": source_ref, "activity": activity,
             "created_at": bind_time(session, utcnow())})
+    wake_rewards_after_commit(session)
 
 
-def _pay(session: Session, row: PendingReward) -> None:
+def _pay(session: Session, row) -> None:
     award(session, user_id=row.user_id, amount=row.amount, rule=row.rule, plugin=row.plugin,
           idempotency_key=row.idempotency_key, source_ref=row.source_ref)
     if row.activity:
@@ -69,40 +65,56 @@ def _pay(session: Session, row: PendingReward) -> None:
                         source_ref=row.source_ref or row.idempotency_key)
 
 
+_QUEUE = PendingReward.__table__
+
+
+def _claim(session: Session, db: Database, query):
+    """The queued rows ``query`` selects, locked for this payer: on PostgreSQL ``FOR UPDATE SKIP
+    LOCKED``, so several payers (processes, servers) each take rows no other is paying; SQLite's
+    write transaction already keeps other payers out. Plain rows, not ORM objects: nothing to
+    refresh (and find deleted by another payer) after a rollback."""
+    if not db.is_sqlite:
+        query = query.with_for_update(skip_locked=True)
+    return session.execute(query).all()
+
+
 def pay_due(db: Database, *, limit: int = 200) -> int:
     """Pay up to ``limit`` queued rewards, oldest first, in one transaction; returns how many.
 
-    Needs an app context (awards notify and check badges). A reward that fails is retried
-    alone; one that keeps failing is set aside after ``MAX_ATTEMPTS`` with its error.
+    Needs an app context (awards notify and check badges). Several payers may run at once on
+    PostgreSQL: each claims rows the others have not (``SKIP LOCKED``) and pays them in user order,
+    writing the shared rank counts summed and sorted as it commits, so two payers lock rows in
+    the same order and never deadlock. A reward that fails is retried alone; one that keeps
+    failing is set aside after ``MAX_ATTEMPTS`` with its error.
     """
     with db.session(write=True) as session:
-        query = (select(PendingReward).where(PendingReward.attempts < MAX_ATTEMPTS)
-                 .order_by(PendingReward.id).limit(limit))
-        if not db.is_sqlite:
-            query = query.with_for_update(skip_locked=True)  # two processes take different rows
-        rows = session.execute(query).scalars().all()
+        rows = _claim(session, db, select(_QUEUE).where(_QUEUE.c.attempts < MAX_ATTEMPTS)
+                      .order_by(_QUEUE.c.id).limit(limit))
         if not rows:
             return 0
+        rows.sort(key=lambda row: (row.user_id, row.id))  # one global order for the totals' row locks
+        ids = [row.id for row in rows]
+        rank_counts_at_commit(session)
         try:
             for row in rows:
                 _pay(session, row)
-            session.execute(delete(PendingReward).where(PendingReward.id.in_([r.id for r in rows])))
+            session.execute(delete(PendingReward).where(PendingReward.id.in_(ids)))
             session.commit()
-            return len(rows)
-        except Exception:
+            return len(ids)
+        except Exception as exc:  # noqa: BLE001 — one bad reward must not hold back the batch
             session.rollback()
-            ids = [r.id for r in rows]
+            log.info("a batch of %d rewards was paid one by one (%s: %s)", len(ids), type(exc).__name__, exc)
     return sum(_pay_alone(db, reward_id) for reward_id in ids)
 
 
 def _pay_alone(db: Database, reward_id: int) -> int:
     try:
         with db.write_session() as session:
-            row = session.get(PendingReward, reward_id)
-            if row is None:
+            found = _claim(session, db, select(_QUEUE).where(_QUEUE.c.id == reward_id))
+            if not found:  # paid meanwhile, or being paid by another payer
                 return 0
-            _pay(session, row)
-            session.delete(row)
+            _pay(session, found[0])
+            session.execute(delete(PendingReward).where(PendingReward.id == reward_id))
         return 1
     except Exception as exc:  # noqa: BLE001 — kept with the row for `engage check`
         log.exception("reward %s could not be paid", reward_id)
@@ -138,65 +150,3 @@ def failed(session: Session) -> list[PendingReward]:
     """Rewards set aside after failing ``MAX_ATTEMPTS`` times, for ``engage check``."""
     return list(session.execute(select(PendingReward).where(PendingReward.attempts >= MAX_ATTEMPTS)
                                 .order_by(PendingReward.id)).scalars())
-
-
-class RewardQueue:
-    """The paying thread of one app process (started lazily, again after a fork)."""
-
-    def __init__(self, app: Flask) -> None:
-        self.app = app
-        self.quiet = float(app.config["REWARD_QUIET_SECONDS"])
-        self.max_delay = float(app.config["REWARD_MAX_DELAY_SECONDS"])
-        self.idle_poll = float(app.config["REWARD_POLL_SECONDS"])
-        self.batch = int(app.config["REWARD_BATCH"])
-        self._pid = None
-        self._thread: threading.Thread | None = None
-        self._last_request = 0.0
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()
-
-    def ensure_running(self) -> None:
-        """Note that this process is serving a request; start its paying thread if not yet."""
-        self._last_request = time.monotonic()
-        if self._pid == os.getpid():
-            return
-        with self._lock:
-            if self._pid != os.getpid():
-                self._pid = os.getpid()
-                self._thread = threading.Thread(target=self._run, name="engage-rewards", daemon=True)
-                self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop this process's paying thread, letting a batch it is paying finish."""
-        self._stopping.set()
-        if self._thread is not None and self._thread.is_alive() and self._pid == os.getpid():
-            self._thread.join(timeout)
-
-    def _run(self) -> None:
-        db = self.app.extensions["engage.db"]
-        while not self._stopping.wait(self.idle_poll):
-            try:
-                with self.app.app_context():
-                    self.drain(db)
-            except Exception:  # noqa: BLE001 — the database may be briefly away; try again later
-                log.exception("the reward queue could not pay")
-
-    def drain(self, db: Database) -> None:
-        """Pay in batches while rewards wait, unless this process is busy and none has waited too long."""
-        while not self._stopping.is_set():
-            count, oldest = _waiting(db)
-            if not count:
-                return
-            busy = time.monotonic() - self._last_request < self.quiet
-            if busy and utcnow() - oldest < timedelta(seconds=self.max_delay):
-                return  # look again after the next poll interval
-            if not pay_due(db, limit=self.batch):
-                return
-
-
-def init_app(app: Flask) -> None:
-    """Give the app its reward queue; its thread starts with the process's first request
-    (unless ``REWARD_QUEUE_THREAD`` is off, as in tests, which pay with ``pay_all``)."""
-    queue = app.extensions["engage.rewards"] = RewardQueue(app)
-    if app.config["REWARD_QUEUE_THREAD"]:
-        app.before_request(queue.ensure_running)

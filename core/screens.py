@@ -21,8 +21,9 @@ Polling cheaply (DESIGN contract 7)
     * Each worker keeps a ``ScreenVersions`` cache (``app.extensions["engage.screens"]``):
       a *data version* and a snapshot of every screen. At most once every
       ``SCREEN_VERSION_SECONDS`` (default 1 s) a request refreshes it with ONE cheap query —
-      ``max(core_point_entry.id)`` (the ledger is append-only, so any award, adjustment or
-      reversal moves it), the count and id-sum of off-board users (the partial index
+      the board version (``core.ledger_sql.BOARD_VERSION``: the sum of ``core_board_version``,
+      which every transaction that pays points raises as it commits — unlike the ledger's
+      highest id, it also moves when a lower id commits after a higher one), the count and id-sum of off-board users (the partial index
       ``ix_core_user_off_boards``; an opt-out moves it) and the ``screens`` generation in
       ``core_counter`` (raised by every create, edit, rotate and delete) — plus the current
       week/month/term keys (from the per-minute calendar cache), so a new week changes it
@@ -59,7 +60,8 @@ from markupsafe import Markup
 from sqlalchemy import func, select, update
 from sqlmodel import Session
 
-from core.models import OFF_BOARDS, AuditEntry, Counter, PointEntry, Screen, User, utcnow
+from core.ledger_sql import BOARD_VERSION
+from core.models import OFF_BOARDS, AuditEntry, Counter, Screen, User, utcnow
 from core.ui import Slide
 
 log = logging.getLogger(__name__)
@@ -234,7 +236,7 @@ def delete_screen(session: Session, *, screen: Screen, actor_id: int | None) -> 
 
 _OFF = User.__table__.c
 _SIGNALS = select(
-    select(func.max(PointEntry.__table__.c.id)).scalar_subquery(),
+    BOARD_VERSION.scalar_subquery(),
     select(func.count()).select_from(User.__table__).where(OFF_BOARDS).scalar_subquery(),
     select(func.coalesce(func.sum(_OFF.id), 0)).where(OFF_BOARDS).scalar_subquery(),
     select(Counter.value).where(Counter.name == GENERATION).scalar_subquery(),
@@ -267,13 +269,13 @@ class ScreenVersions:
 
             keys = sorted(current_calendar().keys(utcnow()).items())
             with db.engine.connect() as conn:
-                max_entry, off_count, off_sum, generation = conn.execute(_SIGNALS).one()
+                board_version, off_count, off_sum, generation = conn.execute(_SIGNALS).one()
                 generation = generation or 0
                 if generation != self.generation or force:
                     rows = conn.execute(select(Screen.__table__)).mappings().all()
                     self.screens = {row["id"]: ScreenInfo.of(Screen(**row)) for row in rows}
                     self.generation = generation
-            self.data_version = f"{max_entry or 0}.{off_count}.{off_sum}.{keys}"
+            self.data_version = f"{board_version or 0}.{off_count}.{off_sum}.{keys}"
             self._checked_at = time.monotonic()
 
     def lookup(self, token: str) -> ScreenInfo | None:

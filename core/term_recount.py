@@ -18,6 +18,7 @@ from sqlalchemy import delete, func, select, update
 from sqlmodel import Session
 
 from core import ranks
+from core.ledger_sql import boards_changed
 from core.models import PeriodTotal, PointEntry, PointTotal, TermRecount, utcnow
 from core.periods import Calendar
 
@@ -60,6 +61,7 @@ def step(session: Session, *, recount_id: int, users: int | None = None) -> Term
                                .with_for_update()).scalars())
     if not ids:
         ranks.rebuild(session, period="term")
+        boards_changed(session)  # screens and cached boards show the recounted term
         recount.state, recount.finished_at = "done", utcnow()
         recount.users_done = max(recount.users_done, recount.users_total)
         session.add(recount)
@@ -85,6 +87,7 @@ def step(session: Session, *, recount_id: int, users: int | None = None) -> Term
         session.execute(PeriodTotal.__table__.insert(),
                         [{"user_id": u, "period": "term", "period_key": k, "total": t, "reached_at": at}
                          for (u, k), (t, at) in sums.items()])
+    boards_changed(session)
     recount.next_user_id = ids[-1]
     recount.users_done += len(ids)
     session.add(recount)

@@ -92,12 +92,14 @@ def database_url(tmp_path, pg_schema_url):
 
 def make_app(database_url, tmp_path, plugins=(), **config):
     """An app for tests: tables made from the models (no migrations, no schema check); CSRF and
-    rate limits off unless a test turns them on; no reward-queue thread (a test pays queued
-    rewards with ``core.rewards.pay_all`` when it wants them)."""
+    rate limits off unless a test turns them on; jobs run at once in the test's process
+    (``JOBS_IMMEDIATE``) and no ballot queues a "pay rewards" job (a test pays queued rewards with
+    ``core.rewards.pay_all`` when it wants them, or turns ``REWARD_JOBS`` on)."""
     settings = {"TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_URL": database_url,
                 "PLUGIN_REFRESH_SECONDS": 0, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False,
-                "PLUGIN_ENTRY_POINT_GROUP": None, "REWARD_QUEUE_THREAD": False,
-                "CREATE_TABLES": True, "SCHEMA_CHECK": False, "PUBLIC_BASE_URL": "http://localhost"}
+                "PLUGIN_ENTRY_POINT_GROUP": None, "JOBS_IMMEDIATE": True, "REWARD_JOBS": False,
+                "CREATE_TABLES": True, "SCHEMA_CHECK": False, "PUBLIC_BASE_URL": "http://localhost",
+                "MAIL_BACKEND": "locmem"}
     settings.update(config)
     return create_app(settings, plugins=plugins, instance_path=str(tmp_path / "instance"))
 
@@ -114,7 +116,6 @@ def app_factory(database_url, tmp_path):
 
     yield factory
     for app in apps:
-        app.extensions["engage.rewards"].stop()
         app.extensions["engage.db"].dispose()
 
 

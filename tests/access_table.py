@@ -139,6 +139,11 @@ ACCESS: dict[tuple[str, str], list[Case]] = {
     ("GET", "/notifications/count"): [get("/notifications/count", SIGNED_IN)],
     ("POST", "/notifications/<int:note_id>/read"): [post("/notifications/{note}/read", AUTHOR_ONLY)],
     ("POST", "/notifications/read-all"): [post("/notifications/read-all", SIGNED_IN)],
+    # --- email: each reader's own preferences; unsubscribing needs the signed token, not a sign-in
+    ("GET", "/notifications/email"): [get("/notifications/email", SIGNED_IN)],
+    ("POST", "/notifications/email"): [post("/notifications/email", SIGNED_IN, {"stop_all": "y"})],
+    ("GET", "/mail/unsubscribe/<token>"): [get("/mail/unsubscribe/forged.token", who(400, 400, 400, 400, 400))],
+    ("POST", "/mail/unsubscribe/<token>"): [post("/mail/unsubscribe/forged.token", who(400, 400, 400, 400, 400))],
     # --- library screens: librarians set them up, the TV needs only its secret address ------------
     ("GET", "/screens/"): [get("/screens/", STAFF)],
     ("GET", "/screens/new"): [get("/screens/new", STAFF)],

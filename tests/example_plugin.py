@@ -3,7 +3,7 @@
 from flask import Blueprint, url_for
 from markupsafe import Markup
 
-from core.hookspecs import ContentTarget, hookimpl
+from core.hookspecs import ContentTarget, MailKind, hookimpl
 from core.ui import MenuItem, Panel
 
 NAME = "example"
@@ -35,6 +35,12 @@ def engage_blueprints():
 @hookimpl
 def engage_rate_limits():
     return {"example.poke": "2 per minute"}
+
+
+@hookimpl
+def engage_mail_kinds():
+    return MailKind("example:news", {"en": "Example news", "zh_Hans": "示例消息"}, kinds=("news",),
+                    default="immediate")
 
 
 @hookimpl
@@ -130,3 +136,14 @@ def engage_answer_rated(session, rating):
 @hookimpl
 def engage_point_rules():
     return {"read": {"en": "Read a book", "zh_Hans": "读了一本书"}}
+
+
+def _tick():
+    events.append(("job", "tick"))
+
+
+@hookimpl
+def engage_jobs():
+    from core.jobs import PeriodicJob, every_minutes
+
+    return PeriodicJob("example:tick", NAME, _tick, every_minutes(5))

@@ -250,7 +250,8 @@ def engage_command(clean_url, tmp_path, monkeypatch):
     monkeypatch.setenv("ENGAGE_INSTANCE_PATH", str(tmp_path / "instance"))
     monkeypatch.setenv("ENGAGE_PLUGIN_REFRESH_SECONDS", "0")
     monkeypatch.setenv("ENGAGE_SCHEMA_CHECK", "true")
-    monkeypatch.setenv("ENGAGE_REWARD_QUEUE_THREAD", "false")
+    monkeypatch.setenv("ENGAGE_REWARD_JOBS", "false")
+    monkeypatch.setenv("ENGAGE_JOBS_IMMEDIATE", "true")
     runner = CliRunner()
 
     def run(*args, input=None):

@@ -83,6 +83,12 @@ def test_registering_a_taken_email_answers_exactly_as_a_new_one(app, headers):
         audit = session.execute(select(AuditEntry).where(AuditEntry.action == "account.register_taken")).scalars().all()
         owner = session.execute(select(User)).scalar_one()
     assert [a.target for a in audit] == [f"user:{owner.id}"]
+    from core.mail.models import MailOutbox
+    from core.mail.outbox import ADDRESS_TAKEN
+
+    with app.extensions["engage.db"].session() as session:
+        told = session.execute(select(MailOutbox.user_id).where(MailOutbox.kind == ADDRESS_TAKEN)).scalars().all()
+    assert told == [owner.id]  # the owner hears of it by email, the stranger learns nothing
 
 
 def test_a_taken_member_number_is_refused_alike_with_a_taken_or_a_new_email(client, app):

@@ -41,7 +41,6 @@ def world(tmp_path_factory, pg_schema_url):
         SQLModel.metadata.drop_all(app.extensions["engage.db"].engine)
         SQLModel.metadata.create_all(app.extensions["engage.db"].engine)
     yield build(app)
-    app.extensions["engage.rewards"].stop()
     if pg_schema_url:
         SQLModel.metadata.drop_all(app.extensions["engage.db"].engine)
     app.extensions["engage.db"].dispose()

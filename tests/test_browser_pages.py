@@ -28,9 +28,11 @@ ANONYMOUS_PAGES = [("home", "/"), ("login", "/auth/login"), ("register", "/auth/
                    ("board-week", "/boards/week"), ("board-staff", "/boards/staff"), ("public-profile", "/people/1")]
 ADMIN_PAGES = [("me", "/me"), ("password", "/me/password"), ("admin", "/admin/"), ("admin-users", "/admin/users"), ("admin-user", "/admin/users/1"),
                ("admin-terms", "/admin/terms"), ("admin-levels", "/admin/levels"), ("admin-audit", "/admin/audit"),
+               ("admin-jobs", "/admin/jobs"),
                ("badges-manage", "/badges/manage"), ("badge-held", "/badges/core:first-points"),
                ("badge-award", "/badges/core:champion/award"), ("badge-revoke", "/badges/core:first-points/revoke"),
-               ("notifications", "/notifications/"), ("screens", "/screens/"), ("screen-new", "/screens/new"),
+               ("notifications", "/notifications/"), ("email-settings", "/notifications/email"),
+               ("screens", "/screens/"), ("screen-new", "/screens/new"),
                ("screen-edit", "/screens/1"), ("board-cohort", "/boards/all/cohort/图书馆 Library"),
                ("approvals", "/admin/approvals/"), ("admin-user-reader", "/admin/users/3"),
                ("board-staff-me", "/boards/staff/week"),

@@ -48,7 +48,7 @@ def server(database_url, tmp_path):
     make_app(database_url, tmp_path / "setup").extensions["engage.db"].dispose()  # the tables, once
     log = tmp_path / "gunicorn.log"
     env = {**os.environ, "ENGAGE_DATABASE_URL": database_url, "ENGAGE_INSTANCE_PATH": str(tmp_path / "instance"),
-           "ENGAGE_SECRET_KEY": "monitoring-test", "ENGAGE_REWARD_QUEUE_THREAD": "false",
+           "ENGAGE_SECRET_KEY": "monitoring-test", "ENGAGE_REWARD_JOBS": "false",
            "ENGAGE_LOG_FORMAT": "json"}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # gunicorn.conf.py makes one
     with log.open("w") as out:

@@ -67,6 +67,21 @@ def test_hook_engage_cli_commands(example_app):
     assert "hello from example" in result.output
 
 
+def test_hook_engage_jobs(app_factory):
+    from core.plugins import set_enabled
+
+    example_plugin.events.clear()
+    app = app_factory(plugins=(example_plugin,))
+    jobs = app.extensions["engage.jobs"]
+    assert jobs.periodic["example:tick"].plugin == "example"
+    jobs.run_periodic("example:tick")
+    assert example_plugin.events == [("job", "tick")]
+    with app.app_context(), app.extensions["engage.db"].write_session() as session:
+        set_enabled(session, name="example", enabled=False, actor_id=None)
+    jobs.run_periodic("example:tick")  # a switched-off plugin's jobs are skipped
+    assert example_plugin.events == [("job", "tick")]
+
+
 def test_hook_engage_demo_data(example_app):
     from core.demo import populate
 
@@ -110,6 +125,43 @@ def test_hook_engage_points_awarded(example_app, make_user_in):
         award(session, user_id=user.id, amount=7, rule="read", plugin="example", idempotency_key="k1")
     # (the first points also earn core's first-points badge, which adds its own events)
     assert [e for e in example_plugin.events if e[0] == "points"] == [("points", user.id, 7, "read")]
+
+
+def test_hook_engage_points_awarded_gives_totals_and_builds_the_entry_only_when_asked(app, make_user):
+    from core.hookspecs import hookimpl
+    from core.notifications import inbox
+    from core.plugins import get_host
+
+    heard = []
+
+    class Listener:
+        @hookimpl
+        def engage_points_awarded(self, session, user_id, amount, total):
+            # core's listeners have spoken already: the level-up and badge news are written
+            kinds = [n.kind for n in inbox(session, user_id)]
+            heard.append((user_id, amount, total, sorted(kinds)))
+
+    user = make_user()
+    with app.app_context():
+        get_host().pm.register(Listener(), name="listener")
+        db = app.extensions["engage.db"]
+        with db.write_session() as session:
+            award(session, user_id=user.id, amount=60, rule="read", plugin="example", idempotency_key="t1")
+            award(session, user_id=user.id, amount=5, rule="read", plugin="example", idempotency_key="t2")
+    assert heard[0][:3] == (user.id, 60, 60) and heard[1][:3] == (user.id, 5, 65)
+    assert heard[0][3] == ["badge", "level-up"]
+
+
+def test_levels_and_badges_listen_as_built_in_listeners(app):
+    from core.plugins import CORE_LISTENERS, get_host
+
+    with app.app_context():
+        host = get_host()
+        names = [impl.plugin_name for impl in host.pm.hook.engage_points_awarded.get_hookimpls()]
+        assert set(CORE_LISTENERS) <= set(names)
+        assert not set(CORE_LISTENERS) & set(host.infos)  # never listed, never switched off
+        activity = [impl.plugin_name for impl in host.pm.hook.engage_activity_recorded.get_hookimpls()]
+        assert "core.badges" in activity
 
 
 def test_hook_engage_activity_recorded(example_app, make_user_in):
@@ -188,6 +240,23 @@ def test_hook_engage_answer_rated(example_app, make_user_in):
     with example_app.app_context(), example_app.extensions["engage.db"].write_session() as session:
         current_hooks().engage_answer_rated(session=session, rating=rating)
     assert example_plugin.events == [("rated", librarian.id, 5, "feedback:item:1")]
+
+
+def test_hook_engage_mail_kinds(example_app, make_user_in):
+    from core.mail.kinds import resolve
+    from core.mail.models import MailOutbox
+    from core.notifications import notify
+
+    reader = make_user_in(example_app, Role.student)
+    client = example_app.test_client()
+    client.post("/auth/login", data={"email": reader.email, "password": "correct horse battery"})
+    assert "Example news" in client.get("/notifications/email").get_data(as_text=True)
+    with example_app.app_context(), example_app.extensions["engage.db"].write_session() as session:
+        assert resolve("example", "news").key == "example:news"
+        notify(session, user_id=reader.id, plugin="example", kind="news", message={"en": "Hi", "zh_Hans": "嗨"})
+        assert session.execute(select(MailOutbox.kind)).scalars().all() == ["example:news"]  # immediate by default
+    switch(example_app, "example", False)
+    assert "Example news" not in client.get("/notifications/email").get_data(as_text=True)
 
 
 # --- meta-tests: the plugin API stays honest ----------------------------------------------

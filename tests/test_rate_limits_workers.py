@@ -83,7 +83,7 @@ class Gunicorn:
 
 def _env(database_url: str, instance: Path, **extra) -> dict:
     return {"ENGAGE_DATABASE_URL": database_url, "ENGAGE_INSTANCE_PATH": str(instance),
-            "ENGAGE_SECRET_KEY": "workers-test-secret", "ENGAGE_REWARD_QUEUE_THREAD": "false",
+            "ENGAGE_SECRET_KEY": "workers-test-secret", "ENGAGE_REWARD_JOBS": "false",
             "ENGAGE_LOGIN_RATE_LIMIT": f"{LIMIT} per minute", **extra}
 
 

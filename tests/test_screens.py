@@ -232,6 +232,62 @@ def test_a_new_award_changes_the_etag(screen_app, librarian):
     assert fresh.status_code == 200 and fresh.headers["ETag"] != etag and b"Busy Bee" in fresh.data
 
 
+def _board_version(app):
+    from core.ledger_sql import BOARD_VERSION
+
+    with app.extensions["engage.db"].engine.connect() as conn:
+        return conn.execute(BOARD_VERSION).scalar_one()
+
+
+def test_the_board_version_moves_with_each_commit_that_pays_and_not_with_a_rollback(screen_app):
+    reader = new_user(screen_app)
+    db = screen_app.extensions["engage.db"]
+    before = _board_version(screen_app)
+    pay(screen_app, reader, 5, "one")
+    assert _board_version(screen_app) == before + 1
+    with screen_app.app_context():
+        with db.write_session() as session:  # two awards, one transaction: one step
+            award(session, user_id=reader.id, amount=1, rule="read", plugin="core", idempotency_key="two")
+            award(session, user_id=reader.id, amount=1, rule="read", plugin="core", idempotency_key="three")
+        assert _board_version(screen_app) == before + 2
+        with db.session(write=True) as session:
+            award(session, user_id=reader.id, amount=1, rule="read", plugin="core", idempotency_key="gone")
+            session.rollback()
+            session.commit()  # nothing left to commit: the version must not move
+        assert _board_version(screen_app) == before + 2
+        with db.write_session() as session:  # a duplicate pays nothing and changes nothing
+            award(session, user_id=reader.id, amount=5, rule="read", plugin="core", idempotency_key="one")
+        assert _board_version(screen_app) == before + 2
+
+
+def test_a_lower_id_committing_after_a_higher_one_changes_the_etag(screen_app, librarian):
+    """On PostgreSQL ids are taken at insert: a board version of max(id) missed this award."""
+    if screen_app.extensions["engage.db"].is_sqlite:
+        pytest.skip("SQLite has one writer: a lower id cannot commit after a higher one")
+    from core.models import PointEntry
+
+    early, late = new_user(screen_app, display_name="Early Ema"), new_user(screen_app, display_name="Late Lou")
+    create_screen(librarian)
+    address = address_of(librarian)
+    tv = screen_app.test_client()
+    db = screen_app.extensions["engage.db"]
+    with screen_app.app_context():
+        slow = db.session(write=True)  # transaction A: inserts first, commits last
+        # (500 and 5 points touch different rank-count rows, so B need not wait for A)
+        award(slow, user_id=early.id, amount=500, rule="read", plugin="core", idempotency_key="slow")
+        low_id = slow.execute(select(PointEntry.id).where(PointEntry.idempotency_key == "slow")).scalar_one()
+        pay(screen_app, late, 5, "fast")  # transaction B: a higher id, committed at once
+        polled = tv.get(address + "/slide?n=0")
+        assert b"Late Lou" in polled.data and b"Early Ema" not in polled.data
+        etag = polled.headers["ETag"]
+        slow.commit()
+        slow.close()
+        with db.session() as session:
+            assert session.execute(select(PointEntry.id).order_by(PointEntry.id.desc())).first()[0] > low_id
+    fresh = tv.get(address + "/slide?n=0", headers={"If-None-Match": etag})
+    assert fresh.status_code == 200 and b"Early Ema" in fresh.data
+
+
 def test_opting_out_changes_the_etag(screen_app, librarian):
     reader = new_user(screen_app, display_name="Shy Sam")
     pay(screen_app, reader, 5, "k")

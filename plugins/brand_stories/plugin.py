@@ -11,7 +11,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from core.db import get_session
-from core.hookspecs import ContentTarget, hookimpl
+from core.hookspecs import ContentTarget, MailKind, hookimpl
 from core.models import utcnow
 from core.ui import MenuItem, Panel, Slide
 
@@ -46,6 +46,13 @@ def engage_blueprints():
 
 
 @hookimpl
+def engage_mail_kinds():
+    """Results of polls and contests a reader took part in, in the daily digest."""
+    return MailKind("brand_stories:results", _l("Results of polls and contests you took part in"),
+                    default="daily", order=50)
+
+
+@hookimpl
 def engage_rate_limits():
     from .views import VOTE_LIMIT
 
@@ -61,12 +68,24 @@ def engage_cli_commands(cli):
 
     @brand_stories.command("close-due")
     def close_due():
-        """Tell voters of newly closed polls and tally newly closed design contests (once each)."""
-        from core.db import get_db
+        """Tell voters of newly closed polls and tally newly closed design contests (once each;
+        `engage worker` does this every minute)."""
+        click.echo(f"settled {_settle_due()} poll(s) and contest(s)")
 
-        with get_db().write_session() as session:
-            settled = voting.settle_due(session)
-        click.echo(f"settled {settled} poll(s) and contest(s)")
+
+def _settle_due() -> int:
+    from core.db import get_db
+
+    with get_db().write_session() as session:
+        return voting.settle_due(session)
+
+
+@hookimpl
+def engage_jobs():
+    """Polls and contests close on time, their voters told once, whether or not anyone visits."""
+    from core.jobs import PeriodicJob, every_minutes
+
+    return PeriodicJob(f"{NAME}:close-due", NAME, _settle_due, every_minutes(1))
 
 
 @hookimpl

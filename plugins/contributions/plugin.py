@@ -13,7 +13,7 @@ from markupsafe import Markup
 
 from core.badges import BadgeRule
 from core.db import get_session
-from core.hookspecs import ContentTarget, hookimpl
+from core.hookspecs import ContentTarget, MailKind, hookimpl
 from core.ui import MenuItem, Panel, Slide
 
 from . import models  # noqa: F401  (the tables exist once the plugin is imported)
@@ -38,6 +38,15 @@ def _is_librarian(user) -> bool:
 def engage_blueprints():
     """The readers' and librarians' pages, all under /contributions."""
     return bp
+
+
+@hookimpl
+def engage_mail_kinds():
+    """Decisions on a reader's work come at once; librarians hear of work waiting for review daily."""
+    return [MailKind("contributions:decisions", _l("Decisions on your contributions"),
+                     kinds=("approve", "reject", "changes", "featured"), default="immediate", order=30),
+            MailKind("contributions:moderation", _l("Contributions waiting for review"), kinds=("moderation",),
+                     default="daily", staff_only=True, order=31)]
 
 
 @hookimpl

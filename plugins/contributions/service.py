@@ -206,8 +206,27 @@ def submit(session: Session, *, challenge: Challenge, user_id: int, text: str = 
         raise ContributionError(_("You have already sent the most submissions this challenge takes (%(n)d).",
                                   n=challenge.max_per_user), 409)
     submission = Submission(challenge_id=challenge.id, user_id=user_id)
-    return _apply(session, submission, challenge=challenge, text=text, link=link, image_data=image_data,
-                  max_bytes=max_bytes)
+    submission = _apply(session, submission, challenge=challenge, text=text, link=link, image_data=image_data,
+                        max_bytes=max_bytes)
+    alert_moderators(session, challenge=challenge, author_id=user_id)
+    return submission
+
+
+def alert_moderators(session: Session, *, challenge: Challenge, author_id: int) -> int:
+    """Tell every active librarian and administrator (but the author) that work waits for review
+    (kind ``moderation``: by default they get these by email in a daily digest); returns how many."""
+    from core.models import Role, User
+    from core.notifications import notify
+    from core.ui import path_for
+
+    title = {"en": challenge.title_en, "zh_Hans": challenge.title_zh}
+    url = path_for("contributions.moderation")
+    staff = session.execute(select(User.id).where(User.role != Role.student.value, User.is_active.is_(True),
+                                                  User.id != author_id)).scalars().all()
+    for staff_id in staff:
+        notify(session, user_id=staff_id, plugin=PLUGIN, kind="moderation", url=url,
+               message=lambda: _("A new contribution to “%(title)s” waits for review.", title=pick(title)))
+    return len(staff)
 
 
 def edit(session: Session, *, submission: Submission, text: str = "", link: str = "",

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from core.badges import BadgeRule
 from core.db import get_db, get_session
-from core.hookspecs import hookimpl
+from core.hookspecs import MailKind, hookimpl
 from core.models import Role
 from core.ui import MenuItem, Panel, Slide
 
@@ -38,6 +38,17 @@ def _both(en: str, zh: str) -> dict:
 
 
 @hookimpl
+def engage_mail_kinds():
+    """Readers hear of every step on their feedback at once; librarians of assignments and of
+    response-time (SLA) warnings (``sla-warning``) and breaches (``sla-breach``) at once too."""
+    return [MailKind("feedback:updates", _l("News on your feedback"), default="immediate", order=40),
+            MailKind("feedback:assigned", _l("Feedback assigned to you"), kinds=("assigned-to-you",),
+                     default="immediate", staff_only=True, order=41),
+            MailKind("feedback:sla", _l("Response-time (SLA) warnings and breaches"),
+                     kinds=("sla-warning", "sla-breach"), default="immediate", staff_only=True, order=42)]
+
+
+@hookimpl
 def engage_blueprints():
     return bp
 
@@ -50,7 +61,7 @@ def engage_rate_limits():
 
 @hookimpl
 def engage_cli_commands(cli):
-    """``engage feedback auto-close``: close answered items whose reader stayed quiet (for cron)."""
+    """``engage feedback auto-close`` and ``sla-alerts``: what ``engage worker`` runs on its own, for manual runs."""
     @cli.group("feedback")
     def feedback_group():
         """The feedback loop."""
@@ -58,9 +69,31 @@ def engage_cli_commands(cli):
     @feedback_group.command("auto-close")
     def auto_close_command():
         """Close answered items left quiet for FEEDBACK_AUTO_CLOSE_DAYS days."""
-        with get_db().write_session() as session:
-            closed = service.auto_close(session)
-        click.echo(f"{closed} feedback item(s) closed.")
+        click.echo(f"{_auto_close()} feedback item(s) closed.")
+
+    @feedback_group.command("sla-alerts")
+    def sla_alerts_command():
+        """Warn staff of items nearing their service-level targets; escalate missed ones (once each)."""
+        click.echo(f"{_sla_alerts()} message(s) sent.")
+
+
+def _auto_close() -> int:
+    with get_db().write_session() as session:
+        return service.auto_close(session)
+
+
+def _sla_alerts() -> int:
+    with get_db().write_session() as session:
+        return service.sla_alerts(session)
+
+
+@hookimpl
+def engage_jobs():
+    """Quiet answered items close on their own; staff hear of service-level targets in time."""
+    from core.jobs import PeriodicJob, crontab, every_minutes
+
+    return [PeriodicJob(f"{NAME}:auto-close", NAME, _auto_close, crontab(minute="7")),
+            PeriodicJob(f"{NAME}:sla-alerts", NAME, _sla_alerts, every_minutes(10))]
 
 
 @hookimpl

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from core.images import clean_image
-from core.models import Role, User, utcnow
+from core.models import Notification, Role, User, utcnow
 
 from . import credit, workflow
 from .models import (FeedbackCategory, FeedbackDepartment, FeedbackEvent, FeedbackInspiration, FeedbackItem,
@@ -287,3 +287,49 @@ def queue(session: Session, *, state: str = "active", category_id: int | None = 
 
 def overdue_count(session: Session, now: datetime | None = None) -> int:
     return len(queue(session, state="overdue", now=now))
+
+
+def sla_alerts(session: Session, now: datetime | None = None) -> int:
+    """Warn staff before an item's service-level target falls and escalate after it is missed;
+    once per item and target, however often it runs. Returns how many messages went out.
+
+    A warning goes ``FEEDBACK_SLA_WARN_HOURS`` (default 4) before the target to the item's assignee,
+    or to every librarian while nobody is assigned; a missed target goes to the assignee and every
+    administrator.
+    """
+    from core.notifications import notify
+
+    now = now or utcnow()
+    warn = timedelta(hours=int(current_app.config.get("FEEDBACK_SLA_WARN_HOURS", 4)))
+    staff = librarians(session)
+    admins = [p.id for p in staff if p.role == Role.admin.value]
+    sent = 0
+    for item, due in queue(session, state="active", now=now):
+        if due is None or (not due.overdue(now) and due.at - now > warn):
+            continue
+        breached = due.overdue(now)
+        kind = f"sla-{'missed' if breached else 'warning'}-{due.kind}"
+        url = credit._item_url(item)
+        if breached:
+            people = sorted(set(admins) | ({item.assignee_id} if item.assignee_id else set()))
+            message = _SLA_MESSAGES[("missed", due.kind)](item)
+        else:
+            people = [item.assignee_id] if item.assignee_id else [p.id for p in staff]
+            message = _SLA_MESSAGES[("warning", due.kind)](item)
+        if not people or session.execute(select(Notification.id).where(
+                Notification.user_id.in_(people), Notification.plugin == "feedback", Notification.kind == kind,
+                Notification.url == url).limit(1)).first():
+            continue  # told already (the inbox index finds it by user)
+        for user_id in people:
+            notify(session, user_id=user_id, plugin="feedback", kind=kind, message=message, url=url)
+            sent += 1
+    return sent
+
+
+_SLA_MESSAGES = {
+    ("warning", "first-response"): lambda item: lambda: _("Feedback #%(id)d needs a first response soon.", id=item.id),
+    ("warning", "resolution"): lambda item: lambda: _("Feedback #%(id)d must be resolved soon.", id=item.id),
+    ("missed", "first-response"): lambda item: lambda: _("Feedback #%(id)d missed its first-response target.",
+                                                         id=item.id),
+    ("missed", "resolution"): lambda item: lambda: _("Feedback #%(id)d missed its resolution target.", id=item.id),
+}

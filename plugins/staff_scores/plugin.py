@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from core.badges import BadgeRule
-from core.hookspecs import hookimpl
+from core.hookspecs import MailKind, hookimpl
 from core.ui import MenuItem, Panel, Slide
 
 from . import models  # noqa: F401  (registers the tables)
@@ -29,6 +29,15 @@ DESCRIPTION = {
     "en": "Peer evaluation rounds for librarians on a shared rubric, blended with readers' ratings, and a staff board.",
     "zh_Hans": "馆员依据共同制定的标准互评，结合读者评价，形成馆员榜单。",
 }
+
+
+@hookimpl
+def engage_mail_kinds():
+    """Rounds opening, closing, published and reminders at once; kudos from colleagues daily."""
+    return [MailKind("staff_scores:rounds", _l("Peer-evaluation rounds and reminders"), default="immediate",
+                     staff_only=True, order=60),
+            MailKind("staff_scores:kudos", _l("Kudos from colleagues"), kinds=("kudos",), default="daily",
+                     staff_only=True, order=61)]
 
 
 @hookimpl
@@ -126,6 +135,35 @@ def engage_cli_commands(cli):
             service.send_due_notices(session)
             sent = sum(service.remind(session, r) for r in service.rounds(session) if service.state(r) == "open")
         click.echo(f"{sent} reminders sent.")
+
+
+def _round_notices() -> None:
+    from core.db import get_db
+
+    with get_db().write_session() as session:
+        service.send_due_notices(session)
+
+
+def _daily_reminders() -> int:
+    """Remind late raters in every open round, once per round and library day."""
+    from core.db import get_db
+    from core.jobs import claim_once
+    from core.models import utcnow
+    from core.points import current_calendar
+
+    today = current_calendar().local_date(utcnow())
+    with get_db().write_session() as session:
+        return sum(service.remind(session, r) for r in service.rounds(session)
+                   if service.state(r) == "open" and claim_once(f"{NAME}:remind:{r.id}:{today.isoformat()}"))
+
+
+@hookimpl
+def engage_jobs():
+    """Rounds announce their opening and closing on time; late raters are reminded each morning."""
+    from core.jobs import PeriodicJob, crontab, every_minutes
+
+    return [PeriodicJob(f"{NAME}:round-notices", NAME, _round_notices, every_minutes(5)),
+            PeriodicJob(f"{NAME}:remind", NAME, _daily_reminders, crontab(minute="0", hour="9"))]
 
 
 @hookimpl

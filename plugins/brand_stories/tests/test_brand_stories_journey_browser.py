@@ -31,8 +31,7 @@ def tick_with_keyboard(page, wanted: set[str]) -> None:
 
 
 def test_a_reader_votes_and_changes_the_ballot_with_the_keyboard(browser, database_url, tmp_path, screenshots):
-    app = make_app(database_url, tmp_path, WTF_CSRF_ENABLED=True, REWARD_QUEUE_THREAD=True,
-                   REWARD_POLL_SECONDS=0.2, REWARD_QUIET_SECONDS=0.2)
+    app = make_app(database_url, tmp_path, WTF_CSRF_ENABLED=True, REWARD_JOBS=True)
     stories = Stories(app)
     reader = create_test_user(app)  # a reader who has not voted yet
     poll_id, texts = stories.poll.id, [o.text_en for o in stories.options]
@@ -56,7 +55,7 @@ def test_a_reader_votes_and_changes_the_ballot_with_the_keyboard(browser, databa
                 "form.ballot input[name=option]:checked", "boxes => boxes.map(b => b.closest('label').innerText.trim())")
             assert ticked == [texts[-1]]
             page.screenshot(path=str(screenshots / "journey-vote-changed.png"), full_page=True)
-            for _attempt in range(50):  # the queue pays once the server has been quiet a moment
+            for _attempt in range(50):  # the reward job pays once the ballot commits
                 page.goto(f"{base}/me")
                 if "Voted in a story poll or contest" in page.inner_text("main"):
                     break
@@ -70,5 +69,4 @@ def test_a_reader_votes_and_changes_the_ballot_with_the_keyboard(browser, databa
                                                                BallotHistory.user_id == reader.id)).all()
         assert len(ballots) == 1 and len(history) >= 1
     finally:
-        app.extensions["engage.rewards"].stop()  # its thread must not outlive this test's database
         stories.db.dispose()

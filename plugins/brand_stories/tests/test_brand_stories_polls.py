@@ -225,6 +225,17 @@ def test_close_due_command_notifies_once(stories):
     assert count(stories, Notification, kind="poll_closed") == 1
 
 
+def test_the_close_due_job_notifies_once_without_any_visit(stories):
+    poll, options = stories.new_poll()
+    vote(stories.client(stories.students[0]), poll.id, options[0].id)
+    with stories.session() as session:
+        session.get(Poll, poll.id).closes_at = utcnow() - timedelta(seconds=1)
+    jobs = stories.app.extensions["engage.jobs"]
+    for _run in range(2):
+        jobs.run_periodic("brand_stories:close-due")
+    assert count(stories, Notification, kind="poll_closed") == 1
+
+
 def test_polls_of_unpublished_episodes_are_hidden(stories):
     poll, options = stories.new_poll()
     with stories.session() as session:

@@ -226,3 +226,17 @@ def test_moderation_goes_back_only_to_a_local_page(app, people, challenge, back,
     response = librarian.post("/contributions/moderation", data={"ids": [str(stored.id)], "decision": "approve",
                                                                  "reason": "", "back": back})
     assert response.status_code == 302 and response.headers["Location"] == expected
+
+
+def test_librarians_are_alerted_to_work_waiting_for_review(app, people, challenge):
+    from core.mail.kinds import resolve
+
+    ann, client = people["ann"]
+    lib, _librarian = people["lib"]
+    send(client, challenge.id)
+    alerts = rows(app, Notification, Notification.kind == "moderation")
+    assert [n.user_id for n in alerts] == [lib.id]  # staff only, never the author
+    assert alerts[0].url == "/contributions/moderation"
+    with app.app_context():
+        kind = resolve("contributions", "moderation")
+    assert (kind.key, kind.staff_only, kind.default) == ("contributions:moderation", True, "daily")

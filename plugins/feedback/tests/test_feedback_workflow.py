@@ -241,3 +241,38 @@ def test_measures_median_p90_reopen_breaches_csat(ctx, fb_db, people):
 
 def fb_app_session(fb_db):
     return fb_db.session()
+
+
+def test_the_sla_job_warns_before_a_target_and_escalates_after_it_once_each(ctx, fb_db, people, fb_app, person):
+    student, librarian, _other = people
+    admin = person(Role.admin)
+    item_id = new_item(ctx, student)
+    with ctx() as session:
+        category = service.categories(session)[0]
+        hours = category.first_response_hours
+        session.get(FeedbackItem, item_id).created_at = utcnow() - timedelta(hours=hours) + timedelta(hours=1)
+    jobs = fb_app.extensions["engage.jobs"]
+    jobs.run_periodic("feedback:sla-alerts")
+    jobs.run_periodic("feedback:sla-alerts")  # a second run tells nobody again
+    warned = Notification.kind == "sla-warning-first-response"
+    assert count(fb_db, Notification, warned, Notification.user_id == librarian.id) == 1  # nobody assigned: every librarian
+    assert count(fb_db, Notification, warned, Notification.user_id == student.id) == 0
+    with ctx() as session:
+        session.get(FeedbackItem, item_id).created_at = utcnow() - timedelta(hours=hours + 1)
+    for _run in range(2):
+        jobs.run_periodic("feedback:sla-alerts")
+    missed = Notification.kind == "sla-missed-first-response"
+    assert count(fb_db, Notification, missed, Notification.user_id == admin.id) == 1
+    assert count(fb_db, Notification, missed, Notification.user_id == librarian.id) == 0  # unassigned: administrators
+    with fb_db.session() as session:
+        note = session.execute(select(Notification).where(missed)).scalars().one()
+    assert note.text_en == f"Feedback #{item_id} missed its first-response target." and "反馈" in note.text_zh
+
+
+def test_the_auto_close_job_closes_quiet_items(ctx, fb_db, people, fb_app):
+    student, librarian, _other = people
+    item_id = answered(ctx, student, librarian)
+    with ctx() as session:
+        session.get(FeedbackItem, item_id).updated_at = utcnow() - timedelta(days=20)
+    fb_app.extensions["engage.jobs"].run_periodic("feedback:auto-close")
+    assert load(fb_db, item_id).state == "closed"

@@ -213,3 +213,18 @@ def test_opting_out_hides_me_from_the_screen_slide(library, client, login):
     text = wall.data.decode()
     assert "Librarian 1" not in text and "Librarian 2" in text
     assert "Between two" in text and "From the shy one" not in text
+
+
+def test_the_reminder_job_reminds_once_a_day_and_the_notice_job_tells_once(library, app):
+    round_ = library.round("open")
+    library.rate_all(round_)
+    jobs = app.extensions["engage.jobs"]
+    jobs.run_periodic("staff_scores:remind")
+    jobs.run_periodic("staff_scores:remind")  # the same library day: nobody is reminded twice
+    assert count(library, Notification, Notification.kind == "reminder") == 6
+    with library.write() as session:
+        session.get(Round, round_.id).closes_at = utcnow()
+        session.get(Round, round_.id).closed_notice = False
+    for _run in range(2):
+        jobs.run_periodic("staff_scores:round-notices")
+    assert count(library, Notification, Notification.kind == "round_closed") == 6

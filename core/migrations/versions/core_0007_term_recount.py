@@ -1,7 +1,7 @@
 """Term recounts: saving term dates recounts term totals by itself, in chunks a page follows.
 
-Revision ID: core_0004_term_recount
-Revises: core_0003_readers_boards_approvals_salts
+Revision ID: core_0007_term_recount
+Revises: core_0006_mail
 Depends on:
 Create Date: 2026-11-30 10:09:11.637033
 
@@ -13,8 +13,8 @@ alters it in place). Every pending revision runs in one transaction.
 import sqlalchemy as sa
 from alembic import op
 
-revision = 'core_0004_term_recount'
-down_revision = 'core_0003_readers_boards_approvals_salts'
+revision = 'core_0007_term_recount'
+down_revision = 'core_0006_mail'
 branch_labels = None
 depends_on = None
 
