@@ -110,6 +110,10 @@ class Defaults:
     MAIL_MAX_ATTEMPTS = 5
     MAIL_RETRY_SECONDS = 60
     MAIL_CLAIM_TIMEOUT_SECONDS = 600
+    # MAIL_JOBS: a message queued by a request is delivered by a worker at once (off: by the
+    # minute's scheduled delivery only). Sent messages are kept MAIL_KEEP_DAYS, then deleted.
+    MAIL_JOBS = True
+    MAIL_KEEP_DAYS = 30
     # How far back digests look for readers with news (a little over a week).
     MAIL_DIGEST_LOOKBACK_DAYS = 8
 

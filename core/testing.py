@@ -99,7 +99,7 @@ def make_app(database_url, tmp_path, plugins=(), **config):
                 "PLUGIN_REFRESH_SECONDS": 0, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False,
                 "PLUGIN_ENTRY_POINT_GROUP": None, "JOBS_IMMEDIATE": True, "REWARD_JOBS": False,
                 "CREATE_TABLES": True, "SCHEMA_CHECK": False, "PUBLIC_BASE_URL": "http://localhost",
-                "MAIL_BACKEND": "locmem"}
+                "MAIL_BACKEND": "locmem", "MAIL_JOBS": False}
     settings.update(config)
     return create_app(settings, plugins=plugins, instance_path=str(tmp_path / "instance"))
 

@@ -84,6 +84,8 @@ ACCESS: dict[tuple[str, str], list[Case]] = {
     # --- administration ---------------------------------------------------------------------------
     ("GET", "/admin/"): [get("/admin/", STAFF)],
     ("GET", "/admin/audit"): [get("/admin/audit", STAFF)],
+    ("GET", "/admin/jobs"): [get("/admin/jobs", ADMINS)],
+    ("POST", "/admin/jobs/clear"): [post("/admin/jobs/clear", ADMINS)],
     ("GET", "/admin/levels"): [get("/admin/levels", ADMINS)],
     ("POST", "/admin/levels"): [post("/admin/levels", ADMINS | {ADMIN: 400})],  # empty table: refused
     ("POST", "/admin/plugins/<name>"): [post("/admin/plugins/feedback", ADMINS, {"enabled": "{plugins_on}", "confirmed": "1"})],

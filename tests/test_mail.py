@@ -354,3 +354,35 @@ def test_a_message_waits_for_its_retry_time_and_a_dead_deliverers_claim_expires(
                         .values(claimed_at=utcnow() - timedelta(hours=1)))
     assert deliver_pending(mail_app, 10) == 1  # that deliverer died: its claim expired
     assert [m["Subject"].endswith("Second") for m in smtp.messages] == [True]
+
+
+def test_the_job_queue_delivers_what_a_transaction_queued_once_it_commits(app_factory, smtp):
+    """With ``MAIL_JOBS`` on, the commit that queued a message queues its delivery (jobs run at
+    once in tests); a rolled-back notification sends nothing; the scheduled jobs are registered."""
+    app = app_factory(MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port,
+                      MAIL_DEFAULT_SENDER=SENDER, PUBLIC_BASE_URL="https://engage.library.test", MAIL_JOBS=True)
+    reader = create_test_user(app)
+    tell(app, reader)
+    assert len(smtp.to(reader.email)) == 1
+    assert [row.status for row in outbox_rows(app)] == ["sent"]
+    with app.app_context(), app.extensions["engage.db"].session() as session:
+        notify(session, user_id=reader.id, plugin="core", kind="badge-revoked",
+               message={"en": "Never sent", "zh_Hans": "不发送"}, url="/")
+        session.rollback()
+    assert len(smtp.to(reader.email)) == 1 and len(outbox_rows(app)) == 1
+    assert {"core:deliver-mail", "core:mail-digests", "core:forget-sent-mail"} <= set(app.extensions["engage.jobs"].periodic)
+
+
+def test_retention_forgets_sent_mail_after_its_days(mail_app, smtp):
+    from core.mail.jobs import forget_sent
+
+    reader = create_test_user(mail_app)
+    tell(mail_app, reader)
+    tell(mail_app, reader, en="Second", zh="第二")
+    deliver_pending(mail_app, 10)
+    with mail_app.app_context():
+        with mail_app.extensions["engage.db"].write_session() as session:
+            session.execute(MailOutbox.__table__.update().where(MailOutbox.id == min(r.id for r in outbox_rows(mail_app)))
+                            .values(created_at=utcnow() - timedelta(days=31)))
+        assert forget_sent() == 1
+    assert len(outbox_rows(mail_app)) == 1

@@ -106,12 +106,12 @@ def test_healthz_fails_storage_when_the_disk_is_nearly_full(app_factory):
 
 
 def test_add_check_reports_its_detail_and_its_failure(app):
-    health.add_check("queue", lambda: {"waiting": 3}, app=app)
+    health.add_check("webhooks", lambda: {"waiting": 3}, app=app)
     with app.app_context():
-        health.add_check("mail", lambda: True)  # the current app by default
+        health.add_check("search", lambda: True)  # the current app by default
     client = app.test_client()
     checks = _get(client, "/healthz").get_json()["checks"]
-    assert checks["queue"]["detail"] == {"waiting": 3} and checks["mail"]["status"] == "ok"
+    assert checks["webhooks"]["detail"] == {"waiting": 3} and checks["search"]["status"] == "ok"
 
     def stuck():
         raise health.CheckFailed("12 jobs waited over 5 minutes")
@@ -178,8 +178,8 @@ def test_reward_outbox_depth_and_age_are_gauges(app, db, make_user, client):
 
 def test_add_gauge_reads_the_value_when_asked(app, client):
     depth = {"mail": 4, "default": 1}
-    metrics.add_gauge("engage_jobs_waiting", "Jobs waiting, by queue.", lambda: depth, labels=("queue",), app=app)
-    metrics.add_gauge("engage_jobs_failed", "Jobs that failed for good.", lambda: 2, app=app)
+    metrics.add_gauge("engage_webhooks_waiting", "Webhooks waiting, by queue.", lambda: depth, labels=("queue",), app=app)
+    metrics.add_gauge("engage_webhooks_failed", "Webhooks that failed for good.", lambda: 2, app=app)
 
     def broken():
         raise RuntimeError("the queue is down")
@@ -189,9 +189,9 @@ def test_add_gauge_reads_the_value_when_asked(app, client):
     response = _get(client, "/metrics")
     assert response.status_code == 200
     text = response.get_data(as_text=True)
-    assert _sample(text, "engage_jobs_waiting", queue="mail") == 7
-    assert _sample(text, "engage_jobs_waiting", queue="default") == 1
-    assert _sample(text, "engage_jobs_failed") == 2
+    assert _sample(text, "engage_webhooks_waiting", queue="mail") == 7
+    assert _sample(text, "engage_webhooks_waiting", queue="default") == 1
+    assert _sample(text, "engage_webhooks_failed") == 2
     assert _sample(text, "engage_jobs_broken") is None
     assert _sample(text, "engage_metrics_gauge_up", gauge="engage_jobs_broken") == 0
 
@@ -370,3 +370,13 @@ def test_a_plugin_adds_a_check_and_a_gauge_from_its_blueprint(app_factory):
     text = _get(client, "/metrics").get_data(as_text=True)
     assert _sample(text, "engage_library_system_loans_waiting") == 5
     assert _sample(text, "engage_http_requests_total", endpoint="healthz", method="GET", status=200) == 1
+
+
+def test_the_job_queue_and_the_mail_report_themselves(app):
+    """The queue adds its check and gauges, the mail its outbox depth, as any part may."""
+    client = app.test_client()
+    checks = _get(client, "/healthz").get_json()["checks"]
+    assert checks["queue"]["status"] == "ok" and checks["queue"]["detail"] == {"waiting": 0, "failed": 0}
+    text = _get(client, "/metrics").get_data(as_text=True)
+    for gauge in ("engage_jobs_waiting", "engage_jobs_failed", "engage_mail_outbox_depth"):
+        assert _sample(text, gauge) == 0

@@ -26,7 +26,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
 from zoneinfo import ZoneInfo
@@ -34,15 +34,16 @@ from zoneinfo import ZoneInfo
 from flask import Flask, current_app, has_app_context
 from huey import MemoryHuey, RedisHuey, SqliteHuey, crontab
 from huey import signals as huey_signals
-from sqlalchemy import event, select, update
+from sqlalchemy import event, func, select, update
 
 from core.models import JobFailure, utcnow
 
-__all__ = ["PeriodicJob", "crontab", "every_minutes", "claim_once", "init_app", "get_jobs"]
+__all__ = ["PeriodicJob", "crontab", "every_minutes", "claim_once", "init_app", "get_jobs", "run_soon_after_commit"]
 
 log = logging.getLogger(__name__)
 DRAIN_PENDING = "engage:rewards:drain-pending"
 _WAKE_FLAG = "engage.jobs.wake_rewards"
+_SOON = "engage:soon:"
 
 
 @dataclass(frozen=True)
@@ -77,12 +78,15 @@ class Jobs:
         self.app = app
         self.huey = _make_huey(app)
         self.periodic: dict[str, PeriodicJob] = {}
+        self._soon: dict[str, Callable[[], object]] = {}
         self._tz = ZoneInfo(app.config["TIMEZONE"])
         retries, delay = int(app.config["JOBS_RETRIES"]), int(app.config["JOBS_RETRY_DELAY"])
         self.drain_rewards = self.huey.task(retries=retries, retry_delay=delay, retry_backoff=2,
                                             name="pay_rewards")(self._in_app(self._drain))
         self.huey.signal(huey_signals.SIGNAL_ERROR)(self._record_failure)
-        jobs = [PeriodicJob("core:pay-rewards", "core", self._drain, every_minutes(1))]
+        jobs = [PeriodicJob("core:pay-rewards", "core", self._drain, every_minutes(1)),
+                PeriodicJob("core:forget-cleared-failures", "core", forget_cleared_failures,
+                            crontab(hour="4", minute="10"))]
         for result in host.hooks.engage_jobs():
             jobs.extend(result if isinstance(result, (list, tuple)) else [result] if result else [])
         for job in jobs:
@@ -121,6 +125,29 @@ class Jobs:
 
         self.huey.periodic_task(due, retries=job.retries, retry_delay=job.retry_delay, retry_backoff=2,
                                 name=job.name)(self._in_app(run))
+        marker = _SOON + job.name
+
+        def run_now() -> None:
+            self.huey.get(marker)  # taken off first: whatever is queued from here on runs again
+            run()
+        run_now.__name__ = job.name
+        self._soon[job.name] = self.huey.task(retries=job.retries, retry_delay=job.retry_delay, retry_backoff=2,
+                                              name=f"{job.name}:soon")(self._in_app(run_now))
+
+    def run_soon(self, name: str) -> bool:
+        """Queue a run of periodic job ``name`` now, unless one is already waiting (coalesced, as
+        the reward payment is); True if this call queued it. If the queue is away, the job's
+        schedule runs it later."""
+        marker = _SOON + name
+        if not self.huey.put_if_empty(marker, "1"):
+            return False
+        try:
+            self._soon[name]()
+        except Exception:  # noqa: BLE001
+            self.huey.get(marker)
+            log.exception("could not queue job %s; its schedule will run it", name)
+            return False
+        return True
 
     def run_periodic(self, name: str) -> None:
         """Run one periodic job now, in this process (tests, manual runs)."""
@@ -221,6 +248,25 @@ def wake_rewards_after_commit(session) -> None:
     event.listen(session, "after_commit", after_commit, once=True)
 
 
+def run_soon_after_commit(session, name: str) -> None:
+    """Once ``session``'s transaction commits, queue a run of periodic job ``name`` (coalesced);
+    nothing happens if it rolls back. For work a request makes that a worker should do at once
+    (the email a notification queued, say) rather than at the job's next scheduled time. After a
+    rollback the session's next commit queues the run instead, which finds nothing new: harmless."""
+    flag = f"engage.jobs.soon.{name}"
+    if not has_app_context() or session.info.get(flag):
+        return
+    app = current_app._get_current_object()
+    session.info[flag] = True
+
+    def after_commit(committed) -> None:
+        committed.info.pop(flag, None)
+        with app.app_context():
+            app.extensions["engage.jobs"].run_soon(name)
+
+    event.listen(session, "after_commit", after_commit, once=True)
+
+
 _once_lock = threading.Lock()
 
 
@@ -249,7 +295,35 @@ def clear_failures(session) -> int:
                            .values(cleared_at=utcnow())).rowcount
 
 
+def forget_cleared_failures(days: int = 90) -> int:
+    """Delete failures an administrator cleared more than ``days`` ago (retention); returns how many."""
+    with current_app.extensions["engage.db"].write_session() as session:
+        return session.execute(JobFailure.__table__.delete().where(
+            JobFailure.cleared_at.is_not(None), JobFailure.cleared_at < utcnow() - timedelta(days=days))).rowcount
+
+
+def waiting(app: Flask) -> int:
+    """Jobs queued and not yet taken by a worker (the queue's depth)."""
+    return app.extensions["engage.jobs"].huey.pending_count()
+
+
+def failed_for_good(app: Flask) -> int:
+    """Failed jobs with no retry left that no administrator has cleared."""
+    with app.extensions["engage.db"].engine.connect() as connection:
+        return connection.execute(select(func.count()).select_from(JobFailure.__table__).where(
+            JobFailure.final.is_(True), JobFailure.cleared_at.is_(None))).scalar_one()
+
+
 def init_app(app: Flask, host) -> Jobs:
-    """Give the app its job queue (``app.extensions["engage.jobs"]``)."""
+    """Give the app its job queue (``app.extensions["engage.jobs"]``), its health check and gauges."""
+    from core.monitoring import health, metrics
+
     jobs = app.extensions["engage.jobs"] = Jobs(app, host)
+
+    def check_queue() -> dict:
+        return {"waiting": waiting(app), "failed": failed_for_good(app)}
+    health.add_check("queue", check_queue, app=app)
+    metrics.add_gauge("engage_jobs_waiting", "Jobs queued and not yet taken by a worker.", lambda: waiting(app), app=app)
+    metrics.add_gauge("engage_jobs_failed", "Failed jobs with no retry left, not yet cleared by an administrator.",
+                      lambda: failed_for_good(app), app=app)
     return jobs

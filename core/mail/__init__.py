@@ -19,9 +19,18 @@ def init_app(app: Flask, host) -> None:
     """Set up Flask-Mailman, listen for new notifications, and register the pages."""
     from flask_mailman import Mail
 
-    from core.mail import outbox, views
+    from core.mail import jobs, outbox, views
+    from core.monitoring import metrics
 
     Mail(app)
     # Core's own listener of engage_notification_created: always on, as notifications are.
     host.pm.register(outbox, name="core_mail")
+    host.pm.register(jobs, name="core_mail_jobs")  # delivery, digests and retention on the job queue
+    metrics.add_gauge("engage_mail_outbox_depth", "Emails queued and not yet sent.",
+                      lambda: _outbox_depth(app), app=app)
     views.init_app(app)
+
+
+def _outbox_depth(app: Flask) -> int:
+    with app.extensions["engage.db"].session() as session:
+        return pending_count(session)

@@ -54,8 +54,10 @@ def engage_notification_created(session, notification):
     if not current_app.config["MAIL_NOTIFICATIONS"]:
         return
     kind = kinds.resolve(notification.plugin, notification.kind)
-    session.execute(_QUEUE[kind.default == "immediate"], {
+    queued = session.execute(_QUEUE[kind.default == "immediate"], {
         "user_id": notification.user_id, "kind": kind.key, "notification_id": notification.id, "now": utcnow()})
+    if queued.rowcount:
+        _wake(session)
 
 
 def queue_letter(session: Session, *, user_id: int | None, message: str, kind: str, letter: compose.Letter) -> None:
@@ -66,6 +68,13 @@ def queue_letter(session: Session, *, user_id: int | None, message: str, kind: s
                               "html_body": letter.html,
                               "headers": json.dumps(letter.headers),
                               "status": "pending", "attempts": 0, "created_at": now, "due_at": now})
+    _wake(session)
+
+
+def _wake(session: Session) -> None:
+    from core.mail.jobs import wake_after_commit  # the queue sits beside the mail, not below it
+
+    wake_after_commit(session)
 
 
 def send_address_taken_notice(user, *, session: Session | None = None) -> bool:
