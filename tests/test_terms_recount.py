@@ -191,3 +191,18 @@ def test_no_admin_page_tells_an_administrator_to_run_a_command(app, readers, loc
     pattern = re.compile(r"engage (" + "|".join(re.escape(c) for c in _commands()) + r")\b")
     told = {path: pattern.search(text).group(0) for path, text in texts.items() if pattern.search(text)}
     assert told == {}
+
+
+def test_the_job_queue_finishes_a_recount_nobody_watches(app, readers):
+    from core.term_recount_job import JOB, finish_running
+
+    ada, _bo = readers
+    app.config["TERM_RECOUNT_INLINE_ROWS"] = 0
+    signed_in(app).post("/admin/terms", data=AUTUMN)  # the administrator leaves the progress page
+    assert term_totals(app)[(ada, "2026-autumn")] == 15
+    assert JOB in app.extensions["engage.jobs"].periodic
+    with app.app_context():
+        assert finish_running() == "done"
+        assert finish_running() == "done"  # idempotent: nothing left to do
+    assert term_totals(app) == {(ada, "2026-autumn"): 5}
+    assert_totals_agree(app)
