@@ -54,12 +54,16 @@ def create_app(test_config: dict | None = None, *, plugins: tuple = (), instance
 
     app.register_blueprint(webapp.bp)
     from core.approvals import views as approval_views  # four eyes on large adjustments
+    from core import terms_views  # noqa: F401  the term pages, on admin's blueprint
 
     for blueprint in (views.bp, auth.bp, admin.bp, approval_views.bp, boards_views.bp, notification_views.bp):
         app.register_blueprint(blueprint)
     from core import mail  # notifications by email, through an outbox drained outside requests
 
     mail.init_app(app, host)
+    from core import term_recount_job  # a worker finishes a term recount nobody is watching
+
+    host.pm.register(term_recount_job, name="core_term_recount_job")
     from core import jobs  # the background queue: pays rewards, runs core's and plugins' periodic jobs
 
     jobs.init_app(app, host)

@@ -12,18 +12,18 @@ from sqlalchemy import func, or_, select
 
 from core.accounts import AccountError, set_active, set_role
 from core.audit_names import describe_detail, name_targets
+from core.confirm import ask, confirmed
 from core.db import get_session
-from core.forms import AdjustForm, ConfirmForm, DeactivateForm, LevelsForm, RoleForm, TermForm, UserSearchForm
+from core.i18n import pick
+from core.forms import AdjustForm, ConfirmForm, DeactivateForm, LevelsForm, RoleForm, UserSearchForm
 from core.levels import LevelError, list_levels, save_levels
 from core.models import AuditEntry, Role, User
-from core.periods import TermSpan
 from core.plugins import get_host, set_enabled
 from core.approvals import pending, request_adjustment
 from core.openbadges import problems as openbadges_problems
 from core.pagination import paginate
 from core.points import PointsError, period_totals, user_total
 from core.security import role_required
-from core.terms import TermError, delete_term, list_terms, save_term
 from core.ui import Panel, collect, render
 from core.views import history
 
@@ -52,6 +52,18 @@ def _names():
     }
 
 
+def plugin_off_consequence() -> str:
+    """What switching a plugin off does, said before it happens."""
+    return _("Its pages, menu items and panels go away for everyone at once. Readers keep the badges and "
+             "points they earned from it, but its badges are hidden and none are earned until it is switched "
+             "on again. Its data is kept.")
+
+
+@bp.context_processor
+def _questions():
+    return {"plugin_off_consequence": plugin_off_consequence}
+
+
 @bp.route("/")
 @role_required(Role.librarian)
 def index():
@@ -70,6 +82,10 @@ def toggle_plugin(name: str):
     if name not in host.infos:
         abort(404)
     enabled = request.form.get("enabled") == "1"
+    if not enabled and host.is_enabled(name) and not confirmed():
+        title = pick(host.infos[name].title)
+        return ask(title=_("Switch off %(name)s?", name=title), consequence=plugin_off_consequence(),
+                   confirm_label=_("Switch off"), cancel_url=url_for("admin.index"))
     db = get_session()
     set_enabled(db, name=name, enabled=enabled, actor_id=current_user.id, host=host)
     db.commit()
@@ -201,44 +217,6 @@ def set_account_active(user_id: int):
                 flash(_("The account is reactivated.") if active else _("The account is deactivated."), "success")
                 return redirect(url_for("admin.user", user_id=user.id))
     return _user_page(user, active_form=form, status=400)
-
-
-@bp.route("/terms", methods=["GET", "POST"])
-@role_required(Role.admin)
-def terms():
-    """The academic terms that decide what "this term" means."""
-    db = get_session()
-    form = TermForm()
-    status = 200
-    if request.method == "POST":
-        if form.validate_on_submit():
-            term = TermSpan(form.key.data, form.name_en.data, form.name_zh.data, form.starts_on.data, form.ends_on.data)
-            try:
-                save_term(db, term=term, actor_id=current_user.id)
-            except TermError as exc:
-                db.rollback()
-                form.ends_on.errors.append(str(exc))
-            else:
-                db.commit()
-                flash(_("The term is saved. Run “engage rebuild-totals” if points were already earned in it."),
-                      "success")
-                return redirect(url_for("admin.terms"))
-        status = 400
-    return render("admin/terms.html", form=form, terms=list_terms(db), delete_form=ConfirmForm(), status=status)
-
-
-@bp.route("/terms/<key>/delete", methods=["POST"])
-@role_required(Role.admin)
-def remove_term(key: str):
-    """Delete a term."""
-    db = get_session()
-    try:
-        delete_term(db, key=key, actor_id=current_user.id)
-    except TermError:
-        abort(404)
-    db.commit()
-    flash(_("The term is deleted."), "success")
-    return redirect(url_for("admin.terms"))
 
 
 @bp.route("/levels", methods=["GET", "POST"])

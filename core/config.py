@@ -30,6 +30,9 @@ class Defaults:
     MAX_ADJUSTMENT = 10_000
     # Manual adjustments above this many points (either sign) wait for a second librarian's approval.
     ADJUSTMENT_APPROVAL_ABOVE = 500
+    # Saving or deleting a term recounts term totals at once when the ledger has at most this many
+    # rows; a larger ledger is recounted in chunks behind a progress page.
+    TERM_RECOUNT_INLINE_ROWS = 20_000
     # The store rate limits count in, shared by every worker: left empty, a SQLite file in the
     # instance folder (one machine); redis://host:6379/0 when several servers share the load.
     RATELIMIT_STORAGE_URI = None

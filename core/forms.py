@@ -162,9 +162,8 @@ class RoleForm(Form):
     reason = StringField(_l("Reason"), validators=[DataRequired(message=_l("A reason is required.")), Length(min=3, max=500)])
 
 class TermForm(Form):
-    key = StringField(_l("Key"), description=_l("For example 2026-autumn"),
-                      validators=[DataRequired(), Length(max=24),
-                                  Regexp(r"^[A-Za-z0-9_-]+$", message=_l("Use letters, digits, hyphens and underscores only."))])
+    """A term's names and dates; its key is derived from them (core.terms.derive_key)."""
+
     name_en = StringField(_l("Name in English"), validators=[DataRequired(), Length(max=80)])
     name_zh = StringField(_l("Name in Chinese"), validators=[DataRequired(), Length(max=80)])
     starts_on = DateField(_l("First day"), validators=[DataRequired(message=_l("Enter a date as YYYY-MM-DD."))])

@@ -299,6 +299,24 @@ class Term(SQLModel, table=True):
     ends_on: date
 
 
+class TermRecount(SQLModel, table=True):
+    """Recounting every reader's term totals after term dates change, a chunk of readers at a time.
+
+    ``next_user_id`` is the last reader done (readers are taken in id order); ``state`` is
+    ``running``, ``done`` or ``superseded`` (a later change started a new recount)."""
+
+    __tablename__ = "core_term_recount"
+
+    id: int | None = Field(default=None, primary_key=True)
+    state: str = Field(default="running", max_length=12)
+    next_user_id: int = 0
+    users_done: int = 0
+    users_total: int = 0
+    actor_id: int | None = Field(default=None, foreign_key="core_user.id")
+    started_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    finished_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
 class Notification(SQLModel, table=True):
     """A message in a user's in-app inbox, stored in both languages when it is made."""
 

@@ -13,7 +13,7 @@ They change in three places, always in the transaction that changes what they co
 
 from __future__ import annotations
 
-from sqlalchemy import delete, event, func, inspect, literal, select, union_all
+from sqlalchemy import delete, event, func, inspect, literal, select, text, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
@@ -95,11 +95,22 @@ def _expected():
     return union_all(exact, blocks)
 
 
-def rebuild(session: Session) -> int:
-    """Throw the rank counts away and count them again from the totals; returns the rows written."""
-    session.execute(delete(RankCount))
-    query = _expected()
-    session.execute(_R.insert().from_select(["period", "period_key", "level", "total", "users"], query))
+def rebuild(session: Session, *, period: str | None = None) -> int:
+    """Throw the rank counts away and count them again from the totals; returns the rows written.
+
+    With ``period`` (``"term"`` after term dates change) only that period's boards are recounted.
+    On PostgreSQL the rank table is locked first, so an award committing meanwhile either is
+    counted here or shifts the counts after this transaction, never both or neither."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"LOCK TABLE {_R.name} IN SHARE ROW EXCLUSIVE MODE"))
+    query = _expected().subquery()
+    rows = select(query.c.period, query.c.period_key, query.c.level, query.c.total, query.c.users)
+    if period is None:
+        session.execute(delete(RankCount))
+    else:
+        session.execute(delete(RankCount).where(RankCount.period == period))
+        rows = rows.where(query.c.period == period)
+    session.execute(_R.insert().from_select(["period", "period_key", "level", "total", "users"], rows))
     return session.execute(select(func.count()).select_from(_R)).scalar_one()
 
 

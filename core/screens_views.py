@@ -19,6 +19,7 @@ from werkzeug.http import parse_etags
 
 from core import boards, boards_staff
 from core import screens as service
+from core.confirm import ask, confirmed
 from core.db import get_session
 from core.forms import ConfirmForm
 from core.i18n import pick
@@ -117,6 +118,11 @@ def edit(screen_id: int):
 def rotate(screen_id: int):
     """A new secret URL; the old one stops working."""
     screen = _screen_or_404(screen_id)
+    if not confirmed():
+        return ask(title=_("Give “%(name)s” a new address?", name=screen.name),
+                   consequence=_("The TV showing this screen now stops at once; open the new address on it "
+                                 "afterwards."),
+                   confirm_label=_("Make a new address"), cancel_url=url_for("screens.index"))
     db = get_session()
     service.rotate_token(db, screen=screen, actor_id=current_user.id)
     db.commit()
@@ -132,6 +138,11 @@ def delete(screen_id: int):
     """Delete a screen; its address stops working."""
     screen = _screen_or_404(screen_id)
     name = screen.name
+    if not confirmed():
+        return ask(title=_("Delete the screen “%(name)s”?", name=name),
+                   consequence=_("Its address stops working and the TV showing it goes blank. This cannot be "
+                                 "undone."),
+                   confirm_label=_("Delete the screen"), cancel_url=url_for("screens.index"))
     db = get_session()
     service.delete_screen(db, screen=screen, actor_id=current_user.id)
     db.commit()

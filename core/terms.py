@@ -25,6 +25,22 @@ def parse_day(value: str) -> date:
         raise TermError(_("“%(value)s” is not a date in the form YYYY-MM-DD.", value=value)) from None
 
 
+_SEASONS = {1: "winter", 2: "spring", 3: "spring", 4: "spring", 5: "spring", 6: "spring", 7: "summer",
+            8: "summer", 9: "autumn", 10: "autumn", 11: "autumn", 12: "autumn"}
+
+
+def derive_key(*, starts_on: date, taken: set[str]) -> str:
+    """A new term's key, from the year and season it starts in (``2026-autumn``, as the default
+    terms are keyed, so totals already counted under the default stay where they are); a number
+    is added when another term has it already. Keys are never typed, and a saved term keeps its
+    key when its names or dates change."""
+    base = f"{starts_on.year}-{_SEASONS[starts_on.month]}"
+    key, n = base, 2
+    while key in taken:
+        key, n = f"{base}-{n}", n + 1
+    return key
+
+
 def validate_terms(terms: list[TermSpan]) -> None:
     """Refuse empty keys, terms that end before they start, and overlapping terms."""
     keys = set()
@@ -46,18 +62,21 @@ def list_terms(session: Session) -> list[TermSpan]:
     return [TermSpan(r.key, r.name_en, r.name_zh, r.starts_on, r.ends_on) for r in rows]
 
 
-def save_term(session: Session, *, term: TermSpan, actor_id: int | None) -> None:
-    """Add or replace one term after checking it against the others; audited."""
+def save_term(session: Session, *, term: TermSpan, actor_id: int | None) -> bool:
+    """Add or replace one term after checking it against the others; audited. Returns whether
+    its dates are new (a new term, or dates changed), when this term's totals need recounting."""
     others = [t for t in list_terms(session) if t.key != term.key]
     validate_terms(others + [term])
-    row = session.get(Term, term.key) or Term(key=term.key, name_en="", name_zh="",
-                                              starts_on=term.starts_on, ends_on=term.ends_on)
+    row = session.get(Term, term.key)
+    moved = row is None or (row.starts_on, row.ends_on) != (term.starts_on, term.ends_on)
+    row = row or Term(key=term.key, name_en="", name_zh="", starts_on=term.starts_on, ends_on=term.ends_on)
     row.name_en, row.name_zh = term.name_en, term.name_zh
     row.starts_on, row.ends_on = term.starts_on, term.ends_on
     session.add(row)
     session.add(AuditEntry(actor_id=actor_id, action="term.save", target=f"term:{term.key}",
                            detail=f"{term.starts_on}…{term.ends_on}"))
     forget_calendar()
+    return moved
 
 
 def delete_term(session: Session, *, key: str, actor_id: int | None) -> None:

@@ -88,10 +88,13 @@ ACCESS: dict[tuple[str, str], list[Case]] = {
     ("POST", "/admin/jobs/clear"): [post("/admin/jobs/clear", ADMINS)],
     ("GET", "/admin/levels"): [get("/admin/levels", ADMINS)],
     ("POST", "/admin/levels"): [post("/admin/levels", ADMINS | {ADMIN: 400})],  # empty table: refused
-    ("POST", "/admin/plugins/<name>"): [post("/admin/plugins/feedback", ADMINS, {"enabled": "{plugins_on}"})],
+    ("POST", "/admin/plugins/<name>"): [post("/admin/plugins/feedback", ADMINS, {"enabled": "{plugins_on}", "confirmed": "1"})],
     ("GET", "/admin/terms"): [get("/admin/terms", ADMINS)],
     ("POST", "/admin/terms"): [post("/admin/terms", ADMINS, TERM)],
-    ("POST", "/admin/terms/<key>/delete"): [post("/admin/terms/{new_term}/delete", ADMINS)],
+    ("GET", "/admin/terms/recount/<int:recount_id>"): [get("/admin/terms/recount/{new_recount}", ADMINS),
+                                                        get("/admin/terms/recount/999999", who(reader=403, other=403, librarian=403, admin=404))],
+    ("POST", "/admin/terms/recount/<int:recount_id>"): [post("/admin/terms/recount/{new_recount}", ADMINS)],
+    ("POST", "/admin/terms/<key>/delete"): [post("/admin/terms/{new_term}/delete", ADMINS, {"confirmed": "1"})],
     ("GET", "/admin/users"): [get("/admin/users", STAFF)],
     ("GET", "/admin/users/<int:user_id>"): [get("/admin/users/{reader}", STAFF)],
     ("POST", "/admin/users/<int:user_id>/active"): [post("/admin/users/{new_student}/active", ADMINS,
@@ -157,8 +160,8 @@ ACCESS: dict[tuple[str, str], list[Case]] = {
     ("POST", "/screens/new"): [post("/screens/new", STAFF, SCREEN)],
     ("GET", "/screens/<int:screen_id>"): [get("/screens/{new_screen}", STAFF)],
     ("POST", "/screens/<int:screen_id>"): [post("/screens/{new_screen}", STAFF, SCREEN)],
-    ("POST", "/screens/<int:screen_id>/delete"): [post("/screens/{new_screen}/delete", STAFF)],
-    ("POST", "/screens/<int:screen_id>/rotate"): [post("/screens/{new_screen}/rotate", STAFF)],
+    ("POST", "/screens/<int:screen_id>/delete"): [post("/screens/{new_screen}/delete", STAFF, {"confirmed": "1"})],
+    ("POST", "/screens/<int:screen_id>/rotate"): [post("/screens/{new_screen}/rotate", STAFF, {"confirmed": "1"})],
     ("GET", "/screen/<token>"): [get("/screen/{screen_token}", EVERYONE),
                                  get("/screen/forged-token", who(403, 403, 403, 403, 403))],
     ("GET", "/screen/<token>/slide"): [get("/screen/{screen_token}/slide", EVERYONE)],
@@ -211,7 +214,7 @@ ACCESS: dict[tuple[str, str], list[Case]] = {
         post("/contributions/submissions/{new_approved_submission}/unlike", SIGNED_IN),
         post("/contributions/submissions/{pending_submission}/unlike", who(other=404))],
     ("POST", "/contributions/submissions/<int:submission_id>/withdraw"): [
-        post("/contributions/submissions/{new_pending_submission}/withdraw", AUTHOR_ONLY)],
+        post("/contributions/submissions/{new_pending_submission}/withdraw", AUTHOR_ONLY, {"confirmed": "1"})],
     # --- brand stories ----------------------------------------------------------------------------
     ("GET", "/stories/"): [get("/stories/", EVERYONE)],
     ("GET", "/stories/static/<path:filename>"): [get("/stories/static/brand_stories.css", EVERYONE)],
@@ -259,7 +262,7 @@ ACCESS: dict[tuple[str, str], list[Case]] = {
         get("/stories/manage/episodes/{draft_episode}/polls/new", STAFF)],
     ("POST", "/stories/manage/episodes/<int:episode_id>/polls/new"): [
         post("/stories/manage/episodes/{draft_episode}/polls/new", STAFF | {LIBRARIAN: 400, ADMIN: 400})],
-    ("POST", "/stories/manage/polls/<int:poll_id>/close"): [post("/stories/manage/polls/{new_poll}/close", STAFF)],
+    ("POST", "/stories/manage/polls/<int:poll_id>/close"): [post("/stories/manage/polls/{new_poll}/close", STAFF, {"confirmed": "1"})],
     ("GET", "/stories/manage/polls/<int:poll_id>/options"): [get("/stories/manage/polls/{poll}/options", STAFF)],
     ("POST", "/stories/manage/polls/<int:poll_id>/options"): [
         post("/stories/manage/polls/{poll}/options", STAFF, {"option_id": "{poll_option}", "image": PNG})],
@@ -294,7 +297,7 @@ ACCESS: dict[tuple[str, str], list[Case]] = {
         post("/feedback/{new_librarians_feedback}/inspiration", STAFF | {LIBRARIAN: 403},
              {"description": "A faster lift."})],
     ("POST", "/feedback/<int:item_id>/merge"): [
-        post("/feedback/{new_feedback}/merge", STAFF, {"into": "{shared_feedback}"})],
+        post("/feedback/{new_feedback}/merge", STAFF, {"into": "{shared_feedback}", "confirmed": "1"})],
     ("POST", "/feedback/<int:item_id>/publish"): [
         post("/feedback/{new_feedback}/publish", STAFF | {LIBRARIAN: 409, ADMIN: 409}, {"published": "1"})],
     ("GET", "/feedback/queue"): [get("/feedback/queue", STAFF)],
@@ -344,7 +347,7 @@ ACCESS: dict[tuple[str, str], list[Case]] = {
     ("GET", "/staff-scores/rounds/<int:round_id>/export.csv"): [
         get("/staff-scores/rounds/{closed_round}/export.csv", ADMINS)],
     ("POST", "/staff-scores/rounds/<int:round_id>/publish"): [
-        post("/staff-scores/rounds/{new_closed_round}/publish", ADMINS)],
+        post("/staff-scores/rounds/{new_closed_round}/publish", ADMINS, {"confirmed": "1"})],
     ("POST", "/staff-scores/rounds/<int:round_id>/remind"): [
         post("/staff-scores/rounds/{open_round}/remind", ADMINS)],
     ("GET", "/staff-scores/rounds/<int:round_id>/rate/<int:user_id>"): [

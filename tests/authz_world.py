@@ -165,6 +165,13 @@ class World(dict):
         self["term_starts"], self["term_ends"] = f"{year}-01-01", f"{year}-02-01"
         return f"{year}-made"
 
+    def make_recount(self) -> int:
+        """A recount of term totals, just started."""
+        from core import term_recount
+
+        with self.context(), self.session() as session:
+            return term_recount.start(session, actor_id=None).id
+
     def make_screen(self) -> int:
         with self.context(), self.session() as session:
             screen = Screen(name=f"Screen {next(self._numbers)}", slides=json.dumps(["board:all"]))

@@ -118,7 +118,7 @@ def test_admin_saves_terms_and_they_decide_this_term(admin_client, app):
 @pytest.mark.parametrize("change, message", [
     ({"starts_on": "2026-13-40"}, b"Enter a date as YYYY-MM-DD"),
     ({"ends_on": "2026-01-01"}, b"ends before it starts"),
-    ({"key": "no spaces please"}, b"letters, digits, hyphens"),
+    ({"name_en": ""}, b"This field is required"),
 ])
 def test_bad_terms_are_refused(admin_client, app, change, message):
     response = admin_client.post("/admin/terms", data=TERM | change)
@@ -135,5 +135,5 @@ def test_overlapping_terms_are_refused(admin_client):
 
 def test_term_delete(admin_client):
     admin_client.post("/admin/terms", data=TERM)
-    assert admin_client.post("/admin/terms/2026-autumn/delete").status_code == 302
-    assert admin_client.post("/admin/terms/2026-autumn/delete").status_code == 404
+    assert admin_client.post("/admin/terms/2026-autumn/delete", data={"confirmed": "1"}).status_code == 302
+    assert admin_client.post("/admin/terms/2026-autumn/delete", data={"confirmed": "1"}).status_code == 404

@@ -81,6 +81,18 @@ def test_switching_a_plugin_off_and_on_again_for_everyone(browser, database_url,
             menu = reader.locator("nav.menu a", has_text="Example menu")
             assert menu.count() == 1 and reader.goto(base + "/example/").status == 200
 
+            questions, answers = [], [False]  # the first question is cancelled, the next accepted
+
+            def answer(dialog):  # switching off asks first (engage.js); switching on does not
+                questions.append(dialog.message)
+                dialog.accept() if (answers.pop(0) if answers else True) else dialog.dismiss()
+
+            admin.on("dialog", answer)
+            admin.goto(base + "/admin/")
+            admin.get_by_role("button", name="Switch off Example activity").click()
+            admin.wait_for_timeout(300)
+            assert admin.locator("#plugin-example .state").inner_text() == "On"
+            assert reader.goto(base + "/example/").status == 200
             for enabled in (False, True):
                 admin.goto(base + "/admin/")
                 label = "Switch on Example activity" if enabled else "Switch off Example activity"
@@ -91,6 +103,7 @@ def test_switching_a_plugin_off_and_on_again_for_everyone(browser, database_url,
                 reader.goto(base + "/")
                 assert menu.count() == (1 if enabled else 0)
                 assert reader.goto(base + "/example/").status == (200 if enabled else 404)
+            assert len(questions) == 2 and all("Readers keep the badges" in q for q in questions)
             admin.context.close()
             reader.context.close()
     finally:

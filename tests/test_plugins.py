@@ -339,7 +339,7 @@ def test_worker_rereads_switches_within_a_second(app_factory):
 
 
 def test_admin_toggle_answers_htmx_with_row_and_event(admin_client, example_app):
-    response = admin_client.post("/admin/plugins/example", data={"enabled": "0"}, headers={"HX-Request": "true"})
+    response = admin_client.post("/admin/plugins/example", data={"enabled": "0", "confirmed": "1"}, headers={"HX-Request": "true"})
     assert response.status_code == 200
     assert response.headers["HX-Trigger"] == "pluginsChanged"
     assert b'id="plugin-example"' in response.data and b"<html" not in response.data
@@ -360,12 +360,12 @@ def test_only_admins_switch_plugins(example_app, make_user_in, role):
     user = make_user_in(example_app, role)
     client = example_app.test_client()
     client.post("/auth/login", data={"email": user.email, "password": "correct horse battery"})
-    assert client.post("/admin/plugins/example", data={"enabled": "0"}).status_code == 403
+    assert client.post("/admin/plugins/example", data={"enabled": "0", "confirmed": "1"}).status_code == 403
     assert client.get("/example/").status_code == 200
 
 
 def test_unknown_plugin_is_refused(admin_client, example_app):
-    assert admin_client.post("/admin/plugins/nope", data={"enabled": "0"}).status_code == 404
+    assert admin_client.post("/admin/plugins/nope", data={"enabled": "0", "confirmed": "1"}).status_code == 404
     with example_app.app_context(), example_app.extensions["engage.db"].write_session() as session:
         with pytest.raises(UnknownPlugin):
             set_enabled(session, name="nope", enabled=False, actor_id=None)

@@ -139,12 +139,12 @@ def test_forged_revoked_and_deleted_addresses_get_a_bare_403(screen_app, librari
     responses = [tv.get(forged), tv.get(forged + "/slide?n=0"), tv.get("/screen/not-a-token")]
 
     [screen] = stored(screen_app)
-    assert librarian.post(f"/screens/{screen.id}/rotate").status_code == 302
+    assert librarian.post(f"/screens/{screen.id}/rotate", data={"confirmed": "1"}).status_code == 302
     responses += [tv.get(address), tv.get(address + "/slide?n=1")]
     rotated = address_of(librarian)
     assert rotated != address and tv.get(rotated).status_code == 200
 
-    assert librarian.post(f"/screens/{screen.id}/delete").status_code == 302
+    assert librarian.post(f"/screens/{screen.id}/delete", data={"confirmed": "1"}).status_code == 302
     responses += [tv.get(rotated), tv.get(rotated + "/slide?n=0")]
     for response in responses:
         assert response.status_code == 403
@@ -158,7 +158,7 @@ def test_another_worker_honours_a_revocation(app_factory, screen_app, librarian)
     other = app_factory(plugins=(example_plugin,), SCREEN_VERSION_SECONDS=0)
     assert other.test_client().get(address).status_code == 200
     [screen] = stored(screen_app)
-    librarian.post(f"/screens/{screen.id}/rotate")
+    librarian.post(f"/screens/{screen.id}/rotate", data={"confirmed": "1"})
     assert other.test_client().get(address).status_code == 403
 
 

@@ -21,4 +21,24 @@
     var toggle = openToggle();
     if (toggle && !event.target.closest(".site-header")) { toggle.open = false; }
   });
+  // A form for a destructive or hard-to-undo action carries data-confirm, the question to ask.
+  // Asked here before htmx or the browser sends it (capture phase); on "OK" it is sent with
+  // confirmed=1. Without JavaScript the server asks the same question on a page of its own.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form || !form.hasAttribute || !form.hasAttribute("data-confirm")) { return; }
+    if (!window.confirm(form.getAttribute("data-confirm"))) {
+      event.preventDefault();
+      event.stopPropagation();
+      return;
+    }
+    var answer = form.querySelector("input[name=confirmed]");
+    if (!answer) {
+      answer = document.createElement("input");
+      answer.type = "hidden";
+      answer.name = "confirmed";
+      form.appendChild(answer);
+    }
+    answer.value = "1";
+  }, true);
 })();

@@ -6,6 +6,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from core.confirm import ask, confirmed
 from core.db import get_session
 from core.models import Role, utcnow
 from core.pagination import paginate
@@ -146,6 +147,11 @@ def close_poll(poll_id: int):
         abort(404)
     if voting.poll_state(poll) == "closed":
         flash(_("This poll is closed."), "info")
+    elif not confirmed():
+        return ask(title=_("Close this poll now?"),
+                   consequence=_("Voting stops at once for everyone, before its closing time, and the result is "
+                                 "counted as it stands; voters are told."),
+                   confirm_label=_("Close the poll"), cancel_url=url_for("brand_stories.manage"))
     else:
         poll.closes_at = utcnow()
         poll.opens_at = min(poll.opens_at, poll.closes_at)

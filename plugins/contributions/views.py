@@ -10,6 +10,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, request, url_f
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from core.confirm import ask, confirmed
 from core.db import get_session
 from core.files import file_response
 from core.security import rate_limit
@@ -205,6 +206,12 @@ def edit(submission_id: int):
 def withdraw(submission_id: int):
     """The author takes a submission back before it is decided."""
     found = own_or_404(submission_id)
+    if found.status in EDITABLE and not confirmed():
+        return ask(title=_("Withdraw your submission?"),
+                   consequence=_("It leaves the review queue and can no longer be edited or sent back for "
+                                 "review. This cannot be undone."),
+                   confirm_label=_("Withdraw"),
+                   cancel_url=url_for("contributions.submission", submission_id=found.id))
     db = get_session()
     try:
         service.withdraw(db, submission=found)

@@ -152,15 +152,20 @@ def me_too_counts(session: Session, item_ids: list[int]) -> dict[int, int]:
     return dict(rows.all())
 
 
-def merge(session: Session, *, duplicate: FeedbackItem, main: FeedbackItem, actor: User) -> None:
-    """Fold ``duplicate`` into ``main``: its "me too"s (and its submitter) move to the main item,
-    and it closes with a public note pointing there."""
+def check_merge(*, duplicate: FeedbackItem, main: FeedbackItem) -> None:
+    """Raise FeedbackError when ``duplicate`` cannot be folded into ``main`` (asked before the question)."""
     if duplicate.id == main.id:
         raise FeedbackError(_("An item cannot be merged into itself."))
     if duplicate.state not in workflow.OPEN or main.state not in workflow.OPEN:
         raise FeedbackError(_("Only open items can be merged."), 409)
     if main.merged_into_id is not None:
         raise FeedbackError(_("The main item was itself merged; choose the item it was merged into."))
+
+
+def merge(session: Session, *, duplicate: FeedbackItem, main: FeedbackItem, actor: User) -> None:
+    """Fold ``duplicate`` into ``main``: its "me too"s (and its submitter) move to the main item,
+    and it closes with a public note pointing there."""
+    check_merge(duplicate=duplicate, main=main)
     already = set(session.execute(select(FeedbackMeToo.user_id).where(FeedbackMeToo.item_id == main.id)).scalars())
     moving = session.execute(select(FeedbackMeToo).where(FeedbackMeToo.item_id == duplicate.id)).scalars().all()
     for row in moving:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from wtforms import BooleanField, IntegerField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, ValidationError
 
+from core.confirm import ask, confirmed
 from core.db import get_session
 from core.exports import csv_response, local_time
 from core.forms import Form
@@ -143,6 +144,16 @@ def merge(item_id: int):
     main = session.get(FeedbackItem, request.form.get("into", type=int) or 0)
     if main is None:
         return refuse(item, _("Choose the item to merge into."))
+    try:
+        service.check_merge(duplicate=item, main=main)
+    except service.FeedbackError as exc:
+        return refuse(item, str(exc), exc.status)
+    if not confirmed():
+        return ask(title=_("Merge feedback #%(dup)d into #%(main)d?", dup=item.id, main=main.id),
+                   consequence=_("#%(dup)d closes for good with a public note pointing to #%(main)d, and its "
+                                 "“me too”s and its reader move there. This cannot be undone.",
+                                 dup=item.id, main=main.id),
+                   confirm_label=_("Merge"), cancel_url=url_for("feedback.detail", item_id=item.id))
     try:
         service.merge(session, duplicate=item, main=main, actor=current_user)
     except (service.FeedbackError, workflow.WorkflowError) as exc:

@@ -9,6 +9,7 @@ from flask import flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from core.confirm import ask, confirmed
 from core.db import get_session
 from core.exports import csv_response
 from core.i18n import pick
@@ -73,7 +74,16 @@ def _act(round_id: int, action):
 @bp.route("/rounds/<int:round_id>/publish", methods=["POST"])
 @role_required(Role.librarian)
 def publish(round_id: int):
-    """Publish a closed round's results to every librarian."""
+    """Publish a closed round's results to every librarian (after asking: it cannot be undone)."""
+    round_ = round_or_404(round_id)
+    if service.can_publish(current_user, round_) and service.state(round_) == "closed" and not confirmed():
+        title = pick({"en": round_.title_en, "zh_Hans": round_.title_zh})
+        return ask(title=_("Publish the results of “%(title)s”?", title=title),
+                   consequence=_("Every librarian is told and can see the results at once, and the top three earn "
+                                 "their badge. Publishing cannot be undone."),
+                   confirm_label=_("Publish the results"),
+                   cancel_url=url_for("staff_scores.round_page", round_id=round_.id), danger=False)
+
     def act(db, round_):
         service.publish(db, round_=round_, actor=current_user)
         return _("Results published; every librarian has been told.")

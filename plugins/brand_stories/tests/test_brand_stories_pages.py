@@ -42,7 +42,7 @@ def test_hook_engage_screen_slides_shows_turnout_then_results(stories):
         assert name == "brand_stories" and slide.key == "poll"
         assert slide.title == "故事投票" and '<p class="tv-big">6 人投票</p>' in slide.html
         assert slide.url.startswith("http://") and f"/stories/polls/{stories.poll.id}" in slide.url
-    stories.client(stories.librarian).post(f"/stories/manage/polls/{stories.poll.id}/close")
+    stories.client(stories.librarian).post(f"/stories/manage/polls/{stories.poll.id}/close", data={"confirmed": "1"})
     with stories.app.test_request_context():
         (_name, slide), = plugin_slides(ScreenInfo(None, "Lobby", "en", 10, (), 0), only="brand_stories")
         assert "The poll has closed." in slide.html and "approval" in slide.html

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import html
 import json
 import threading
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
-from core.models import ActivityEntry, Notification, PendingReward, PointEntry, utcnow
+from core.models import ActivityEntry, Notification, PendingReward, PointEntry, Role, utcnow
+from core.testing import create_test_user
 from plugins.brand_stories import voting
 from plugins.brand_stories.models import Ballot, BallotHistory, Episode, Poll
 
@@ -69,7 +72,7 @@ def test_counts_hidden_until_close_but_turnout_live(stories):
     page = stories.client().get(f"/stories/polls/{poll.id}").text
     assert "3 voters" in page and "approvals" not in page and "<svg" not in page.split("story-share")[0]
     assert "Counts are shown when the poll closes." in page
-    stories.client(stories.librarian).post(f"/stories/manage/polls/{poll.id}/close")
+    stories.client(stories.librarian).post(f"/stories/manage/polls/{poll.id}/close", data={"confirmed": "1"})
     page = stories.client().get(f"/stories/polls/{poll.id}").text
     assert "3 approvals" in page and "story-chart" in page and "<script" not in page.split("story-chart")[1][:5000]
 
@@ -198,7 +201,7 @@ def test_voters_are_told_once_when_a_poll_closes(stories):
     voters = stories.students[:3]
     for reader in voters:
         vote(stories.client(reader), poll.id, options[0].id)
-    stories.client(stories.librarian).post(f"/stories/manage/polls/{poll.id}/close")
+    stories.client(stories.librarian).post(f"/stories/manage/polls/{poll.id}/close", data={"confirmed": "1"})
     anyone = stories.client()
     for _ in range(2):
         assert anyone.get(f"/stories/polls/{poll.id}").status_code == 200
@@ -241,3 +244,22 @@ def test_polls_of_unpublished_episodes_are_hidden(stories):
     assert vote(stories.client(stories.students[0]), poll.id, options[0].id).status_code == 404
     assert stories.client(stories.librarian).get(f"/stories/polls/{poll.id}").status_code == 200
     assert stories.client().get("/stories/polls/99999").status_code == 404
+
+
+@pytest.mark.parametrize("locale, words", [
+    ("en", ["Close this poll now?", "Voting stops at once for everyone"]),
+    ("zh_Hans", ["现在就关闭这个投票吗？", "投票会在截止时间之前立即对所有人停止"]),
+])
+def test_closing_a_poll_early_is_asked_first(stories, locale, words):
+    poll, _options = stories.new_poll()
+    librarian = stories.client(create_test_user(stories.app, Role.librarian, locale=locale))
+    assert 'data-confirm="' in librarian.get("/stories/manage").text
+    response = librarian.post(f"/stories/manage/polls/{poll.id}/close")
+    page = html.unescape(response.text)
+    assert response.status_code == 200 and 'name="confirmed" value="1"' in page
+    assert all(word in page for word in words)
+    with stories.db.session() as session:
+        assert voting.poll_state(session.get(Poll, poll.id)) == "open"
+    librarian.post(f"/stories/manage/polls/{poll.id}/close", data={"confirmed": "1"})
+    with stories.db.session() as session:
+        assert voting.poll_state(session.get(Poll, poll.id)) == "closed"

@@ -205,7 +205,7 @@ def test_reviewed_work_can_no_longer_be_withdrawn_or_edited(app, people, challen
     send(client, challenge.id)
     (stored,) = submissions(app)
     decide(librarian, [stored.id])
-    response = client.post(f"/contributions/submissions/{stored.id}/withdraw")
+    response = client.post(f"/contributions/submissions/{stored.id}/withdraw", data={"confirmed": "1"})
     assert response.status_code == 409 and "can no longer be withdrawn" in response.data.decode()
     edit = client.post(f"/contributions/submissions/{stored.id}/edit", data={"text": "A late change of mind here."})
     assert edit.status_code == 409

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import html
 import io
 from datetime import timedelta
 
+import pytest
 from PIL import Image
 
-from core.models import utcnow
+from core.models import Role, utcnow
+from core.testing import create_test_user
 from plugins.contributions.models import ContributionImage
 
-from .conftest import make_challenge, picture, rows, send, submissions
+from .conftest import login, make_challenge, picture, rows, send, submissions
 
 
 def test_a_student_submits_text_and_it_waits_for_review(app, people, challenge):
@@ -142,7 +145,7 @@ def test_the_author_edits_until_reviewed_and_can_withdraw(app, people, challenge
                            data={"text": "A better review after a second reading.", "link": ""})
     assert response.status_code == 302
     assert submissions(app)[0].text == "A better review after a second reading."
-    assert client.post(f"/contributions/submissions/{stored.id}/withdraw").status_code == 302
+    assert client.post(f"/contributions/submissions/{stored.id}/withdraw", data={"confirmed": "1"}).status_code == 302
     assert submissions(app)[0].status == "withdrawn"
     again = client.post(f"/contributions/submissions/{stored.id}/edit", data={"text": "Sneaky change after withdrawing."})
     assert again.status_code == 409
@@ -186,3 +189,22 @@ def test_a_flood_of_submissions_is_slowed_down(app_factory):
     codes = [send(client, challenge.id, text=f"Submission number {n} with enough words.").status_code for n in range(3)]
     assert codes == [302, 302, 429]
     assert len(submissions(app)) == 2
+
+
+@pytest.mark.parametrize("locale, words", [
+    ("en", ["Withdraw your submission?", "It leaves the review queue"]),
+    ("zh_Hans", ["要撤回你的投稿吗？", "它会离开审核队列"]),
+])
+def test_withdrawing_is_asked_first(app, challenge, locale, words):
+    author = login(app, create_test_user(app, Role.student, locale=locale))
+    send(author, challenge.id)
+    (stored,) = submissions(app)
+    page = html.unescape(author.get(f"/contributions/submissions/{stored.id}").data.decode())
+    assert 'data-confirm="' in page
+    response = author.post(f"/contributions/submissions/{stored.id}/withdraw")
+    page = html.unescape(response.data.decode())
+    assert response.status_code == 200 and 'name="confirmed" value="1"' in page
+    assert all(word in page for word in words)
+    assert submissions(app)[0].status != "withdrawn"
+    author.post(f"/contributions/submissions/{stored.id}/withdraw", data={"confirmed": "1"})
+    assert submissions(app)[0].status == "withdrawn"

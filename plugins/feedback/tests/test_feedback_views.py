@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 from datetime import timedelta
 
@@ -180,7 +181,7 @@ def test_merge_moves_me_toos_and_closes_the_duplicate(cast, fb_db, person, login
     third.post("/feedback/2/me-too")
     lib = cast["librarian"][1]
     assert lib.post("/feedback/2/merge", data={"into": 2}).status_code == 400
-    assert lib.post("/feedback/2/merge", data={"into": 1}).status_code == 302
+    assert lib.post("/feedback/2/merge", data={"into": 1, "confirmed": "1"}).status_code == 302
     duplicate = item_of(fb_db, 2)
     assert (duplicate.state, duplicate.merged_into_id) == ("closed", 1)
     with fb_db.session() as session:
@@ -209,6 +210,29 @@ def test_system_notes_read_in_the_readers_language(fb_app):
         with force_locale("en"):
             assert event_note(written_in_chinese) == "Merged into feedback #3, which is about the same thing."
             assert event_note("We moved the printer.") == "We moved the printer."  # a person's note stays
+
+
+@pytest.mark.parametrize("locale, words", [
+    ("en", ["Merge feedback #2 into #1?", "#2 closes for good with a public note pointing to #1"]),
+    ("zh_Hans", ["要把反馈 #2 合并到 #1 吗？", "#2 将永久关闭，并留下指向 #1 的公开说明"]),
+])
+def test_merging_is_asked_first_and_nothing_is_preselected(cast, fb_db, person, login, locale, words):
+    submit(cast["student"][1], text="Noisy on floor 3")
+    submit(cast["other"][1], text="Floor 3 is so loud")
+    lib = login(person(Role.librarian, locale=locale))
+    page = html.unescape(lib.get("/feedback/2").data.decode())
+    form = page[page.index('id="into"'):]
+    form = form[:form.index("</select>")]
+    assert '<option value="" selected>' in form and form.count(" selected") == 1 and "required" in form
+    assert 'data-confirm="' in page
+    response = lib.post("/feedback/2/merge", data={"into": 1})
+    page = html.unescape(response.data.decode())
+    assert response.status_code == 200 and 'name="confirmed" value="1"' in page
+    assert all(word in page for word in words)
+    assert (item_of(fb_db, 2).merged_into_id, item_of(fb_db, 2).state) == (None, "submitted")
+    assert lib.post("/feedback/2/merge", data={"into": ""}).status_code == 400  # nothing chosen: refused
+    lib.post("/feedback/2/merge", data={"into": 1, "confirmed": "1"})
+    assert item_of(fb_db, 2).merged_into_id == 1
 
 
 def third_id(fb_db):

@@ -36,9 +36,20 @@ def test_closed_results_are_reviewed_by_the_creator_then_published_to_all(librar
     page = client.get(f"/staff-scores/rounds/{round_.id}").data.decode()
     assert "Review before publishing" in page and "straight-lining" in page and "Librarian 5" in page
     assert "How scores are computed" in page and "WR = v/(v+m)" in page
-    assert client.post(f"/staff-scores/rounds/{round_.id}/publish").status_code == 302
+    asked = client.post(f"/staff-scores/rounds/{round_.id}/publish")  # asked first; nothing published yet
+    assert asked.status_code == 200 and "Publishing cannot be undone." in asked.data.decode()
+    assert count(library, Notification, Notification.kind == "published") == 0
+    with library.write() as session:  # the same question in Chinese
+        from core.models import User
+        session.get(User, creator.id).locale = "zh_Hans"
+    asked = client.post(f"/staff-scores/rounds/{round_.id}/publish")
+    assert asked.status_code == 200 and "发布后无法撤销。" in asked.data.decode()
+    with library.write() as session:
+        session.get(User, creator.id).locale = "en"
+    assert count(library, Notification, Notification.kind == "published") == 0
+    assert client.post(f"/staff-scores/rounds/{round_.id}/publish", data={"confirmed": "1"}).status_code == 302
     assert count(library, Notification, Notification.kind == "published") == 6
-    assert client.post(f"/staff-scores/rounds/{round_.id}/publish").status_code == 409  # only once
+    assert client.post(f"/staff-scores/rounds/{round_.id}/publish", data={"confirmed": "1"}).status_code == 409
     # The top three earn their badge.
     assert count(library, ActivityEntry, ActivityEntry.kind == "top3") == 3
     assert count(library, BadgeAward, BadgeAward.badge_key == "staff_scores:top3") == 3
