@@ -326,7 +326,7 @@ def test_the_mail_commands(mail_app, smtp):
 
 def test_a_librarian_gets_sla_alerts_at_once_and_readers_settings_need_sign_in(mail_app, smtp):
     librarian = create_test_user(mail_app, Role.librarian)
-    tell(mail_app, librarian, plugin="feedback", kind="sla-warning", en="Feedback #7 is due in 2 hours",
+    tell(mail_app, librarian, plugin="feedback", kind="sla-warning-first-response", en="Feedback #7 is due in 2 hours",
          zh="反馈 #7 将在 2 小时后超时", url="/feedback/7")
     assert deliver_pending(mail_app, 10) == 1
     [message] = smtp.to(librarian.email)

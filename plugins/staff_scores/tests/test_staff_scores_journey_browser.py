@@ -149,6 +149,7 @@ def test_a_round_of_peer_evaluation_up_to_the_published_board(browser, library, 
         assert ana.locator(".stat.main dd").inner_text() == "Closed"
         review = ana.locator("section.ss-review")
         assert "No suspicious patterns found." in review.inner_text()
+        ana.once("dialog", lambda dialog: dialog.accept())  # publishing cannot be undone: the page asks first
         click_and_wait(ana, review.get_by_role("button", name="Publish the results"))
         assert "Results published; every librarian has been told." in ana.inner_text(".flashes")
         assert ana.locator(".stat.main dd").inner_text() == "Results published"
