@@ -99,7 +99,7 @@ def to_png(sketch: Sketch, size: tuple[int, int] = (SIZE, SIZE)) -> bytes:
             for x, y in (pts[0], pts[-1]):
                 draw.ellipse((x - r, y - r, x + r, y + r), fill=shape[1])
     out = io.BytesIO()
-    big.resize((w, h), Image.LANCZOS).save(out, "PNG", optimize=True)
+    big.resize((w, h), Image.LANCZOS).save(out, "PNG", compress_level=1)  # clean_image re-encodes it
     return out.getvalue()
 
 
