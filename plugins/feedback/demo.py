@@ -127,7 +127,7 @@ NOTES = {
 
 def language(text: str) -> str:
     """"zh" when the text is written in Chinese, else "en"."""
-    return "zh" if any("\u4e00" <= ch <= "\u9fff" for ch in text) else "en"
+    return "zh" if service.written_in(text) == "zh_Hans" else "en"
 
 
 def populate(session, rng, students, librarians) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from markupsafe import escape
 from sqlalchemy import select
 
 from plugins.feedback import demo
@@ -51,3 +52,19 @@ def test_the_populated_board_has_no_repeats_and_notes_in_the_readers_language(fb
     assert notes
     for event in notes:
         assert one_language(event.note) and demo.language(event.note) == language[event.item_id], event.note
+
+
+def test_a_screen_shows_items_written_in_its_own_language(fb_app, fb_db):
+    from core.demo import populate
+    from core.screens import ScreenInfo
+    from plugins.feedback import plugin
+
+    with fb_app.app_context():
+        populate(fb_db, students=30)
+    for locale in ("en", "zh_Hans"):
+        with fb_app.test_request_context():
+            with fb_db.session() as session:
+                items = plugin.service.latest_published(session, locale=locale)
+            slide = plugin.engage_screen_slides(screen=ScreenInfo(None, "Lobby", locale, 12, (), 0))
+        assert len(items) == 2 and all(demo.language(item.text) == locale[:2] for item in items)
+        assert str(escape(items[0].text[:12])) in slide.html
