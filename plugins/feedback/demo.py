@@ -151,7 +151,7 @@ def populate(session, rng, students, librarians) -> None:
                               location=location, show_name=rng.random() < 0.6,
                               allow_publish=rng.random() < 0.8, now=at)
         _walk(session, rng, item, librarians, departments, at, now)
-        if item.state == workflow.CONFIRMED and item.allow_publish and rng.random() < 0.7:
+        if item.state == workflow.CONFIRMED and item.allow_publish and rng.random() < 0.95:
             service.publish(session, item=item, we_did_en=did_en, we_did_zh=did_zh, published=True)
         if item.state == workflow.CONFIRMED and n % 9 == 0:
             service.link_inspiration(session, item=item, actor=librarians[0],
