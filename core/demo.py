@@ -19,11 +19,33 @@ DEMO_PASSWORD = "demo-pass-2024"
 COHORTS = ["文学院 Liberal Arts", "历史学院 History", "物理学院 Physics", "化学化工学院 Chemistry",
            "计算机学院 Computer Science", "商学院 Business", "法学院 Law", "医学院 Medicine",
            "外国语学院 Foreign Studies", "天文与空间科学学院 Astronomy"]
-FIRST = ["Quiet", "Curious", "Bright", "Gentle", "Swift", "Patient", "Bold", "Clever", "Kind", "Lucky",
-         "Sunny", "Misty", "Brave", "Calm", "Merry"]
-SECOND = ["Heron", "Reader", "Panda", "Crane", "Scholar", "Owl", "Fox", "Sparrow", "Lotus", "Willow",
-          "Maple", "Koi", "Swallow", "Tiger", "Bamboo"]
-ZH_NAMES = ["书虫小林", "读书的猫", "南园晨读", "图书馆常客", "夜读人", "小满", "青柠", "北窗", "竹影", "云舒"]
+# Readers' names: Chinese students as they write their names (in characters for Chinese-speaking
+# readers, in pinyin for those who use the site in English), and a few exchange students.
+SURNAMES = [("王", "Wang"), ("李", "Li"), ("张", "Zhang"), ("刘", "Liu"), ("陈", "Chen"), ("杨", "Yang"),
+            ("赵", "Zhao"), ("黄", "Huang"), ("周", "Zhou"), ("吴", "Wu"), ("徐", "Xu"), ("孙", "Sun"),
+            ("胡", "Hu"), ("朱", "Zhu"), ("高", "Gao"), ("林", "Lin"), ("何", "He"), ("郭", "Guo"),
+            ("马", "Ma"), ("罗", "Luo"), ("梁", "Liang"), ("宋", "Song"), ("郑", "Zheng"), ("谢", "Xie"),
+            ("韩", "Han"), ("唐", "Tang"), ("冯", "Feng"), ("于", "Yu"), ("董", "Dong"), ("萧", "Xiao")]
+GIVEN = [("思远", "Siyuan"), ("雨桐", "Yutong"), ("子涵", "Zihan"), ("浩然", "Haoran"), ("欣怡", "Xinyi"),
+         ("宇轩", "Yuxuan"), ("梓萱", "Zixuan"), ("一诺", "Yinuo"), ("明哲", "Mingzhe"), ("婉清", "Wanqing"),
+         ("嘉怡", "Jiayi"), ("俊杰", "Junjie"), ("诗涵", "Shihan"), ("博文", "Bowen"), ("晓雯", "Xiaowen"),
+         ("天翊", "Tianyi"), ("佳琪", "Jiaqi"), ("子墨", "Zimo"), ("若溪", "Ruoxi"), ("泽宇", "Zeyu"),
+         ("静怡", "Jingyi"), ("文轩", "Wenxuan"), ("可馨", "Kexin"), ("昊天", "Haotian"), ("语嫣", "Yuyan"),
+         ("志强", "Zhiqiang"), ("美琳", "Meilin"), ("书瑶", "Shuyao"), ("乐天", "Letian"), ("安琪", "Anqi"),
+         ("立诚", "Licheng"), ("沐阳", "Muyang"), ("清扬", "Qingyang"), ("雅婷", "Yating"), ("鹏飞", "Pengfei"),
+         ("晨曦", "Chenxi"), ("梦洁", "Mengjie"), ("嘉豪", "Jiahao"), ("舒宁", "Shuning"), ("逸凡", "Yifan")]
+VISITORS = ["Emma Schulz", "Arjun Mehta", "Lucas Moreau", "Hana Sato", "Olivia Brown", "Mateo García",
+            "Nguyen Minh Anh", "Sofia Rossi", "Daniel Kim", "Amara Okafor", "Jonas Lindqvist", "Leila Haddad"]
+
+
+def _names(rng, count: int) -> list[tuple[str, str]]:
+    """``count`` different (Chinese, pinyin) names, drawn by ``rng``."""
+    pairs = [(s, g) for s in SURNAMES for g in GIVEN]
+    picked = rng.sample(pairs, k=min(count, len(pairs)))
+    picked += [rng.choice(pairs) for _ in range(count - len(picked))]
+    return [(s[0] + g[0], f"{s[1]} {g[1]}") for s, g in picked]
+
+
 ACTIVITY_RULES = [("demo-activity", 10), ("demo-activity", 20), ("demo-activity", 5), ("demo-activity", 30)]
 
 
@@ -58,8 +80,11 @@ def populate(db, *, students: int = 200, seed: int = 2024, progress_label: str |
         librarians = [person(f"librarian{i}@demo.library", name, Role.librarian, cohort="图书馆 Library")
                       for i, name in enumerate(["Wang Lin 王琳", "Chen Yu 陈宇", "Zhao Min 赵敏"], 1)]
         people = []
+        names = _names(rng, students)
         for i in range(1, students + 1):
-            name = rng.choice(ZH_NAMES) + str(i) if i % 3 == 0 else f"{rng.choice(FIRST)} {rng.choice(SECOND)} {i}"
+            zh_name, pinyin = names[i - 1]
+            visitor = i // 14 - 1 if i % 14 == 0 and i // 14 <= len(VISITORS) else None
+            name = zh_name if i % 2 else (VISITORS[visitor] if visitor is not None else pinyin)
             people.append(person(f"student{i}@demo.library", name, Role.student,
                                  member_number=f"DEMO{i:05d}", cohort=COHORTS[i % len(COHORTS)],
                                  locale="zh_Hans" if i % 2 else "en", hide_from_boards=(i % 17 == 0)))

@@ -1,32 +1,31 @@
 """Demo data: "the four little ones of the library", three episodes, an open poll and a closed contest.
 
-Pictures are drawn with Pillow (a coloured card with the character's initial), then passed
-through ``clean_image`` like any upload. Everything is derived from ``rng`` so the demo is
-the same every time.
+Each character is drawn by ``artwork`` (an owl, a bookworm, a cat and a seal, as shapes with no
+text in them), painted to PNG and passed through ``clean_image`` like any upload; episodes and
+contest designs are scenes of the same characters. Everything is derived from ``rng`` so the
+demo is the same every time.
 """
 
 from __future__ import annotations
 
-import io
 import json
 from datetime import timedelta
-
-from PIL import Image, ImageDraw
 
 from core.images import clean_image
 from core.models import utcnow
 
-from . import voting
+from . import artwork, voting
 from .models import Character, Contest, Design, Episode, Poll, PollOption, RankBallot, Series, StoryImage
 
+# name (en, zh), the figure and its card's colour, biography (en, zh)
 CHARACTERS = [
-    ("Little Scroll", "小卷", "#9b2226", "A bookworm who keeps the library's oldest scrolls and knows a poem for every season.",
+    ("Little Scroll", "小卷", ("bookworm", "#f6e3b4"), "A bookworm who keeps the library's oldest scrolls and knows a poem for every season.",
      "守护图书馆最古老卷轴的书虫，每个节气都能背出一首诗。"),
-    ("Little Ink", "小墨", "#1d3557", "A calligrapher who turns every notice in the reading room into a piece of art.",
+    ("Little Ink", "小墨", ("cat", "#f3c9a8"), "A calligrapher who turns every notice in the reading room into a piece of art.",
      "一位书法家，能把阅览室里的每张告示都写成艺术品。"),
-    ("Little Seal", "小印", "#bc6c25", "Carves seals from old erasers and stamps a red mark on every good idea.",
+    ("Little Seal", "小印", ("seal", "#e9d3c6"), "Carves seals from old erasers and stamps a red mark on every good idea.",
      "用旧橡皮刻印章，给每个好点子盖上红印。"),
-    ("Little Lantern", "小灯", "#2a9d8f", "Lights the way for late readers and never forgets where a book was left.",
+    ("Little Lantern", "小灯", ("owl", "#f2d48f"), "Lights the way for late readers and never forgets where a book was left.",
      "为夜读的同学照亮道路，从不忘记哪本书放在哪里。"),
 ]
 EPISODES = [
@@ -42,24 +41,19 @@ EPISODES = [
 ]
 
 
-def picture(rng, colour: str, mark: str, size=(640, 400)) -> bytes:
-    """A simple card: a coloured field, a circle and a few brush-like strokes (no text: the page
-    around it names it, in the reader's language)."""
-    image = Image.new("RGB", size, colour)
-    draw = ImageDraw.Draw(image)
-    w, h = size
-    r = min(w, h) // 4
-    draw.ellipse((w // 2 - r, h // 2 - r, w // 2 + r, h // 2 + r), fill="#fdf6e3")
-    for _ in range(6):
-        x, y = rng.randrange(w), rng.randrange(h)
-        draw.line((x, y, x + rng.randint(-120, 120), y + rng.randint(-60, 60)), fill="#fdf6e3", width=6)
-    out = io.BytesIO()
-    image.save(out, "PNG")
-    return out.getvalue()
+# Who appears in each episode's picture, and its sky.
+EPISODE_SCENES = ((["bookworm", "owl"], "#23314f"), (["cat"], "#2d3a5a"), (["seal", "owl"], "#3d2c4e"))
+DESIGN_SCENES = ((["owl"], "#9b2226"), (["cat", "bookworm"], "#1d3557"), (["seal"], "#bc6c25"),
+                 (["bookworm", "seal", "cat"], "#2a6f66"))
+
+DESIGN_NOTES = ("Little Lantern on a deep red lid; the lantern's glow is a gold-foil window.",
+                "外盒是夜空蓝，小墨和小卷坐在月光下读书，内衬印着馆藏古籍的纹样。",
+                "A warm ochre box with Little Seal balancing the stamp; the lid lifts like a seal's box.",
+                "三位小伙伴在青绿色的草地上赏月，盒子可以折成一个小书架。")
 
 
-def _image(session, rng, colour, mark, size=(640, 400)) -> int:
-    clean = clean_image(picture(rng, colour, mark, size))
+def _image(session, sketch, size=(400, 400)) -> int:
+    clean = clean_image(artwork.to_png(sketch, size))
     row = StoryImage(data=clean.data, content_type=clean.content_type, width=clean.width, height=clean.height)
     session.add(row)
     session.flush()
@@ -69,9 +63,9 @@ def _image(session, rng, colour, mark, size=(640, 400)) -> int:
 def populate(session, rng, students, librarians) -> None:
     """The brand, its stories, an open poll with ballots and a closed, counted design contest."""
     now = utcnow()
-    for n, (en, zh, colour, bio_en, bio_zh) in enumerate(CHARACTERS):
+    for n, (en, zh, (kind, colour), bio_en, bio_zh) in enumerate(CHARACTERS):
         session.add(Character(name_en=en, name_zh=zh, bio_en=bio_en, bio_zh=bio_zh, position=n,
-                              image_id=_image(session, rng, colour, en, (400, 400))))
+                              image_id=_image(session, artwork.character(kind, colour, rng.getrandbits(32)))))
     series = Series(title_en="The four little ones of the library", title_zh="图书馆四小",
                     summary_en="Four hand-painted friends keep traditional culture alive among the stacks.",
                     summary_zh="四位手绘小伙伴在书架间传承传统文化。")
@@ -81,7 +75,8 @@ def populate(session, rng, students, librarians) -> None:
     for n, (en, zh, body_en, body_zh) in enumerate(EPISODES, 1):
         episode = Episode(series_id=series.id, number=n, title_en=en, title_zh=zh, body_en=body_en, body_zh=body_zh,
                           publish_at=now - timedelta(days=7 * (len(EPISODES) - n) + 1),
-                          image_id=_image(session, rng, CHARACTERS[n % 4][2], f"Episode {n}"))
+                          image_id=_image(session, artwork.scene(*EPISODE_SCENES[n - 1], rng.getrandbits(32),
+                                                                wide=True), (640, 400)))
         session.add(episode)
         episodes.append(episode)
     session.flush()
@@ -116,8 +111,9 @@ def _closed_contest(session, rng, students, now) -> None:
     for n, person in enumerate(designers):
         design = Design(contest_id=contest.id, user_id=person.id, title=["Lantern night", "Ink and moon",
                                                                          "Red seal", "Scroll garden"][n],
-                        description="Hand-painted, printed on recycled card.", status="pending",
-                        image_id=_image(session, rng, CHARACTERS[n][2], f"Design {n + 1}", (400, 400)),
+                        description=DESIGN_NOTES[n], status="pending",
+                        image_id=_image(session, artwork.scene(*DESIGN_SCENES[n], rng.getrandbits(32),
+                                                               moon=n % 2 == 0)),
                         submitted_at=now - timedelta(days=25 - n))
         session.add(design)
         session.flush()

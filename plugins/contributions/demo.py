@@ -44,18 +44,53 @@ TEXTS = [
 ]
 
 
+def _in_language_of(text: str, author, zh: str, en: str) -> str:
+    """A librarian's note in the language the reader wrote in (or reads in, for a photo alone)."""
+    if text:
+        return zh if any("\u4e00" <= ch <= "\u9fff" for ch in text) else en
+    return zh if author.locale == "zh_Hans" else en
+
+
+SPINES = ("#9b2226", "#bc6c25", "#1d3557", "#2a6f66", "#6d597a", "#e9b765", "#7a4b2a", "#3a5a40", "#c9a26f")
+
+
 def _picture(rng, n: int) -> bytes:
-    """A small PNG with stripes and circles in colours chosen by ``rng``."""
+    """A reader's "photo", drawn: shelves of books, or the reading room's windows and desks, with
+    sizes and colours from ``rng`` so no two are alike (none is flagged as a copy)."""
     from PIL import Image, ImageDraw
 
-    image = Image.new("RGB", (640, 420), tuple(rng.randint(120, 230) for _ in range(3)))
-    draw = ImageDraw.Draw(image)
-    for i in range(6 + n):
-        x = rng.randint(0, 600)
-        draw.rectangle([x, 0, x + rng.randint(10, 60), 420], fill=tuple(rng.randint(20, 160) for _ in range(3)))
-    for _i in range(3):
-        x, y, r = rng.randint(60, 580), rng.randint(60, 360), rng.randint(20, 70)
-        draw.ellipse([x - r, y - r, x + r, y + r], fill=tuple(rng.randint(180, 255) for _ in range(3)))
+    w, h = 640, 420
+    if n % 2:  # the reading room: tall windows, light across the floor, rows of desks
+        image = Image.new("RGB", (w, h), (236, 222, 196))
+        draw = ImageDraw.Draw(image)
+        panes = rng.randint(3, 5)
+        for k in range(panes):
+            x = 40 + k * (w - 80) // panes
+            draw.rectangle((x + 10, 30, x + (w - 80) // panes - 10, 200), fill=(198, 224, 236))
+            draw.polygon([(x + 10, 200), (x + (w - 80) // panes - 10, 200), (x + (w - 80) // panes + 30, h),
+                          (x + 50, h)], fill=(247, 233, 200))
+        for row in range(rng.randint(2, 3)):
+            y = 250 + row * 60
+            for k in range(rng.randint(3, 5)):
+                x = 30 + k * 150 + rng.randint(-10, 10)
+                draw.rectangle((x, y, x + 120, y + 14), fill=(138, 90, 59))
+                if rng.random() < 0.6:
+                    draw.rectangle((x + 20, y - 8, x + 50, y), fill=rng.choice(SPINES))
+    else:  # shelves of books, each spine its own height and colour
+        image = Image.new("RGB", (w, h), (92, 62, 40))
+        draw = ImageDraw.Draw(image)
+        shelves = rng.randint(3, 4)
+        for s in range(shelves):
+            bottom = (s + 1) * h // shelves - 12
+            draw.rectangle((0, bottom, w, bottom + 12), fill=(150, 104, 66))
+            x = rng.randint(6, 30)
+            while x < w - 20:
+                width, height = rng.randint(14, 34), rng.randint(h // shelves - 60, h // shelves - 22)
+                draw.rectangle((x, bottom - height, x + width, bottom), fill=rng.choice(SPINES))
+                draw.rectangle((x + 3, bottom - height + 12, x + width - 3, bottom - height + 16), fill=(233, 183, 101))
+                x += width + rng.randint(1, 4)
+                if rng.random() < 0.08:
+                    x += rng.randint(20, 50)  # a gap where a book is out on loan
     out = io.BytesIO()
     image.save(out, format="PNG")
     return out.getvalue()
@@ -91,7 +126,8 @@ def populate_demo(session, rng, students, librarians) -> None:
             featured.append(submission)
         elif outcome == "changes":
             moderation.decide(session, [submission], actor_id=librarian.id, decision="changes",
-                           reason="Please add where the photo was taken. 请注明拍摄地点。")
+                           reason=_in_language_of(text, author, "请注明拍摄地点。",
+                                                  "Please add where the photo was taken."))
     for submission in featured[::2]:
         moderation.feature(session, submission=submission, actor_id=librarian.id)
     for submission in featured:  # a few likes from other readers

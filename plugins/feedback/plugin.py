@@ -155,9 +155,9 @@ def engage_admin_panels(user):
 
 @hookimpl
 def engage_screen_slides(screen):
-    """The "you said, we did" board for lobby screens: the latest published changes."""
-    items = get_session().execute(select(FeedbackItem).where(FeedbackItem.published.is_(True))
-                                  .order_by(FeedbackItem.closed_at.desc()).limit(2)).scalars().all()
+    """The "you said, we did" board for lobby screens: the latest published changes, those written
+    in the screen's language first (the answer is shown in that language too)."""
+    items = service.latest_published(get_session(), locale=getattr(screen, "locale", None))
     html = render_template("feedback/_slide.html", items=items)
     return Slide("you-said-we-did", _("You said, we did"), Markup(html), url_for("feedback.board", _external=True), 40)
 

@@ -42,6 +42,21 @@ class FeedbackError(ValueError):
         self.status, self.field = status, field
 
 
+def written_in(text: str) -> str:
+    """The locale a reader wrote ``text`` in: "zh_Hans" when it has Chinese characters, else "en"."""
+    return "zh_Hans" if any("\u4e00" <= ch <= "\u9fff" for ch in text or "") else "en"
+
+
+def latest_published(session: Session, *, locale: str | None = None, count: int = 2) -> list[FeedbackItem]:
+    """The latest published changes; with ``locale``, those readers wrote in that language first,
+    so a screen in one language shows each item's words and answer in that one language."""
+    recent = session.execute(select(FeedbackItem).where(FeedbackItem.published.is_(True))
+                             .order_by(FeedbackItem.closed_at.desc()).limit(count * 10)).scalars().all()
+    if locale:
+        recent = sorted(recent, key=lambda item: written_in(item.text) != locale)  # stable: newest first
+    return recent[:count]
+
+
 def ensure_categories(session: Session) -> None:
     """Seed the seven default categories on first use; running it again changes nothing."""
     if session.execute(select(func.count()).select_from(FeedbackCategory)).scalar_one():

@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import pytest
 
+from sqlalchemy import select
+
 from core.demo import populate
 from core.models import Role
 from core.screens import make_token, save_screen
 from core.testing import create_test_user, make_app, serve, sign_in, sweep
+from plugins.feedback import workflow
+from plugins.feedback.models import FeedbackItem
 
 
 pytestmark = pytest.mark.browser
@@ -33,15 +37,17 @@ def live(database_url, tmp_path):
                           slides=slides, allowed=set(slides), actor_id=librarian.id)
         session.flush()
         screen["path"] = f"/screen/{make_token(row)}"
+        screen["open_item"] = session.execute(select(FeedbackItem.id).where(FeedbackItem.state.in_(workflow.OPEN))
+                                              .order_by(FeedbackItem.created_at.desc())).scalars().first()
     try:
         with serve(app) as base:
-            yield base, screen["path"], librarian
+            yield base, screen["path"], librarian, screen["open_item"]
     finally:
         database.dispose()
 
 
 def test_the_whole_loop_in_a_browser(browser, live, screenshots):
-    base, _screen, librarian = live
+    base, _screen, librarian, _open_item = live
     reader = browser.new_context(viewport={"width": 360, "height": 800}, locale="en-US").new_page()
     staff = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="en-US").new_page()
     text = "The heating on the 4th floor reading room is off — 四楼阅览室没有暖气"
@@ -96,20 +102,20 @@ def test_the_whole_loop_in_a_browser(browser, live, screenshots):
 
 
 def test_every_feedback_page_in_both_languages_and_sizes(browser, live, screenshots):
-    base, screen, _librarian = live
+    base, screen, _librarian, open_item = live
     problems = sweep(browser, base, [("fb-board", "/feedback/board")], screenshots, prefix="anon-")
     problems += sweep(browser, base, [("fb-mine", "/feedback/"), ("fb-new", "/feedback/new"),
                                       ("fb-board", "/feedback/board"), ("home", "/")], screenshots,
                       email=STUDENT, prefix="student-")
     problems += sweep(browser, base, [("fb-queue", "/feedback/queue?state=all"), ("fb-item", "/feedback/1"),
-                                      ("fb-item-open", "/feedback/47"), ("fb-measures", "/feedback/measures"),
+                                      ("fb-item-open", f"/feedback/{open_item}"), ("fb-measures", "/feedback/measures"),
                                       ("fb-settings", "/feedback/settings"), ("fb-category", "/feedback/categories/1"),
                                       ("home", "/")], screenshots, email=LIBRARIAN, prefix="librarian-")
     assert not problems, "\n".join(problems)
 
 
 def test_the_board_slide_on_a_lobby_screen(browser, live, screenshots):
-    base, screen, _librarian = live
+    base, screen, _librarian, _open_item = live
     page = browser.new_context(viewport={"width": 1920, "height": 1080}).new_page()
     assert page.goto(base + screen).status == 200
     slide = page.inner_text("body")
