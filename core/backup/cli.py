@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import click
 from flask import current_app
@@ -31,8 +32,17 @@ def _summary(report: service.Report) -> None:
         click.echo(f"  {note}")
 
 
-def _fail(exc: Exception):
-    raise click.ClickException(str(exc)) from None
+def _run(step: Callable[[], service.Report]) -> service.Report:
+    """Run a backup step; a refusal (``BackupError``) becomes the command's one-line error."""
+    try:
+        return step()
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _new_file(file: Path, overwrite: bool) -> None:
+    if file.exists() and not overwrite:
+        raise click.BadParameter(f"{file} exists; choose another name or add --overwrite.", param_hint="FILE")
 
 
 @click.command("backup")
@@ -41,12 +51,8 @@ def _fail(exc: Exception):
 @with_appcontext
 def backup_command(file: Path, overwrite: bool):
     """Write a consistent backup of the database and uploaded files to FILE, while the site serves."""
-    if file.exists() and not overwrite:
-        raise click.BadParameter(f"{file} exists; choose another name or add --overwrite.", param_hint="FILE")
-    try:
-        report = service.backup(current_app, file)
-    except BackupError as exc:
-        _fail(exc)
+    _new_file(file, overwrite)
+    report = _run(lambda: service.backup(current_app, file))
     click.echo(f"Backed up the {report.manifest.database} database ({report.manifest.method}) to {file} "
                f"({_size(file)}) in {report.seconds:.2f} s")
     _summary(report)
@@ -58,10 +64,7 @@ def backup_command(file: Path, overwrite: bool):
 @with_appcontext
 def restore_command(file: Path, force: bool):
     """Restore the backup FILE into this (empty) database, then bring it to this release's schema."""
-    try:
-        report = service.restore(current_app, file, force=force)
-    except BackupError as exc:
-        _fail(exc)
+    report = _run(lambda: service.restore(current_app, file, force=force))
     click.echo(f"Restored {file} (made {report.manifest.created_at} by release {report.manifest.release}) "
                f"in {report.seconds:.2f} s")
     _summary(report)
@@ -74,12 +77,8 @@ def restore_command(file: Path, force: bool):
 @with_appcontext
 def export_command(file: Path, overwrite: bool):
     """Write every table and uploaded file to FILE in a portable format any database can import."""
-    if file.exists() and not overwrite:
-        raise click.BadParameter(f"{file} exists; choose another name or add --overwrite.", param_hint="FILE")
-    try:
-        report = service.export(current_app, file)
-    except BackupError as exc:
-        _fail(exc)
+    _new_file(file, overwrite)
+    report = _run(lambda: service.export(current_app, file))
     click.echo(f"Exported the {report.manifest.database} database to {file} ({_size(file)}) "
                f"in {report.seconds:.2f} s")
     _summary(report)
@@ -91,10 +90,7 @@ def export_command(file: Path, overwrite: bool):
 @with_appcontext
 def import_command(file: Path, force: bool):
     """Load an `engage export` FILE into this (empty) database, SQLite or PostgreSQL."""
-    try:
-        report = service.import_library(current_app, file, force=force)
-    except BackupError as exc:
-        _fail(exc)
+    report = _run(lambda: service.import_library(current_app, file, force=force))
     click.echo(f"Imported {file} (from {report.manifest.database}, made {report.manifest.created_at}) "
                f"in {report.seconds:.2f} s")
     _summary(report)

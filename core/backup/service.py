@@ -22,6 +22,7 @@ import zipfile
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import sqlalchemy as sa
 from flask import Flask
@@ -120,17 +121,25 @@ def _restore_uploads(app: Flask, archive: zipfile.ZipFile, manifest: Manifest) -
 
 def backup(app: Flask, path: Path) -> Report:
     """Write a backup of ``app``'s database and uploads to ``path``."""
-    started = time.perf_counter()
     url = app.config["DATABASE_URL"]
+
+    def database(engine, writer) -> Manifest:
+        if engine.dialect.name == "sqlite":
+            return _backup_sqlite(url, writer)
+        if engine.dialect.name == "postgresql" and _pg_tools("pg_dump"):
+            return _backup_pg_dump(engine, writer)
+        return _write_portable(engine, writer, kind="backup")
+    return _write_archive(app, path, database)
+
+
+def _write_archive(app: Flask, path: Path, database: Callable) -> Report:
+    """Write an archive: ``database(engine, writer)`` adds the database and returns the manifest,
+    then the uploads are added; a failure leaves no file at ``path``."""
+    started = time.perf_counter()
     engine = _engine(app)
     writer = files.Writer(path)
     try:
-        if engine.dialect.name == "sqlite":
-            manifest = _backup_sqlite(url, writer)
-        elif engine.dialect.name == "postgresql" and _pg_tools("pg_dump"):
-            manifest = _backup_pg_dump(engine, writer)
-        else:
-            manifest = _write_portable(engine, writer, kind="backup")
+        manifest = database(engine, writer)
         _add_uploads(app, writer)
         writer.close(manifest)
     except BaseException:
@@ -227,19 +236,7 @@ def _write_portable(engine: sa.Engine, writer: files.Writer, *, kind: str) -> Ma
 
 def export(app: Flask, path: Path) -> Report:
     """Write the portable export of ``app``'s database and uploads to ``path``."""
-    started = time.perf_counter()
-    engine = _engine(app)
-    writer = files.Writer(path)
-    try:
-        manifest = _write_portable(engine, writer, kind="export")
-        _add_uploads(app, writer)
-        writer.close(manifest)
-    except BaseException:
-        writer.abandon()
-        raise
-    finally:
-        engine.dispose()
-    return Report(path, manifest, time.perf_counter() - started)
+    return _write_archive(app, path, lambda engine, writer: _write_portable(engine, writer, kind="export"))
 
 
 # --- restore and import ---------------------------------------------------------------------------
