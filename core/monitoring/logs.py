@@ -23,8 +23,9 @@ REQUEST_LOGGER = "engage.request"
 # The id of the request this thread is answering (set by the middleware), for every log line.
 current_request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("engage_request_id", default=None)
 # Libraries whose INFO lines repeat what the site already says (`engage db` reports each
-# revision): heard at DEBUG only.
-QUIETER = {"alembic.runtime.migration": logging.WARNING}
+# revision) or say nothing to a reader of the logs (Alembic loading its plugins as a server
+# starts): heard at DEBUG only.
+QUIETER = {"alembic.runtime.migration": logging.WARNING, "alembic.runtime.plugins": logging.WARNING}
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 
 
