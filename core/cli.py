@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
+from core import serving
 from core.backup import cli as backup_cli
 
 from core.mail import cli as mail_cli
@@ -200,68 +198,6 @@ def rebuild_totals_command():
     click.echo(f"Totals rebuilt for {users} users.")
 
 
-def _cell(text: str, width: int) -> str:
-    """``text`` padded to ``width`` terminal columns (a CJK character takes two)."""
-    from wcwidth import wcswidth
-
-    return text + " " * max(0, width - max(wcswidth(text), 0))
-
-
-def _table(rows: list[tuple[str, ...]]) -> list[str]:
-    """Rows of cells in aligned columns (the last column unpadded), in any script."""
-    from wcwidth import wcswidth
-
-    widths = [max(max(wcswidth(row[i]), 0) for row in rows) for i in range(len(rows[0]) - 1)]
-    return ["  " + " ".join(_cell(cell, widths[i]) if i < len(widths) else cell for i, cell in enumerate(row))
-            for row in rows]
-
-
-def _serve_with_worker(host: str, port: int, *, web_workers: int, env: dict[str, str] | None = None) -> None:
-    """Serve the site with gunicorn and run one ``engage worker`` beside it until Ctrl-C (or
-    SIGTERM), then stop both; if either stops by itself, stop the other and fail."""
-    from core import ROOT
-
-    current_app.extensions["engage.db"].dispose()  # the children open their own connections
-    child_env = {**os.environ, "ENGAGE_INSTANCE_PATH": current_app.instance_path, **(env or {})}
-    web = [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(web_workers),
-           "--threads", "4"]
-    conf = ROOT / "gunicorn.conf.py"
-    if conf.exists():
-        web += ["--config", str(conf)]
-    commands = {"web": web + ["core:create_app()"], "worker": [sys.executable, "-m", "core", "worker"]}
-
-    def stop(_signum, _frame):
-        raise KeyboardInterrupt
-
-    # Ctrl-C reaches the children from the terminal too; SIGTERM (a service manager) is passed on.
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    children: dict[str, subprocess.Popen] = {}
-    failed = None
-    try:
-        for name, command in commands.items():
-            children[name] = subprocess.Popen(command, env=child_env)
-        while failed is None:
-            time.sleep(0.3)
-            failed = next((name for name, child in children.items() if child.poll() is not None), None)
-    except KeyboardInterrupt:
-        click.echo("\nStopping…")
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        for child in children.values():
-            if child.poll() is None:
-                child.terminate()
-        for child in children.values():
-            try:
-                child.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
-    if failed:
-        raise click.ClickException(f"the {failed} process stopped (status {children[failed].returncode}); "
-                                   "stopped the other too")
-
-
 @main.command("demo")
 @click.option("--host", default="127.0.0.1", show_default=True, envvar="ENGAGE_DEMO_HOST")
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535), envvar="ENGAGE_DEMO_PORT")
@@ -312,12 +248,12 @@ def demo(host: str, port: int, reset: bool, no_serve: bool, students: int, seed:
         ("admin", "admin@demo.library"), ("librarian", "librarian1@demo.library"), ("student", "student1@demo.library")]]
     rows += [("screen", name, address) for name, address in screen_addresses(db, url)]
     click.echo(f"\nLibrary Engage demo: {url}")
-    for line in _table(rows):
+    for line in serving.table(rows):
         click.echo(line)
     click.echo()
     if not no_serve:
         click.echo("Serving with gunicorn and a job worker; Ctrl-C stops both.")
-        _serve_with_worker(host, port, web_workers=2, env=env)
+        serving.serve_with_worker(host, port, web_workers=2, env=env)
 
 
 @main.command("run")
@@ -329,7 +265,7 @@ def demo(host: str, port: int, reset: bool, no_serve: bool, students: int, seed:
 def run(host: str, port: int, web_workers: int):
     """Serve the site on one machine: gunicorn plus one `engage worker`, until Ctrl-C."""
     click.echo(f"Library Engage: http://{host}:{port}/ (gunicorn and a job worker; Ctrl-C stops both)")
-    _serve_with_worker(host, port, web_workers=web_workers)
+    serving.serve_with_worker(host, port, web_workers=web_workers)
 
 
 @main.command("worker")

@@ -101,7 +101,7 @@ def test_the_readme_demo_command_serves_until_stopped(tmp_path):
 def test_the_demo_table_aligns_chinese_names_by_their_display_width():
     from wcwidth import wcswidth
 
-    from core.cli import _table
+    from core.serving import table as _table
 
     lines = _table([("admin", "admin@demo.library", "password: x"), ("screen", "大厅", "http://a/screen/1"),
                     ("screen", "Lobby", "http://a/screen/2")])
