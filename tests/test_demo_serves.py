@@ -82,6 +82,8 @@ def test_the_readme_demo_command_serves_until_stopped(tmp_path):
         me = opener.open(address + "me", timeout=30)
         assert me.url == address + "me"  # signed in: not sent to the sign-in page
         assert 'action="/auth/logout"' in me.read().decode()
+        while time.monotonic() < deadline and not ("Worker " in text() and "scheduler on" in text()):
+            time.sleep(0.5)  # the worker may still be starting while gunicorn already answers
         assert "Worker " in text() and "scheduler on" in text()  # the job worker runs beside gunicorn
     finally:
         if process.poll() is None:
