@@ -55,9 +55,13 @@ def create_app(test_config: dict | None = None, *, plugins: tuple = (), instance
     app.register_blueprint(webapp.bp)
     from core.approvals import views as approval_views  # four eyes on large adjustments
     from core import terms_views  # noqa: F401  the term pages, on admin's blueprint
+    from core.identity import views as identity_views  # noqa: F401  faculty and roster pages, on admin's blueprint
 
     for blueprint in (views.bp, auth.bp, admin.bp, approval_views.bp, boards_views.bp, notification_views.bp):
         app.register_blueprint(blueprint)
+    from core import identity  # managed faculties and roster imports (before jobs: it adds a job)
+
+    identity.init_app(app, host)
     from core import mail  # notifications by email, through an outbox drained outside requests
 
     mail.init_app(app, host)

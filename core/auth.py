@@ -10,6 +10,7 @@ from flask_login import current_user
 from core.accounts import AccountError, authenticate, end_sessions, register as register_account
 from core.db import get_session
 from core.forms import LoginForm, RegisterForm
+from core.identity.faculties import faculty_choices
 from core.security.redirects import safe_redirect
 from core.security.sessions import start_session, stop_session
 from core.ui import render
@@ -28,6 +29,7 @@ def register():
         return redirect(url_for("main.home"))
     # Preselect the language the page is shown in, so a Chinese reader stays in Chinese.
     form = RegisterForm(locale=str(get_locale()))
+    form.cohort.choices = faculty_choices(get_session())
     if form.validate_on_submit():
         db = get_session()
         try:

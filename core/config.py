@@ -62,6 +62,11 @@ class Defaults:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_HTTPONLY = True
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+
+    # Roster imports (core.identity.roster): the largest file and the most rows one import takes.
+    ROSTER_MAX_BYTES = 8 * 1024 * 1024
+    ROSTER_MAX_ROWS = 50_000
+
     # Background jobs (core.jobs), run by `engage worker`: left empty, the queue is a SQLite file in
     # the instance folder (one machine); redis://host:6379/0 when several servers share the work.
     # JOBS_IMMEDIATE runs each job at once in the process that queues it (tests). A failing job

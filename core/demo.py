@@ -12,13 +12,18 @@ from core.accounts import create_user, hash_password
 from core.i18n import N_
 from core.models import Counter, Role, User
 from core.plugins import get_host
+from core.identity.faculties import Faculty
 from core.points import adjust, award, current_calendar
 from core.rewards import pay_all
 
 DEMO_PASSWORD = "demo-pass-2024"
-COHORTS = ["文学院 Liberal Arts", "历史学院 History", "物理学院 Physics", "化学化工学院 Chemistry",
-           "计算机学院 Computer Science", "商学院 Business", "法学院 Law", "医学院 Medicine",
-           "外国语学院 Foreign Studies", "天文与空间科学学院 Astronomy"]
+# The demo library's faculties (code, English name, Chinese name); the last one is the library's own staff.
+FACULTIES = [("ARTS", "Liberal Arts", "文学院"), ("HIST", "History", "历史学院"), ("PHYS", "Physics", "物理学院"),
+             ("CHEM", "Chemistry and Chemical Engineering", "化学化工学院"), ("CS", "Computer Science", "计算机学院"),
+             ("BUS", "Business", "商学院"), ("LAW", "Law", "法学院"), ("MED", "Medicine", "医学院"),
+             ("FS", "Foreign Studies", "外国语学院"), ("ASTRO", "Astronomy and Space Science", "天文与空间科学学院"),
+             ("LIB", "Library", "图书馆")]
+COHORTS = [code for code, _en, _zh in FACULTIES[:-1]]
 # Readers' names: Chinese students as they write their names (in characters for Chinese-speaking
 # readers, in pinyin for those who use the site in English), and a few exchange students.
 SURNAMES = [("王", "Wang"), ("李", "Li"), ("张", "Zhang"), ("刘", "Liu"), ("陈", "Chen"), ("杨", "Yang"),
@@ -76,8 +81,10 @@ def populate(db, *, students: int = 200, seed: int = 2024, progress_label: str |
             return create_user(session, email=email, password="", password_hash=shared_hash,
                                display_name=name, role=role, **kw)
 
+        for order, (code, name_en, name_zh) in enumerate(FACULTIES):
+            session.add(Faculty(code=code, name_en=name_en, name_zh=name_zh, order=order))
         person("admin@demo.library", "Admin 管理员", Role.admin, locale="en")
-        librarians = [person(f"librarian{i}@demo.library", name, Role.librarian, cohort="图书馆 Library")
+        librarians = [person(f"librarian{i}@demo.library", name, Role.librarian, cohort="LIB")
                       for i, name in enumerate(["Wang Lin 王琳", "Chen Yu 陈宇", "Zhao Min 赵敏"], 1)]
         people = []
         names = _names(rng, students)

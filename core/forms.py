@@ -114,7 +114,8 @@ class ProfileFields:
 
     display_name = StringField(_l("Display name"), description=_l("Shown on boards; a pseudonym is fine."),
                                validators=[DataRequired(), Length(min=2, max=60)])
-    cohort = StringField(_l("Faculty or college"), validators=[Optional(), Length(max=80)])
+    # Choices: the managed list (core.identity.faculties.faculty_choices), set by the view.
+    cohort = SelectField(_l("Faculty or college"), choices=[("", "")], default="")
     locale = SelectField(_l("Language"), choices=LANGUAGE_CHOICES, default="en")
     hide_from_boards = BooleanField(_l("Keep me off public leaderboards"),
                                     description=_l("You will still see your own rank."))

@@ -61,6 +61,7 @@ from markupsafe import Markup
 from sqlalchemy import func, select, update
 from sqlmodel import Session
 
+from core.identity.faculties import names_by_code
 from core.ledger_sql import BOARD_VERSION
 from core.models import OFF_BOARDS, AuditEntry, Counter, Screen, User, utcnow
 from core.ui import Slide
@@ -169,7 +170,8 @@ def available_slides(session: Session, screen: ScreenInfo) -> list[tuple[str, st
 
     choices = [(key, _("Leaderboard: %(name)s", name=boards.BOARDS[key.split(":")[1]])) for key in BOARD_SLIDES]
     choices.append((STAFF_SLIDE, _("Staff points: all time")))
-    choices += [(f"board:cohort:{name}", _("Leaderboard of %(cohort)s", cohort=name))
+    faculties = names_by_code(session)
+    choices += [(f"board:cohort:{name}", _("Leaderboard of %(cohort)s", cohort=faculties.get(name, name)))
                 for name in boards.cohorts(session)]
     # Plugins render a slide in the screen's language; the librarian picking slides reads theirs.
     as_reader = replace(screen, locale=str(get_locale()))

@@ -17,6 +17,7 @@ from core.accounts import AccountError, change_password as change_password_servi
 from core.db import get_session
 from core.forms import LANGUAGE_CHOICES, PasswordForm, ProfileForm
 from core.i18n import pick
+from core.identity.faculties import faculty_choices
 from core.models import PointEntry, User
 from core.plugins import get_host
 from core.levels import progress
@@ -115,6 +116,7 @@ def profile():
     db = get_session()
     user = current_user._get_current_object()
     form = ProfileForm(obj=user)
+    form.cohort.choices = faculty_choices(db, keep=user.cohort)
     if form.validate_on_submit():
         form.populate_obj(user)
         user.cohort = (user.cohort or "").strip() or None

@@ -36,7 +36,7 @@ def _staff(session, librarians):
     template = people[0].password_hash if people else service.staff(session)[0].password_hash
     for name, handle in EXTRA[:max(0, 5 - len(people))]:
         people.append(create_user(session, email=f"{handle}@demo.library", password="", password_hash=template,
-                                  display_name=name, role=Role.librarian, cohort="图书馆 Library"))
+                                  display_name=name, role=Role.librarian, cohort="LIB"))
     return people
 
 
