@@ -14,6 +14,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from core import serving
 from core.backup import cli as backup_cli
 
+from core.identity import cli as identity_cli
 from core.mail import cli as mail_cli
 from core.migrations import cli as migrations_cli
 from core.models import Role
@@ -50,6 +51,7 @@ main.add_command(migrations_cli.init_db)
 backup_cli.register(main)
 
 main.add_command(mail_cli.mail_group)
+identity_cli.register(main)
 
 
 @main.command("create-admin")
@@ -166,10 +168,16 @@ def check():
     if gave_up:
         click.echo(f"{len(gave_up)} jobs failed for good; see Administration → Jobs, mend the cause, then clear "
                    "them there (or `engage jobs clear-failures`).", err=True)
+    with _db().session() as session:
+        unlisted = identity_cli.check_faculties_listed(session)
+    if unlisted:  # a notice, not a failure: those readers' pages and boards show the text itself
+        click.echo(unlisted, err=True)
     if problems or stuck or gave_up:
         sys.exit(1)
     click.echo("All totals equal the ledger; no reward is stuck in the queue.")
     click.echo("No background job failed for good.")
+    if not unlisted:
+        click.echo("Every reader's faculty is on the list of faculties.")
 
 
 @main.command("pay-rewards")

@@ -171,13 +171,18 @@ def delete_faculty(session: Session, *, faculty_id: int, actor_id: int | None = 
     session.flush()
 
 
+def unlisted_cohorts(session: Session) -> list[str]:
+    """Faculties accounts belong to that are not on the list (free text from before it), sorted."""
+    known = {f.code for f in list_faculties(session)}
+    values = session.execute(select(User.cohort).where(User.cohort.is_not(None)).distinct()).scalars()
+    return sorted(set(values) - known)
+
+
 def adopt_cohorts(session: Session) -> int:
     """Add a faculty for every free-text faculty readers typed before the list existed (code and
     both names the text itself), so nothing is lost; returns how many were added."""
-    known = {f.code for f in list_faculties(session)}
-    values = session.execute(select(User.cohort).where(User.cohort.is_not(None)).distinct()).scalars()
     added = 0
-    for value in sorted(set(values) - known):
+    for value in unlisted_cohorts(session):
         session.add(Faculty(code=value, name_en=value[:120], name_zh=value[:120], order=1000))
         added += 1
     session.flush()
