@@ -107,7 +107,7 @@ def _read_csv(text: str, *, max_rows: int, encoding: str) -> Table:
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
+    reader = csv.reader(io.StringIO(text), dialect, strict=True)
     try:
         return _finish(((reader.line_num, cells) for cells in reader), max_rows=max_rows, encoding=encoding)
     except csv.Error as exc:
