@@ -355,4 +355,17 @@ ACCESS: dict[tuple[str, str], list[Case]] = {
     ("POST", "/staff-scores/rounds/<int:round_id>/rate/<int:user_id>"): [
         post("/staff-scores/rounds/{open_round}/rate/{librarian2}", STAFF,
              {"c{criterion0}": "4", "c{criterion1}": "5", "comment": "Kind and quick."})],
+
+    # --- core: faculties and roster imports ------------------------------------------------------
+    ("GET", "/admin/faculties"): [get("/admin/faculties", ADMINS), get("/admin/faculties?faculty={new_faculty}", ADMINS)],
+    ("POST", "/admin/faculties"): [post("/admin/faculties", ADMINS, {"code": "{new_faculty_code}", "name_en": "Matrix {new_faculty_code}",
+                                                                     "name_zh": "矩阵 {new_faculty_code}", "order": "0", "active": "y"})],
+    ("POST", "/admin/faculties/<int:faculty_id>/delete"): [post("/admin/faculties/{new_faculty}/delete", ADMINS),
+                                                          post("/admin/faculties/999999/delete", who(reader=403, other=403, librarian=403, admin=404))],
+    ("GET", "/admin/roster"): [get("/admin/roster", ADMINS)],
+    # No file: the administrator is told to choose one (400); nobody else gets that far.
+    ("POST", "/admin/roster"): [post("/admin/roster", who(reader=403, other=403, librarian=403, admin=400), {"kind": "users"})],
+    ("GET", "/admin/roster/<int:import_id>"): [get("/admin/roster/{new_roster_import}", ADMINS),
+                                               get("/admin/roster/999999", who(reader=403, other=403, librarian=403, admin=404))],
+    ("POST", "/admin/roster/<int:import_id>/apply"): [post("/admin/roster/{new_roster_import}/apply", ADMINS)],
 }

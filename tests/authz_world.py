@@ -172,6 +172,24 @@ class World(dict):
         with self.context(), self.session() as session:
             return term_recount.start(session, actor_id=None).id
 
+    def make_faculty_code(self) -> str:
+        return f"MATRIX-{next(self._numbers)}"
+
+    def make_faculty(self) -> int:
+        from core.identity.faculties import save_faculty
+
+        code = self.make_faculty_code()
+        with self.context(), self.session() as session:
+            return save_faculty(session, code=code, name_en=f"Faculty {code}", name_zh=f"学院 {code}").id
+
+    def make_roster_import(self) -> int:
+        """A checked (empty) faculties table, waiting to be applied."""
+        from core.identity import imports
+        from core.identity.roster import Plan
+
+        with self.context(), self.session() as session:
+            return imports.keep(session, kind="faculties", plan=Plan(), filename="matrix.csv", actor_id=None).id
+
     def make_screen(self) -> int:
         with self.context(), self.session() as session:
             screen = Screen(name=f"Screen {next(self._numbers)}", slides=json.dumps(["board:all"]))
