@@ -41,6 +41,10 @@ ADMIN_PAGES = [("me", "/me"), ("password", "/me/password"), ("admin", "/admin/")
                ("approvals", "/admin/approvals/"), ("admin-user-reader", "/admin/users/3"),
                ("board-staff-me", "/boards/staff/week"),
                ("board-as-staff", "/boards/all")]
+# Faculties and roster imports (set up in live_server: import 1 checked and waiting, 2 applied).
+ADMIN_PAGES += [("admin-faculties", "/admin/faculties"), ("admin-faculty-edit", "/admin/faculties?faculty=1"),
+                ("admin-roster", "/admin/roster"), ("admin-roster-ready", "/admin/roster/1"),
+                ("admin-roster-done", "/admin/roster/2")]
 ADMIN_EMAIL = "admin@browser.library"
 SCREEN: dict = {}  # the library screen's secret path, set up by live_server
 
@@ -75,11 +79,34 @@ def live_server(database_url, tmp_path):
                                  slides=slides, allowed=set(slides), actor_id=admin.id)
             session.flush()
             SCREEN["path"] = f"/screen/{make_token(screen)}"
+    with app.app_context(), database.write_session() as session:
+        _faculties_and_imports(session)
     try:
         with serve(app) as base:
             yield base
     finally:
         database.dispose()
+
+
+def _faculties_and_imports(session):
+    """A list of faculties, a roster checked and waiting to be applied, and one applied."""
+    import json
+
+    from core.identity.faculties import Faculty
+    from core.identity.imports import RosterImport
+
+    for order, (code, en, zh) in enumerate([("CS", "Computer Science and Technology", "计算机科学与技术系"),
+                                            ("ASTRO", "Astronomy and Space Science", "天文与空间科学学院"),
+                                            ("OLD", "Closed School", "旧学院")]):
+        session.add(Faculty(code=code, name_en=en, name_zh=zh, order=order, active=code != "OLD"))
+    changes = [{"line": n + 2, "number": f"2024{n:04d}", "name": name, "new": n != 1,
+                "fields": [] if n != 1 else ["email", "cohort", "is_active"]}
+               for n, name in enumerate(["王思远", "Li Yutong", "Alexandra Konstantinopoulou-Vandersteen"])]
+    plan = json.dumps({"rows": [], "columns": ["email", "faculty", "name", "number"], "changes": changes})
+    session.add(RosterImport(kind="users", filename="2024级本科生名单 roster-2024-undergraduates.csv", plan=plan,
+                             rows_total=3, created=2, updated=1))
+    session.add(RosterImport(kind="users", filename="staff.xlsx", plan=plan, state="done", rows_total=3,
+                             created=2, updated=1))
 
 
 def test_pages_render_in_both_languages_at_phone_and_desktop_sizes(browser, live_server, screenshots):
