@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Callable
 
 from email_validator import EmailNotValidError, validate_email
@@ -68,6 +69,25 @@ class Plan:
 
 
 PREVIEW_ROWS = 50
+# An unquoted ASCII local part (RFC 5322 dot-atom), the form nearly every campus address takes.
+_DOT_ATOM = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
+
+
+@lru_cache(maxsize=256)
+def _domain(domain: str) -> str:
+    """A domain as email_validator normalises it (a roster has a handful, checked once each)."""
+    return validate_email(f"x@{domain}", check_deliverability=False).ascii_domain
+
+
+def checked_email(value: str) -> str:
+    """An address as stored (normalised, lower-case); EmailNotValidError when it is not one.
+
+    email_validator checks every address; a plain ASCII local part is checked here and only its
+    domain there (once per domain), which makes a 20,000-row roster's check several times faster."""
+    local, at, domain = value.rpartition("@")
+    if at and len(local) <= 64 and _DOT_ATOM.match(local) and domain.isascii():
+        return normalise_email(f"{local}@{_domain(domain)}")
+    return normalise_email(validate_email(value, check_deliverability=False).normalized)
 
 
 def _row(line: int, cells: list[str], columns: dict[str, int], faculties: dict, errors: list[RowError]) -> dict:
@@ -80,7 +100,7 @@ def _row(line: int, cells: list[str], columns: dict[str, int], faculties: dict, 
         errors.append(RowError(line, "name", _("A name has 1 to 60 characters.")))
     row["name"] = name
     try:
-        row["email"] = normalise_email(validate_email(email, check_deliverability=False).normalized)
+        row["email"] = checked_email(email)
     except EmailNotValidError:
         errors.append(RowError(line, "email", _("“%(value)s” is not an email address.", value=email[:80])))
         row["email"] = email
@@ -113,9 +133,10 @@ def read_users(session: Session, table: Table) -> Plan:
     faculties = faculty_index(list_faculties(session))
     seen_numbers: dict[str, int] = {}
     seen_emails: dict[str, int] = {}
+    checks = (("number", seen_numbers, _("This number")), ("email", seen_emails, _("This email")))
     for line, cells in table.rows:
         row = _row(line, cells, columns, faculties, plan.errors)
-        for key, seen, what in (("number", seen_numbers, _("This number")), ("email", seen_emails, _("This email"))):
+        for key, seen, what in checks:
             value = row[key].lower() if key == "number" else row[key]
             if value and value in seen:
                 plan.errors.append(RowError(line, key, _("%(what)s is also on line %(line)d.", what=what,
