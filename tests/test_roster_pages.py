@@ -118,3 +118,22 @@ def test_a_roster_that_went_stale_fails_cleanly(client, app, db, admin, make_use
     assert "The import was not applied; nothing was changed." in page
     with app.app_context(), db.session() as session:
         assert session.execute(select(User).where(User.member_number == "2024001")).first() is None
+
+
+def test_no_copy_of_the_roster_is_kept_once_applied_or_forgotten(client, app, db, admin):
+    from datetime import timedelta
+
+    from core.identity import imports
+    from core.models import utcnow
+
+    response = upload(client, ROSTER)
+    import_id = int(re.search(r"/admin/roster/(\d+)", response.headers["Location"]).group(1))
+    client.post(f"/admin/roster/{import_id}/apply")
+    upload(client, ROSTER)  # checked again, never applied
+    with app.app_context(), db.write_session() as session:
+        assert "王思远" not in session.get(RosterImport, import_id).plan
+        for record in session.execute(select(RosterImport).where(RosterImport.state == "ready")).scalars():
+            record.created_at = utcnow() - timedelta(days=3)
+    with app.app_context():
+        assert imports.forget_unapplied(db) == 1
+    assert count(app, db, RosterImport) == 1

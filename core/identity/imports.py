@@ -30,6 +30,9 @@ KINDS = ("users", "faculties")
 # A run that started this long ago and never finished died with its worker: it is run again
 # (an import applies idempotently, and nothing of the dead run was committed).
 STALE = timedelta(minutes=15)
+# A checked import nobody applied is deleted after this long (it holds names and emails).
+KEEP_UNAPPLIED = timedelta(days=2)
+EMPTY_PLAN = '{"rows": [], "columns": []}'
 
 
 class RosterImport(SQLModel, table=True):
@@ -138,6 +141,7 @@ def run_one(import_id: int) -> str:
             record = session.get(RosterImport, import_id)
             apply(session, record, report=report)
             record.state, record.finished_at, record.error = "done", utcnow(), None
+            record.plan = EMPTY_PLAN  # the accounts hold the roster now: no second copy of it is kept
             session.add(record)
     except RosterChanged as exc:
         _fail(database, import_id, str(exc))
@@ -154,12 +158,21 @@ def _fail(database, import_id: int, error: str) -> None:
     log.warning("roster import %s failed: %s", import_id, error)
     with database.write_session() as session:
         session.execute(update(RosterImport).where(RosterImport.id == import_id)
-                        .values(state="failed", error=error[:1000], finished_at=utcnow()))
+                        .values(state="failed", error=error[:1000], finished_at=utcnow(), plan=EMPTY_PLAN))
+
+
+def forget_unapplied(database) -> int:
+    """Delete checked imports nobody applied within ``KEEP_UNAPPLIED`` (they hold a copy of a
+    roster: names and emails); how many were deleted."""
+    with database.write_session() as session:
+        return session.execute(RosterImport.__table__.delete().where(
+            RosterImport.state == "ready", RosterImport.created_at < utcnow() - KEEP_UNAPPLIED)).rowcount
 
 
 def run_waiting() -> int:
-    """Apply every import waiting to be applied; how many were run."""
+    """Apply every import waiting to be applied (and forget stale unapplied ones); how many were run."""
     database = current_app.extensions["engage.db"]
+    forget_unapplied(database)
     count = 0
     while (import_id := _claim(database)) is not None:
         run_one(import_id)
