@@ -137,3 +137,27 @@ def test_no_copy_of_the_roster_is_kept_once_applied_or_forgotten(client, app, db
     with app.app_context():
         assert imports.forget_unapplied(db) == 1
     assert count(app, db, RosterImport) == 1
+
+
+def test_a_worker_applies_a_queued_import(app_factory, tmp_path):
+    """With a real queue (a SQLite file, as on one machine), "Apply" only queues the import: the
+    page polls its progress until the worker's job has written it."""
+    from core.jobs import get_jobs
+    from core.testing import create_test_user
+
+    app = app_factory(JOBS_IMMEDIATE=False, JOBS_URL=f"sqlite:///{tmp_path / 'jobs.sqlite'}")
+    db = app.extensions["engage.db"]
+    with app.app_context(), db.write_session() as session:
+        session.add(Faculty(code="CS", name_en="Computer Science", name_zh="计算机学院"))
+    user = create_test_user(app, Role.admin)
+    client = app.test_client()
+    client.post("/auth/login", data={"email": user.email, "password": "correct horse battery"})
+    import_id = int(re.search(r"/admin/roster/(\d+)", upload(client, ROSTER).headers["Location"]).group(1))
+    page = client.post(f"/admin/roster/{import_id}/apply", follow_redirects=True).get_data(as_text=True)
+    assert "Applying 2 rows" in page and 'hx-trigger="every 1s"' in page
+    with app.app_context():
+        assert get_jobs().huey.pending_count() == 1  # queued at once, not left to the schedule
+        get_jobs().run_periodic("core:roster-import")
+    fragment = client.get(f"/admin/roster/{import_id}", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "The import is applied: 2 new" in fragment and "hx-trigger" not in fragment
+    assert count(app, db) == 3
