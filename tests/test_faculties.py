@@ -130,3 +130,12 @@ def test_free_text_faculties_are_adopted_so_nothing_is_lost(app, db, make_user, 
         assert adopt_cohorts(session) == 0
         history = resolve_faculty(session, "history 历史")
     assert (history.code, history.name_en, history.name_zh) == ("History 历史",) * 3
+
+
+def test_an_adopted_faculty_with_any_characters_can_be_renamed(app, db, make_user):
+    make_user(cohort="Arts/Humanities 文科")
+    with app.test_request_context(), db.write_session() as session:
+        adopt_cohorts(session)
+        adopted = resolve_faculty(session, "Arts/Humanities 文科")
+        save_faculty(session, code="ignored", name_en="Arts and Humanities", name_zh="人文学院", faculty_id=adopted.id)
+        assert resolve_faculty(session, "人文学院").code == "Arts/Humanities 文科"

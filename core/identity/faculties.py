@@ -118,7 +118,8 @@ def faculty_name(code: str | None) -> str:
 
 
 def _check(session: Session, *, code: str, name_en: str, name_zh: str, faculty_id: int | None) -> None:
-    if not CODE_PATTERN.match(code):
+    # An existing code is kept as it is (one adopted from free text may hold any character).
+    if faculty_id is None and not CODE_PATTERN.match(code):
         raise FacultyError(_("A code has 1 to 80 characters and no slash, question mark, hash or percent sign."), "code")
     for field, name in (("name_en", name_en), ("name_zh", name_zh)):
         if not name or len(name) > 120:
