@@ -12,7 +12,9 @@ def init_app(app, host) -> None:
 
     faculties.init_app(app)
     host.pm.register(imports, name="core_roster_import_job")
-    words = {"email": lambda: _("email"), "member_number": lambda: _("number"), "cohort": lambda: _("faculty"),
+    words = {"email": lambda: _("email"), "member_number": lambda: _("number"), "number": lambda: _("number"),
+             "name": lambda: _("name"), "faculty": lambda: _("faculty"), "code": lambda: _("code"),
+             "cohort": lambda: _("faculty"),
              "role": lambda: _("role"), "is_active": lambda: _("active"), "name_en": lambda: _("English name"),
              "name_zh": lambda: _("Chinese name"), "active": lambda: _("offered"), "order": lambda: _("position")}
     app.jinja_env.filters["import_field"] = lambda key: words[key]() if key in words else key
