@@ -161,3 +161,22 @@ def test_a_worker_applies_a_queued_import(app_factory, tmp_path):
     fragment = client.get(f"/admin/roster/{import_id}", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "The import is applied: 2 new" in fragment and "hx-trigger" not in fragment
     assert count(app, db) == 3
+
+
+def test_an_excel_workbook_of_faculties_imports_through_the_page(client, app, db, admin):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    for row in (["代码", "英文名", "中文名", "排序"], ["LAW", "Law", "法学院", 3], ["CS", "Computer Science", "计算机学院", 1]):
+        book.active.append(row)
+    data = io.BytesIO()
+    book.save(data)
+    response = upload(client, data.getvalue(), "学院.xlsx", kind="faculties")
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "1 new, 1 changed, 0 unchanged." in page  # CS gets its position
+    client.post(response.headers["Location"] + "/apply")
+    with app.app_context(), db.session() as session:
+        assert session.execute(select(Faculty.name_zh).where(Faculty.code == "LAW")).scalar_one() == "法学院"
+        assert session.execute(select(AuditEntry.detail).where(AuditEntry.action == "faculties.import")
+                               ).scalar_one() == "学院.xlsx: 1 created, 1 updated, 0 unchanged"
