@@ -16,6 +16,7 @@ import json
 import re
 from dataclasses import dataclass
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlmodel import Session
 
@@ -99,10 +100,14 @@ def check(session: Session, data: bytes, email: str | None = None) -> Check:
         return Check(False, _("This credential is not signed with any key of this library: it is not genuine."))
     try:
         genuine = proof.verify(document, keys.public_key_from(known[method]), contexts.document_loader)
+    except proof.CanonicalisationError:
+        return Check(False, _("This credential could not be read as JSON-LD with the Open Badges 3.0 contexts: "
+                              "it has been altered or is not from this library."))
     except proof.ProofError:
         return Check(False, _("This credential's proof is not one this library makes (an eddsa-rdfc-2022 "
                               "Data Integrity proof): it cannot be checked."))
-    except Exception:  # noqa: BLE001 - pyld raises many kinds on hostile JSON-LD; none may become a 500
+    except Exception:  # noqa: BLE001 - hostile JSON-LD may trip pyld anywhere; it is an answer, never a 500
+        current_app.logger.warning("an Open Badges 3.0 credential could not be checked", exc_info=True)
         return Check(False, _("This credential could not be read as JSON-LD with the Open Badges 3.0 contexts: "
                               "it has been altered or is not from this library."))
     if not genuine:

@@ -21,7 +21,11 @@ CRYPTOSUITE = "eddsa-rdfc-2022"
 
 
 class ProofError(ValueError):
-    """A proof that cannot be checked at all (malformed, unknown suite, unknown context)."""
+    """A proof that cannot be checked at all (malformed, unknown suite)."""
+
+
+class CanonicalisationError(ProofError):
+    """A document pyld cannot canonicalise (an unknown context, invalid JSON-LD)."""
 
 
 def canonical(document: dict, loader) -> str:
@@ -73,8 +77,9 @@ def verify(document: dict, public_key: Ed25519PublicKey, loader) -> bool:
         raise ProofError("the proof value is not base58btc multibase") from error
     try:
         data = hash_data(document, proof, loader)
-    except jsonld.JsonLdError as error:
-        raise ProofError(f"the credential cannot be canonicalised: {error}") from error
+    except (jsonld.JsonLdError, TypeError, ValueError, KeyError, AttributeError, RecursionError) as error:
+        # pyld raises more than JsonLdError on hostile input; each means "not canonicalisable"
+        raise CanonicalisationError(f"the credential cannot be canonicalised: {error}") from error
     try:
         public_key.verify(signature, data)
     except InvalidSignature:
