@@ -41,6 +41,9 @@ ADMIN_PAGES = [("me", "/me"), ("password", "/me/password"), ("admin", "/admin/")
                ("approvals", "/admin/approvals/"), ("admin-user-reader", "/admin/users/3"),
                ("board-staff-me", "/boards/staff/week"),
                ("board-as-staff", "/boards/all")]
+# Open Badges 3.0: the page where anyone checks a credential (the badge page offers the downloads).
+ANONYMOUS_PAGES += [("verify-credential", "/badges/verify/credential")]
+
 ADMIN_EMAIL = "admin@browser.library"
 SCREEN: dict = {}  # the library screen's secret path, set up by live_server
 
