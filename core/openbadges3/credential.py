@@ -145,9 +145,10 @@ def revocation_list(session: Session) -> dict:
     rows = session.execute(select(BadgeAward.id, BadgeAward.revoke_reason)
                            .where(BadgeAward.revoked_at.is_not(None))
                            .order_by(BadgeAward.revoked_at, BadgeAward.id)).all()
+    prefix = credential_id(0)[:-1]  # one URL build, not one per row (thousands of withdrawn awards)
     revoked = []
     for award_id, reason in rows:
-        entry = {"id": credential_id(award_id)}
+        entry = {"id": f"{prefix}{award_id}"}
         if reason:
             entry["revocationReason"] = reason
         revoked.append(entry)
