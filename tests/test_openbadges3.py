@@ -239,3 +239,41 @@ def test_nothing_is_served_without_a_public_address(app_factory):
     app = app_factory(PUBLIC_BASE_URL=None)
     response = app.test_client().get("/openbadges/v3/issuer")
     assert response.status_code == 503 and "ENGAGE_PUBLIC_BASE_URL" in response.get_json()["error"]
+
+
+def test_a_mistyped_configured_key_stops_the_app_with_the_reason(app_factory):
+    with pytest.raises(ValueError, match="OPENBADGES3_ISSUER_KEY"):
+        app_factory(OPENBADGES3_ISSUER_KEY="not-a-key")
+    with pytest.raises(ValueError, match="not an Ed25519 Multikey"):
+        app_factory(OPENBADGES3_RETIRED_KEYS="z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2,zQ3shokFTS3brHcDQrn82RUDfCZESWL1ZdCEJwekUDPQiYBme")
+
+
+def test_two_processes_making_the_key_at_once_end_up_with_one(tmp_path):
+    """The key file is linked into place only if absent: the second writer keeps the first key."""
+    first = keys.keyring({}, str(tmp_path))
+    keys._write_new(tmp_path / keys.KEY_FILE, {"current": {"secretKeyMultibase": "zzz"}}, replace=False)
+    assert keys.keyring({}, str(tmp_path)).current == first.current
+    assert [p.name for p in tmp_path.iterdir()] == [keys.KEY_FILE]  # no temporary file left behind
+
+
+def _keys_everywhere(node) -> set:
+    if isinstance(node, dict):
+        return {k for k in node if k != "@context"} | set().union(*(_keys_everywhere(v) for v in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_keys_everywhere(v) for v in node)) if node else set()
+    return set()
+
+
+def test_every_term_of_every_document_is_defined_by_its_contexts(client, auth, holder):
+    """pyld drops undefined terms silently, so a term left out of the contexts would go unsigned:
+    expanding and compacting again with the same contexts must keep every property."""
+    from pyld import jsonld
+
+    user, award_id = holder
+    documents = [download(client, auth, user, award_id).get_json(), client.get("/openbadges/v3/issuer").get_json(),
+                 client.get("/openbadges/v3/achievements/core:first-points").get_json(),
+                 client.get("/openbadges/v3/achievements/core:first-points/zh-Hans").get_json()]
+    for document in documents:
+        options = {"base": None, "documentLoader": contexts.document_loader}
+        again = jsonld.compact(jsonld.expand(document, options), document["@context"], options)
+        assert _keys_everywhere(again) == _keys_everywhere(document), document.get("type")

@@ -125,6 +125,17 @@ def _configured_retired(value) -> tuple[str, ...]:
     return keys
 
 
+def check_configuration(config: dict) -> None:
+    """Refuse, at start-up, a configured key that is not an Ed25519 Multikey (rather than fail on the
+    first download)."""
+    try:
+        if config.get("OPENBADGES3_ISSUER_KEY"):
+            private_key_from(config["OPENBADGES3_ISSUER_KEY"])
+        _configured_retired(config.get("OPENBADGES3_RETIRED_KEYS"))
+    except KeyError_ as error:
+        raise ValueError(f"ENGAGE_OPENBADGES3_ISSUER_KEY / ENGAGE_OPENBADGES3_RETIRED_KEYS: {error}") from error
+
+
 def keyring(config: dict, instance_path: str) -> Keyring:
     """The issuer's keys: configured, else from the instance folder (made there on first use)."""
     configured = config.get("OPENBADGES3_ISSUER_KEY")
