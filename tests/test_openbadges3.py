@@ -216,6 +216,8 @@ def test_withdrawn_award_has_no_credential_and_says_why(app, client, auth, db, m
         assert response.status_code == 410
         assert b"withdrew this badge" in response.data and b"Awarded by mistake" in response.data
     client.post("/language", data={"locale": "zh_Hans"})
+    response = client.get(f"/openbadges/v3/credentials/{award_id}")
+    assert response.status_code == 410 and "图书馆已于" in response.get_data(as_text=True)
 
 
 def test_private_badge_is_the_holders_to_download(app, client, auth, db, make_user, holder):
@@ -277,3 +279,21 @@ def test_every_term_of_every_document_is_defined_by_its_contexts(client, auth, h
         options = {"base": None, "documentLoader": contexts.document_loader}
         again = jsonld.compact(jsonld.expand(document, options), document["@context"], options)
         assert _keys_everywhere(again) == _keys_everywhere(document), document.get("type")
+
+
+def test_badge_pages_offer_3_0_beside_2_0(app, client, auth, db, holder):
+    user, award_id = holder
+    auth.login(user.email)
+    page = client.get(f"/badges/{KEY}").get_data(as_text=True)
+    assert "Download Open Badge 2.0" in page and "Download Open Badge 3.0" in page
+    assert f"/openbadges/v3/credentials/{award_id}/badge.png" in page and f"/openbadges/v3/credentials/{award_id}\"" in page
+    assert "下载 Open Badge 3.0" in client.get(f"/badges/{KEY}", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    auth.logout()
+    # The public verification page links the credential only when its holder keeps a public page.
+    assert f"/openbadges/v3/credentials/{award_id}\"" not in client.get(f"/badges/verify/{award_id}").get_data(as_text=True)
+    with app.app_context(), db.write_session() as session:
+        from core.models import User
+
+        session.get(User, user.id).public_profile = True
+    verify_page = client.get(f"/badges/verify/{award_id}").get_data(as_text=True)
+    assert f"/openbadges/v3/credentials/{award_id}\"" in verify_page and "/badges/verify/credential" in verify_page
