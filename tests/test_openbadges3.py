@@ -297,3 +297,33 @@ def test_badge_pages_offer_3_0_beside_2_0(app, client, auth, db, holder):
         session.get(User, user.id).public_profile = True
     verify_page = client.get(f"/badges/verify/{award_id}").get_data(as_text=True)
     assert f"/openbadges/v3/credentials/{award_id}\"" in verify_page and "/badges/verify/credential" in verify_page
+
+
+def test_every_badge_of_core_and_the_plugins_issues_a_credential_the_independent_verifier_accepts(
+        app, client, db, make_user):
+    """One award of every installed badge rule (core's and each built-in plugin's, by hand with a
+    reason or not, with the holder's page public so the credential can be fetched), all checked
+    by Digital Bazaar's verifier in one run."""
+    from core.badges import grant
+    from core.models import User
+
+    make_user(Role.admin, email="desk@test.library")
+    rules = list(app.extensions["engage.badges"].all.values())
+    assert len(rules) > 5
+    holders = [make_user(email=f"holder{n}@test.library").id for n in range(len(rules))]
+    award_ids = []
+    with app.app_context(), db.write_session() as session:
+        for n, (rule, holder_id) in enumerate(zip(rules, holders)):
+            session.get(User, holder_id).public_profile = True
+            granted = grant(session, user_id=holder_id, rule=rule, reason="Helped at the book fair 书展" if n % 2 else None)
+            award_ids.append(granted.id)
+    credentials = []
+    for award_id in award_ids:
+        response = client.get(f"/openbadges/v3/credentials/{award_id}")
+        assert response.status_code == 200 and response.mimetype == VC_LD
+        credentials.append(response.get_json())
+    assert any("description" in c for c in credentials)
+    results = independent_verifier(credentials, client.get("/openbadges/v3/issuer").get_json(),
+                                   client.get("/openbadges/v3/revocations").get_json())
+    assert all(r["verified"] for r in results), [(c["credentialSubject"]["achievement"]["id"], r)
+                                                 for c, r in zip(credentials, results) if not r["verified"]]
