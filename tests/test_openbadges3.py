@@ -200,7 +200,8 @@ def test_independent_verifier_accepts_issued_and_refuses_tampered_wrong_key_and_
     with app.app_context(), db.write_session() as session:
         revoke(session, user_id=other.id, key=KEY, actor_id=admin_id, reason="Awarded by mistake")
     revocations = client.get("/openbadges/v3/revocations").get_json()
-    assert revocations["revokedCredentials"] == [{"id": second["id"], "revocationReason": "Awarded by mistake"}]
+    assert revocations["revokedCredentials"] == [{"id": second["id"], "revoked": True,
+                                                 "revocationReason": "Awarded by mistake"}]
     results = independent_verifier([issued, second], profile, revocations)
     assert [r["verified"] for r in results] == [True, False] and "revoked" in results[1]["error"], results
 

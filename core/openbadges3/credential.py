@@ -148,7 +148,7 @@ def revocation_list(session: Session) -> dict:
     prefix = credential_id(0)[:-1]  # one URL build, not one per row (thousands of withdrawn awards)
     revoked = []
     for award_id, reason in rows:
-        entry = {"id": f"{prefix}{award_id}"}
+        entry = {"id": f"{prefix}{award_id}", "revoked": True}
         if reason:
             entry["revocationReason"] = reason
         revoked.append(entry)
