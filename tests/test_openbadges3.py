@@ -64,13 +64,15 @@ def download(client, auth, user, award_id):
     return response
 
 
-def independent_verifier(credentials: list[dict], profile: dict, revocations: dict) -> list[dict]:
-    """Digital Bazaar's verifier on ``credentials`` (npm ci in tests/ob3_verifier first: .ci/run does)."""
+def independent_verifier(credentials: list[dict], profile: dict | None, revocations: dict | None,
+                         *, fetch: bool = False) -> list[dict]:
+    """Digital Bazaar's verifier on ``credentials`` (npm ci in tests/ob3_verifier first: .ci/run does);
+    with ``fetch`` it fetches the issuer profile and revocation list from their ids itself."""
     if not (VERIFIER / "node_modules").is_dir() or shutil.which("node") is None:
         pytest.fail("the independent verifier is not installed: run `npm ci` in tests/ob3_verifier (.ci/run does)")
     done = subprocess.run(["node", "verify.mjs"], cwd=VERIFIER, capture_output=True, text=True, timeout=120,
                           input=json.dumps({"credentials": credentials, "issuerProfile": profile,
-                                            "revocationList": revocations}))
+                                            "revocationList": revocations, "fetch": fetch}))
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
@@ -328,3 +330,30 @@ def test_every_badge_of_core_and_the_plugins_issues_a_credential_the_independent
                                    client.get("/openbadges/v3/revocations").get_json())
     assert all(r["verified"] for r in results), [(c["credentialSubject"]["achievement"]["id"], r)
                                                  for c, r in zip(credentials, results) if not r["verified"]]
+
+
+@pytest.mark.skipif(bool(os.environ.get("ENGAGE_TEST_DATABASE_URL")),
+                    reason="HTTP and the verifier, not the database, are under test: the SQLite pass runs it")
+def test_a_verifier_elsewhere_fetches_the_key_and_revocation_list_from_a_real_server(app, db, make_user, holder):
+    """The site served on a loopback port: the independent verifier dereferences the proof's
+    verificationMethod and the credentialStatus over HTTP, as an employer's verifier would."""
+    from urllib.request import urlopen
+
+    from core.models import User
+    from core.testing import serve
+
+    user, award_id = holder
+    with app.app_context(), db.write_session() as session:
+        session.get(User, user.id).public_profile = True
+    with serve(app) as base:
+        app.config["PUBLIC_BASE_URL"] = base  # ids on the address the verifier reaches
+        with urlopen(f"{base}/openbadges/v3/credentials/{award_id}") as response:
+            assert response.headers["Content-Type"] == VC_LD
+            issued = json.loads(response.read())
+        assert issued["proof"]["verificationMethod"].startswith(base + "/openbadges/v3/issuer#z6Mk")
+        assert independent_verifier([issued], None, None, fetch=True)[0]["verified"] is True
+        admin_id = make_user(Role.admin).id
+        with app.app_context(), db.write_session() as session:
+            revoke(session, user_id=user.id, key=KEY, actor_id=admin_id, reason="Awarded by mistake")
+        result = independent_verifier([issued], None, None, fetch=True)[0]
+        assert result["verified"] is False and "revoked" in result["error"], result

@@ -42,14 +42,30 @@ for(const [url, file] of Object.entries(bundled)) {
 }
 
 const input = JSON.parse(readFileSync(0, 'utf8'));
-const profile = input.issuerProfile;
-const revocationList = input.revocationList;
+// With "fetch": true the issuer profile and the revocation list are fetched from their ids, as a
+// verifier anywhere would (contexts still come only from the bundled files).
+const online = input.fetch === true;
+async function fetchJson(url) {
+  const response = await fetch(url, {headers: {accept: 'application/ld+json, application/json'}});
+  if(!response.ok) {
+    throw new Error(`${url} answered ${response.status}`);
+  }
+  return response.json();
+}
+let profile = input.issuerProfile;
+let revocationList = input.revocationList;
 
 async function documentLoader(url) {
   if(contexts.has(url)) {
     return {contextUrl: null, documentUrl: url, document: contexts.get(url)};
   }
   const [base, fragment] = url.split('#');
+  if(online && (!profile || profile.id !== base)) {
+    profile = await fetchJson(base);
+    if(profile.id !== base) {
+      throw new Error(`${base} answered a profile with id ${profile.id}`);
+    }
+  }
   if(profile && base === profile.id) {
     if(!fragment) {
       return {contextUrl: null, documentUrl: url, document: profile};
@@ -68,6 +84,9 @@ async function checkStatus({credential}) {
   const status = credential.credentialStatus;
   if(!status || status.type !== '1EdTechRevocationList') {
     return {verified: false, error: new Error('unknown credentialStatus')};
+  }
+  if(online) {
+    revocationList = await fetchJson(status.id);
   }
   if(!revocationList || status.id !== revocationList.id) {
     return {verified: false, error: new Error(`no revocation list ${status.id}`)};
