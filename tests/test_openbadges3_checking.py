@@ -150,3 +150,13 @@ def test_a_credential_of_an_award_no_longer_on_record(app, client, db, issued):
 
 def test_the_page_is_gone_while_open_badges_are_switched_off(app_factory):
     assert app_factory(PUBLIC_BASE_URL=None).test_client().get(PAGE).status_code == 404
+
+
+def test_a_graph_of_many_blank_nodes_is_refused_before_canonicalisation(client, issued):
+    """RDFC-1.0 can be made to take exponential time with look-alike blank nodes: refused, quickly."""
+    _user, _award_id, credential, _png = issued
+    crafted = copy.deepcopy(credential)
+    crafted["credentialSubject"]["achievement"]["alignment"] = [{"type": ["Alignment"], "targetName": str(n)}
+                                                                for n in range(40)]
+    page = paste(client, crafted)
+    assert page.status_code == 200 and "could not be read as JSON-LD" in page.get_data(as_text=True)
