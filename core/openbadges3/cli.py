@@ -21,7 +21,7 @@ def rotate_key():
     (the issuer profile keeps listing the retired key)."""
     try:
         ring = keys.rotate(current_app.config, current_app.instance_path)
-    except keys.KeyError_ as error:
+    except keys.IssuerKeyError as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"New signing key: {ring.current}")
     for retired in ring.retired:

@@ -27,7 +27,7 @@ PUBLIC_PREFIX = b"\xed\x01"  # multicodec ed25519-pub
 SECRET_PREFIX = b"\x80\x26"  # multicodec ed25519-priv
 
 
-class KeyError_(ValueError):
+class IssuerKeyError(ValueError):
     """A configured or stored key that is not an Ed25519 Multikey."""
 
 
@@ -45,13 +45,13 @@ def secret_multibase(key: Ed25519PrivateKey) -> str:
 
 def _decode(value: str, prefix: bytes, what: str) -> bytes:
     if not isinstance(value, str) or not value.startswith("z"):
-        raise KeyError_(f"the {what} must be a base58btc multibase string starting with 'z'")
+        raise IssuerKeyError(f"the {what} must be a base58btc multibase string starting with 'z'")
     try:
         raw = base58.b58decode(value[1:])
     except ValueError as error:
-        raise KeyError_(f"the {what} is not valid base58btc") from error
+        raise IssuerKeyError(f"the {what} is not valid base58btc") from error
     if len(raw) != 34 or not raw.startswith(prefix):
-        raise KeyError_(f"the {what} is not an Ed25519 Multikey")
+        raise IssuerKeyError(f"the {what} is not an Ed25519 Multikey")
     return raw[2:]
 
 
@@ -132,7 +132,7 @@ def check_configuration(config: dict) -> None:
         if config.get("OPENBADGES3_ISSUER_KEY"):
             private_key_from(config["OPENBADGES3_ISSUER_KEY"])
         _configured_retired(config.get("OPENBADGES3_RETIRED_KEYS"))
-    except KeyError_ as error:
+    except IssuerKeyError as error:
         raise ValueError(f"ENGAGE_OPENBADGES3_ISSUER_KEY / ENGAGE_OPENBADGES3_RETIRED_KEYS: {error}") from error
 
 
@@ -153,7 +153,7 @@ def keyring(config: dict, instance_path: str) -> Keyring:
 def rotate(config: dict, instance_path: str) -> Keyring:
     """Make a new signing key in the instance folder; the old one's public part is kept as retired."""
     if config.get("OPENBADGES3_ISSUER_KEY"):
-        raise KeyError_("the issuer key is set in the configuration (OPENBADGES3_ISSUER_KEY): put the new key "
+        raise IssuerKeyError("the issuer key is set in the configuration (OPENBADGES3_ISSUER_KEY): put the new key "
                         "there and list the old public key in OPENBADGES3_RETIRED_KEYS")
     path = Path(instance_path) / KEY_FILE
     old = keyring(config, instance_path)
