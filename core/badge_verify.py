@@ -25,6 +25,7 @@ from core.db import get_session
 from core.forms import Form
 from core.models import BadgeAward, User
 from core.openbadges3 import checking
+from core.openbadges3.keys import IssuerKeyError
 from core.ui import render
 
 bp = Blueprint("verify", __name__, url_prefix="/badges/verify")
@@ -148,7 +149,11 @@ def credential():
             elif not data.strip():
                 form.text.errors.append(_("Paste a credential or choose its file."))
             else:
-                result = checking.check(get_session(), data, form.email.data or None)
+                try:
+                    result = checking.check(get_session(), data, form.email.data or None)
+                except IssuerKeyError:
+                    current_app.logger.error("Open Badges 3.0: the signing key cannot be read", exc_info=True)
+                    abort(503)
         if result is None:  # the form itself was wrong; a credential that fails its check is an answer
             status = 400
     return render("badges/verify_credential.html", form=form, result=result, status=status,

@@ -357,3 +357,13 @@ def test_a_verifier_elsewhere_fetches_the_key_and_revocation_list_from_a_real_se
             revoke(session, user_id=user.id, key=KEY, actor_id=admin_id, reason="Awarded by mistake")
         result = independent_verifier([issued], None, None, fetch=True)[0]
         assert result["verified"] is False and "revoked" in result["error"], result
+
+
+def test_an_unreadable_key_file_answers_503_with_the_reason(app, client, auth, holder):
+    user, award_id = holder
+    assert client.get("/openbadges/v3/issuer").status_code == 200  # the key is made
+    (Path(app.instance_path) / keys.KEY_FILE).write_text("{broken", encoding="utf-8")
+    response = client.get("/openbadges/v3/issuer")
+    assert response.status_code == 503 and "signing key cannot be read" in response.get_json()["error"]
+    auth.login(user.email)
+    assert client.get(f"/openbadges/v3/credentials/{award_id}").status_code == 503

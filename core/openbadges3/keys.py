@@ -110,9 +110,13 @@ def _write_new(path: Path, content: dict, *, replace: bool) -> None:
 
 
 def _from_file(path: Path) -> Keyring:
-    stored = json.loads(path.read_text(encoding="utf-8"))
-    return Keyring(private_key_from(stored["current"]["secretKeyMultibase"]),
-                   tuple(entry["publicKeyMultibase"] for entry in stored.get("retired", [])))
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+        return Keyring(private_key_from(stored["current"]["secretKeyMultibase"]),
+                       tuple(entry["publicKeyMultibase"] for entry in stored.get("retired", [])))
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise IssuerKeyError(f"the Open Badges 3.0 key file {path} cannot be read ({error}); restore it from "
+                             "where you keep your secrets") from error
 
 
 def _configured_retired(value) -> tuple[str, ...]:

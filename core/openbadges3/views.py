@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, abort, make_response
+from flask import Blueprint, abort, current_app, make_response
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -20,7 +20,7 @@ from core import badges, openbadges
 from core.db import get_session
 from core.files import file_response
 from core.models import BadgeAward, User
-from core.openbadges3 import baking, credential
+from core.openbadges3 import baking, credential, keys
 from core.ui import render
 
 bp = Blueprint("openbadges3", __name__, url_prefix="/openbadges/v3")
@@ -38,6 +38,17 @@ def _configured():
         response.cache_control.no_store = True
         return response
     return None
+
+
+@bp.errorhandler(keys.IssuerKeyError)
+def _key_unreadable(error: keys.IssuerKeyError):
+    """A key file that cannot be read is the operator's to fix: say so, and sign nothing."""
+    current_app.logger.error("Open Badges 3.0: %s", error)
+    response = _json({"error": _("Open Badges 3.0 are unavailable: the library's signing key cannot be read.")},
+                     JSON_LD, status=503, max_age=0)
+    response.cache_control.public = False
+    response.cache_control.no_store = True
+    return response
 
 
 def _json(document: dict, content_type: str, status: int = 200, max_age: int = 300):
