@@ -99,6 +99,9 @@ def resigned(credential, key):
     (lambda c: {**c, "proof": {**c["proof"], "proofValue": "z0OIl"}}, "proof is not one this library"),
     (lambda c: {**c, "@context": [*c["@context"], "https://evil.example/context.json"]}, "could not be read as JSON-LD"),
     (lambda c: {**c, "type": ["VerifiableCredential"]}, "not an Open Badges 3.0 credential"),
+    (lambda c: {**c, "grade": "A+"}, "not covered by the signature"),
+    (lambda c: {**c, "credentialSubject": {**c["credentialSubject"], "honours": "first class"}},
+     "not covered by the signature"),
     (lambda c: [c], "not an Open Badges 3.0 credential"),
 ])
 def test_bad_credentials_get_a_clear_answer(client, issued, change, message):

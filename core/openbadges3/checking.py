@@ -105,6 +105,10 @@ def check(session: Session, data: bytes, email: str | None = None) -> Check:
     try:
         if _blank_nodes(document) > MAX_BLANK_NODES:
             raise proof.CanonicalisationError("too many blank nodes")
+        if _undefined_terms(document):
+            # pyld drops them silently, so they are not signed; strict verifiers refuse them too
+            return Check(False, _("This credential carries properties that are not part of Open Badges 3.0, so "
+                                  "they are not covered by the signature: it was altered after it was issued."))
         genuine = proof.verify(document, keys.public_key_from(known[method]), contexts.document_loader)
     except proof.CanonicalisationError:
         return Check(False, _("This credential could not be read as JSON-LD with the Open Badges 3.0 contexts: "
@@ -143,6 +147,21 @@ def _blank_nodes(document: dict) -> int:
     labels = {term["value"] for triples in dataset.values() for triple in triples
               for term in (triple["subject"], triple["object"]) if term.get("type") == "blank node"}
     return len(labels) + sum(1 for name in dataset if name.startswith("_:"))
+
+
+def _properties(node) -> set[str]:
+    if isinstance(node, dict):
+        return {k for k in node if k != "@context"}.union(*(_properties(v) for v in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_properties(v) for v in node))
+    return set()
+
+
+def _undefined_terms(document: dict) -> set[str]:
+    """Properties the contexts do not define: expanding drops them, so compacting back lacks them."""
+    options = {"base": None, "documentLoader": contexts.document_loader}
+    again = jsonld.compact(jsonld.expand(document, options), document["@context"], options)
+    return _properties(document) - _properties(again)
 
 
 def _claimed_identity(document: dict) -> str | None:
