@@ -1,6 +1,6 @@
 """Benchmark: what an Open Badges 3.0 credential costs — canonicalising and signing it
 (``core.openbadges3.credential.signed``: pyld's RDFC-1.0 twice, then Ed25519), checking it
-(``proof.verify``), a whole download through the app (``/openbadges/v3/credentials/<id>``, signed
+(``proof.verify``; the checking page's whole check adds its guards), a whole download through the app (``/openbadges/v3/credentials/<id>``, signed
 in as the holder), the baked PNG, and the revocation list with many withdrawn awards.
 
     python bench/openbadges3.py                    # SQLite in a temporary folder
@@ -10,6 +10,7 @@ in as the holder), the baked PNG, and the revocation list with many withdrawn aw
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import tempfile
 import time
@@ -80,6 +81,10 @@ def main() -> None:
         timed("verify (canonicalise twice + Ed25519)", args.runs,
               lambda: proof.verify(signed, public, contexts.document_loader))
         timed("revocation list document", args.runs, lambda: credential.revocation_list(session))
+        from core.openbadges3 import checking
+
+        text = json.dumps(signed).encode()
+        timed("check a pasted credential (checking.check)", args.runs, lambda: checking.check(session, text))
 
     client = app.test_client()
     client.post("/auth/login", data={"email": "holder@library.edu", "password": PASSWORD})
