@@ -369,3 +369,22 @@ def test_an_unreadable_key_file_answers_503_with_the_reason(app, client, auth, h
     assert response.status_code == 503 and "signing key cannot be read" in response.get_json()["error"]
     auth.login(user.email)
     assert client.get(f"/openbadges/v3/credentials/{award_id}").status_code == 503
+
+
+def test_engage_openbadges_rotate_key_from_the_command_line(database_url, tmp_path, monkeypatch):
+    """``engage openbadges rotate-key`` as an operator types it: the instance folder's key is replaced
+    and the old one listed as retired."""
+    from click.testing import CliRunner
+
+    from core.cli import main
+
+    monkeypatch.setenv("ENGAGE_DATABASE_URL", database_url)
+    monkeypatch.setenv("ENGAGE_INSTANCE_PATH", str(tmp_path / "instance"))
+    runner = CliRunner()
+    assert runner.invoke(main, ["init-db"], catch_exceptions=False).exit_code == 0
+    first = keys.keyring({}, str(tmp_path / "instance"))
+    result = runner.invoke(main, ["openbadges", "rotate-key"], catch_exceptions=False)
+    assert result.exit_code == 0 and f"Retired, still listed: {first.current}" in result.output
+    after = keys.keyring({}, str(tmp_path / "instance"))
+    assert after.current != first.current and after.retired == (first.current,)
+    assert stat.S_IMODE(os.stat(tmp_path / "instance" / keys.KEY_FILE).st_mode) == 0o600
