@@ -50,6 +50,11 @@ def create_app(test_config: dict | None = None, *, plugins: tuple = (), instance
     app.register_blueprint(badges_views.bp)
     app.register_blueprint(openbadges_views.bp)
     app.register_blueprint(badge_verify.bp)
+    from core.openbadges3 import keys as openbadges3_keys
+    from core.openbadges3 import views as openbadges3_views  # Open Badges 3.0: signed credentials
+
+    openbadges3_keys.check_configuration(app.config)
+    app.register_blueprint(openbadges3_views.bp)
     from core import webapp  # the icon and manifest a phone needs to add the site to its home screen
 
     app.register_blueprint(webapp.bp)

@@ -14,14 +14,18 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import Blueprint, abort, current_app, request, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField
-from wtforms.validators import DataRequired, Email, Length
+from flask_wtf.file import FileField
+from wtforms import EmailField, TextAreaField
+from wtforms.validators import DataRequired, Email, Length, Optional
 
 from core import badges, openbadges
 from core.db import get_session
 from core.forms import Form
 from core.models import BadgeAward, User
+from core.openbadges3 import checking
+from core.openbadges3.keys import IssuerKeyError
 from core.ui import render
 
 bp = Blueprint("verify", __name__, url_prefix="/badges/verify")
@@ -114,3 +118,43 @@ def page(award_id: int):
         abort(404)
     return render("badges/verify.html", v=found, share=share_links(award_id, found.rule), form=form, match=match,
                   status=status)
+
+
+class CredentialCheckForm(Form):
+    """Anyone checks an Open Badges 3.0 credential: its text pasted, or its file or baked PNG uploaded."""
+
+    text = TextAreaField(_l("The credential's text (JSON)"), validators=[Optional(), Length(max=checking.MAX_BYTES)],
+                         description=_l("Paste the whole credential, or upload its file below."))
+    upload = FileField(_l("Or its file: the JSON or the badge image (PNG)"))
+    email = EmailField(_l("The holder's email address (optional)"), validators=[Optional(), Email(), Length(max=254)],
+                       filters=[lambda value: value.strip() if value else value],
+                       description=_l("To confirm the badge was awarded to someone you know."))
+
+
+UPLOAD_LIMIT = 2 * 1024 * 1024  # a baked PNG: the badge image (at most 1 MB) plus the credential
+
+
+@bp.route("/credential", methods=["GET", "POST"])
+def credential():
+    """Check an Open Badges 3.0 credential of this library's: signature, issuer key, withdrawal."""
+    if openbadges.problems(get_session()):
+        abort(404)  # no credentials are issued: there is nothing this page could vouch for
+    form, result, status = CredentialCheckForm(), None, 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            upload = form.upload.data
+            data = upload.read(UPLOAD_LIMIT + 1) if upload else (form.text.data or "").encode("utf-8")
+            if len(data) > UPLOAD_LIMIT:
+                form.upload.errors.append(_("That file is too large to be a badge (at most 2 MB)."))
+            elif not data.strip():
+                form.text.errors.append(_("Paste a credential or choose its file."))
+            else:
+                try:
+                    result = checking.check(get_session(), data, form.email.data or None)
+                except IssuerKeyError:
+                    current_app.logger.error("Open Badges 3.0: the signing key cannot be read", exc_info=True)
+                    abort(503)
+        if result is None:  # the form itself was wrong; a credential that fails its check is an answer
+            status = 400
+    return render("badges/verify_credential.html", form=form, result=result, status=status,
+                  issuer=current_app.config["LIBRARY_NAME"])

@@ -53,6 +53,10 @@ backup_cli.register(main)
 main.add_command(mail_cli.mail_group)
 identity_cli.register(main)
 
+from core.openbadges3 import cli as openbadges3_cli  # noqa: E402
+
+main.add_command(openbadges3_cli.openbadges_group)
+
 
 @main.command("create-admin")
 @click.option("--email", prompt=True, help="The administrator's email, used to sign in.")

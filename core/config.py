@@ -98,6 +98,13 @@ class Defaults:
     ISSUER_URL = None
     ISSUER_EMAIL = None
     ISSUER_DESCRIPTION = None
+    # Open Badges 3.0 signing key (Ed25519, as a Multikey secretKeyMultibase "z3u2…"). Left empty,
+    # a key is made on first use in the instance folder (openbadges3-keys.json, mode 0600) and
+    # `engage openbadges rotate-key` replaces it. Sites served by several machines set it here, and
+    # list the public keys of earlier ones (publicKeyMultibase "z6Mk…", comma-separated) so that
+    # credentials signed with them still verify.
+    OPENBADGES3_ISSUER_KEY = None
+    OPENBADGES3_RETIRED_KEYS = None
     # Email (Flask-Mailman). MAIL_BACKEND: "smtp" for a real server (MAIL_SERVER, MAIL_PORT,
     # MAIL_USE_TLS / MAIL_USE_SSL, MAIL_USERNAME, MAIL_PASSWORD, MAIL_TIMEOUT), "console" prints
     # messages (development), "file" writes them to MAIL_FILE_PATH. Links in messages are built

@@ -138,6 +138,21 @@ ACCESS: dict[tuple[str, str], list[Case]] = {
     ("GET", "/openbadges/assertions/<int:award_id>"): [get("/openbadges/assertions/{award}", EVERYONE)],
     ("GET", "/openbadges/assertions/<int:award_id>/badge.png"): [
         get("/openbadges/assertions/{award}/badge.png", EVERYONE)],
+    # --- Open Badges 3.0: public documents; a credential is its holder's unless their page is public
+    ("GET", "/openbadges/v3/issuer"): [get("/openbadges/v3/issuer", EVERYONE)],
+    ("GET", "/openbadges/v3/achievements/<key>"): [get("/openbadges/v3/achievements/core:champion", EVERYONE)],
+    ("GET", "/openbadges/v3/achievements/<key>/<any('zh-Hans'):language>"): [
+        get("/openbadges/v3/achievements/core:champion/zh-Hans", EVERYONE)],
+    ("GET", "/openbadges/v3/revocations"): [get("/openbadges/v3/revocations", EVERYONE)],
+    ("GET", "/openbadges/v3/credentials/<int:award_id>"): [
+        get("/openbadges/v3/credentials/{new_public_award}", EVERYONE),
+        get("/openbadges/v3/credentials/{private_award}", who(403, 403, OK, 403, 403))],
+    ("GET", "/openbadges/v3/credentials/<int:award_id>/badge.png"): [
+        get("/openbadges/v3/credentials/{new_public_award}/badge.png", EVERYONE),
+        get("/openbadges/v3/credentials/{private_award}/badge.png", who(403, 403, OK, 403, 403))],
+    ("GET", "/badges/verify/credential"): [get("/badges/verify/credential", EVERYONE)],
+    ("POST", "/badges/verify/credential"): [post("/badges/verify/credential", EVERYONE, {"text": "{{\"not\": 1}}"})],
+
     # --- boards -----------------------------------------------------------------------------------
     ("GET", "/boards/"): [get("/boards/", EVERYONE)],
     ("GET", "/boards/<period>"): [get("/boards/week", EVERYONE)],

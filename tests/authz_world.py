@@ -142,6 +142,13 @@ class World(dict):
                            reason="for the matrix")
         return user.id
 
+    def make_public_award(self) -> int:
+        """An award whose holder keeps a public page (its Open Badges 3.0 credential is anyone's to fetch)."""
+        holder = self.make_public_student()
+        with self.context(), self.session() as session:
+            return award_manually(session, user_id=holder, key="core:champion", actor_id=self["librarian2"],
+                                  reason="for the matrix").id
+
     def make_champion_email(self) -> str:
         with self.db.session() as session:
             return session.get(User, self.make_champion()).email
@@ -359,6 +366,9 @@ def build(app) -> World:
                                message={"en": "For the reader", "zh_Hans": "给读者"}, url="/me")
         world["award"] = award_manually(session, user_id=world[READER], key="core:champion",
                                         actor_id=world["librarian2"], reason="for the matrix").id
+        # Open Badges 3.0: a badge whose holder keeps no public page is theirs alone to download.
+        world["private_award"] = award_manually(session, user_id=world[OTHER], key="core:champion",
+                                                actor_id=world["librarian2"], reason="for the matrix").id
         screen = Screen(name="Lobby", slides=json.dumps(["board:all"]))
         session.add(screen)
         session.flush()

@@ -45,6 +45,9 @@ ADMIN_PAGES = [("me", "/me"), ("password", "/me/password"), ("admin", "/admin/")
 ADMIN_PAGES += [("admin-faculties", "/admin/faculties"), ("admin-faculty-edit", "/admin/faculties?faculty=1"),
                 ("admin-roster", "/admin/roster"), ("admin-roster-ready", "/admin/roster/1"),
                 ("admin-roster-done", "/admin/roster/2")]
+# Open Badges 3.0: the page where anyone checks a credential (the badge page offers the downloads).
+ANONYMOUS_PAGES += [("verify-credential", "/badges/verify/credential")]
+
 ADMIN_EMAIL = "admin@browser.library"
 SCREEN: dict = {}  # the library screen's secret path, set up by live_server
 
