@@ -146,3 +146,11 @@ def test_the_audit_trail_names_faculty_changes(client, app, db, admin, faculties
     assert "Faculty saved" in page and "Computer Science" in page
     chinese = client.get("/admin/audit", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
     assert "学院已保存" in chinese and "计算机学院" in chinese
+
+
+def test_the_board_offers_faculties_in_the_lists_order(client, app, db, faculties, make_user):
+    for cohort in ("LAW", "Zoology (free text)", "CS"):
+        make_user(cohort=cohort)
+    page = client.get("/boards/").get_data(as_text=True)
+    page = page[page.index('id="board-cohort"'):]
+    assert page.index(">Computer Science<") < page.index(">Law<") < page.index(">Zoology (free text)<")
