@@ -48,7 +48,9 @@ def _names():
                           "points.adjust.request": _("Adjustment asked for"),
                           "points.adjust.approve": _("Adjustment approved"),
                           "points.adjust.reject": _("Adjustment turned down"),
-                          "account.register_taken": _("Registration tried with this email")},
+                          "account.register_taken": _("Registration tried with this email"),
+                          "faculty.save": _("Faculty saved"), "faculty.delete": _("Faculty deleted"),
+                          "roster.import": _("Readers imported"), "faculties.import": _("Faculties imported")},
     }
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from core.i18n import pick
+from core.identity.faculties import Faculty
 from core.models import PointEntry, Screen, Term, User
 
 
@@ -53,6 +54,12 @@ def name_targets(session: Session, targets: set[str]) -> dict[str, Target]:
     terms = {t.partition(":")[2]: t for t in targets if t.startswith("term:")}
     for term in session.execute(select(Term).where(Term.key.in_(terms))).scalars():
         named[terms[term.key]] = Target(pick({"en": term.name_en, "zh_Hans": term.name_zh}), url_for("admin.terms"))
+    faculties = {t.partition(":")[2]: t for t in targets if t.startswith("faculty:")}
+    for faculty in session.execute(select(Faculty).where(Faculty.code.in_(faculties))).scalars():
+        named[faculties[faculty.code]] = Target(faculty.name, url_for("admin.faculties", faculty=faculty.id))
+    for target, label in (("roster", _("Readers and staff")), ("faculties", _("Faculties"))):
+        if target in targets:
+            named[target] = Target(label, url_for("admin.roster"))
     host = get_host()
     for target in targets:
         kind, _sep, value = target.partition(":")
@@ -66,7 +73,7 @@ def name_targets(session: Session, targets: set[str]) -> dict[str, Target]:
         kind = target.partition(":")[0]
         label = {"user": _("a deleted account"), "screen": _("a deleted screen"), "term": _("a deleted term"),
                  "entry": _("a points entry"), "badge": _("a badge no longer offered"),
-                 "plugin": _("a plugin no longer installed")}.get(kind)
+                 "plugin": _("a plugin no longer installed"), "faculty": _("a deleted faculty")}.get(kind)
         named[target] = Target(label or target)
     return named
 

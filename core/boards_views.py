@@ -16,6 +16,7 @@ from flask_login import current_user
 from core import boards, boards_staff
 from core.db import get_session
 from core.i18n import pick
+from core.identity.faculties import list_faculties
 from core.models import Role, utcnow
 from core.points import current_calendar
 from core.pagination import paginate
@@ -24,6 +25,12 @@ from core.ui import is_fragment_request, render
 bp = Blueprint("boards", __name__, url_prefix="/boards")
 TOP = 20
 PAGES = 50  # "Show more" goes down to the thousandth reader; ranks need the rows above them
+
+
+def _cohorts(db) -> list[str]:
+    """The faculties readers belong to, in the managed list's order (free-text ones after it)."""
+    places = {f.code: (f.order, f.name) for f in list_faculties(db)}
+    return sorted(boards.cohorts(db), key=lambda code: places.get(code, (float("inf"), code)))
 
 
 def _url(period: str, cohort: str | None) -> str:
@@ -64,7 +71,7 @@ def board(period: str, cohort: str | None = None):
         "boards.html", block="board", period=period, cohort=cohort, rows=rows, page=page, me=me, around=around,
         hidden=current_user.is_authenticated and (current_user.hide_from_boards or not current_user.is_active),
         tabs=[(key, boards.BOARDS[key], _url(key, cohort)) for key in boards.PERIODS],
-        cohorts=boards.cohorts(db), label=boards.BOARDS[period],
+        cohorts=_cohorts(db), label=boards.BOARDS[period],
         term_name=pick({"en": term.name_en, "zh_Hans": term.name_zh}) if term else None,
         no_term=period == "term" and term is None, self_url=_url(period, cohort), staff=staff,
         staff_url=url_for("boards.staff_board", period=period))
@@ -110,5 +117,5 @@ def _not_found(error: boards.BoardNotFound):
     db = get_session()
     return render("boards_missing.html", block="content", status=404, text=text,
                   tabs=[(key, boards.BOARDS[key], _url(key, None)) for key in boards.PERIODS],
-                  cohorts=[(name, _url("all", name)) for name in boards.cohorts(db)],
+                  cohorts=[(name, _url("all", name)) for name in _cohorts(db)],
                   kind=error.kind)

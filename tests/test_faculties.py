@@ -139,3 +139,18 @@ def test_an_adopted_faculty_with_any_characters_can_be_renamed(app, db, make_use
         adopted = resolve_faculty(session, "Arts/Humanities 文科")
         save_faculty(session, code="ignored", name_en="Arts and Humanities", name_zh="人文学院", faculty_id=adopted.id)
         assert resolve_faculty(session, "人文学院").code == "Arts/Humanities 文科"
+
+
+def test_the_audit_trail_names_faculty_changes(client, app, db, admin, faculties):
+    page = client.get("/admin/audit").get_data(as_text=True)
+    assert "Faculty saved" in page and "Computer Science" in page
+    chinese = client.get("/admin/audit", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "学院已保存" in chinese and "计算机学院" in chinese
+
+
+def test_the_board_offers_faculties_in_the_lists_order(client, app, db, faculties, make_user):
+    for cohort in ("LAW", "Zoology (free text)", "CS"):
+        make_user(cohort=cohort)
+    page = client.get("/boards/").get_data(as_text=True)
+    page = page[page.index('id="board-cohort"'):]
+    assert page.index(">Computer Science<") < page.index(">Law<") < page.index(">Zoology (free text)<")

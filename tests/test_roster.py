@@ -123,7 +123,7 @@ def test_a_clean_roster_says_what_it_would_do(app, db, faculties):
     plan = check(app, db, ROSTER)
     assert plan.ok and (plan.created, plan.updated, plan.unchanged) == (3, 0, 0)
     assert [row["faculty"] for row in plan.rows] == ["CS", "PHYS", "LIB"]  # code, Chinese name, any case
-    assert [row["role"] for row in plan.rows] == ["student", "student", "librarian"]
+    assert [row["role"] for row in plan.rows] == ["student", None, "librarian"]  # empty: the default, or as it is
     assert plan.rows[0]["email"] == "wang.siyuan@uni.edu.cn"
 
 
@@ -295,3 +295,14 @@ def test_engage_faculties_import_and_adopt(app, runner, db, make_user, tmp_path)
     assert "1 faculties added" in runner.invoke(main, args=["faculties", "adopt"]).output
     with app.app_context(), db.session() as session:
         assert session.execute(select(Faculty.name_zh).where(Faculty.code == "Old free text")).scalar_one()
+
+
+def test_empty_cells_leave_an_account_as_it_is(app, db, faculties, make_user):
+    make_user(Role.librarian, member_number="T0001", email="chen.yu@uni.edu.cn", cohort="LIB")
+    text = "number,name,email,faculty,role,active\nT0001,Chen Yu,chen.yu@uni.edu.cn,,,\n2024001,New,n@uni.edu.cn,,,\n"
+    assert apply(app, db, text) == {"created": 1, "updated": 0, "unchanged": 1}
+    with app.app_context(), db.session() as session:
+        chen = session.execute(select(User).where(User.member_number == "T0001")).scalar_one()
+        new = session.execute(select(User).where(User.member_number == "2024001")).scalar_one()
+    assert (chen.role, chen.cohort, chen.is_active) == ("librarian", "LIB", True)
+    assert (new.role, new.cohort, new.is_active) == ("student", None, True)

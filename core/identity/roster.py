@@ -110,17 +110,18 @@ def _row(line: int, cells: list[str], columns: dict[str, int], faculties: dict, 
         if value and (faculty is None or not faculty.active):
             errors.append(RowError(line, "faculty", _("“%(value)s” is not on the list of faculties.", value=value[:80])))
         row["faculty"] = faculty.code if faculty is not None else None
+    # An empty optional cell leaves an existing account's value as it is (a new account gets the default).
     if "role" in columns:
         value = cell(cells, columns, "role")
-        row["role"] = ROLE_WORDS.get(fold(value)) if value else Role.student.value
-        if row["role"] is None:
+        row["role"] = ROLE_WORDS.get(fold(value), "") if value else None
+        if row["role"] == "":
             errors.append(RowError(line, "role", _("“%(value)s” is not a role: write reader or librarian "
                                                    "(administrators are appointed on their account page).",
                                                    value=value[:40])))
     if "active" in columns:
         value = cell(cells, columns, "active")
-        row["active"] = yes_no(value) if value else True
-        if row["active"] is None:
+        row["active"] = yes_no(value) if value else None
+        if value and row["active"] is None:
             errors.append(RowError(line, "active", _("“%(value)s” is neither yes nor no.", value=value[:40])))
     return row
 
@@ -156,11 +157,11 @@ def _changes(row: dict, user) -> dict:
         change["email"] = row["email"]
     if user.member_number != row["number"]:
         change["member_number"] = row["number"]
-    if "faculty" in row and row["faculty"] != user.cohort:
+    if row.get("faculty") is not None and row["faculty"] != user.cohort:
         change["cohort"] = row["faculty"]
-    if "role" in row and row["role"] != user.role:
+    if row.get("role") is not None and row["role"] != user.role:
         change["role"] = row["role"]
-    if "active" in row and row["active"] != user.is_active:
+    if row.get("active") is not None and row["active"] != user.is_active:
         change["is_active"] = row["active"]
     return change
 
@@ -189,7 +190,7 @@ def compare_users(session: Session, plan: Plan) -> list[tuple[dict, object, dict
                 continue
             user = owner  # an account its owner made before the roster: the number joins it
         if user is not None and user.role == Role.admin.value and (
-                ("role" in row and row["role"] != user.role) or row.get("active") is False):
+                (row.get("role") is not None and row["role"] != user.role) or row.get("active") is False):
             plan.errors.append(RowError(row["line"], "role", _("This is an administrator's account: change its "
                                                                "role or state on its own page.")))
             continue
@@ -233,8 +234,8 @@ def apply_users(session: Session, plan: Plan, *, actor_id: int | None, source: s
         if user is None:
             new.append({"email": row["email"], "password_hash": UNUSABLE_PASSWORD, "display_name": row["name"],
                         "member_number": row["number"], "cohort": row.get("faculty"),
-                        "role": row.get("role", Role.student.value), "locale": None, "hide_from_boards": False,
-                        "public_profile": False, "is_active": row.get("active", True), "created_at": now,
+                        "role": row.get("role") or Role.student.value, "locale": None, "hide_from_boards": False,
+                        "public_profile": False, "is_active": row.get("active") is not False, "created_at": now,
                         "session_generation": 0})
         elif change:
             values = dict(change)
