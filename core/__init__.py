@@ -61,6 +61,9 @@ def create_app(test_config: dict | None = None, *, plugins: tuple = (), instance
     from core import mail  # notifications by email, through an outbox drained outside requests
 
     mail.init_app(app, host)
+    from core import identity  # confirming addresses, resets, changes, my data, retention (needs the mail)
+
+    identity.init_app(app, host)
     from core import term_recount_job  # a worker finishes a term recount nobody is watching
 
     host.pm.register(term_recount_job, name="core_term_recount_job")
