@@ -41,6 +41,10 @@ ADMIN_PAGES = [("me", "/me"), ("password", "/me/password"), ("admin", "/admin/")
                ("approvals", "/admin/approvals/"), ("admin-user-reader", "/admin/users/3"),
                ("board-staff-me", "/boards/staff/week"),
                ("board-as-staff", "/boards/all")]
+# Account pages (core.identity): a forgotten password, confirming and changing the address, my data.
+ANONYMOUS_PAGES += [("reset-request", "/auth/reset"), ("verify-confirm", "/account/verify/a.token")]
+ADMIN_PAGES += [("account-email", "/account/email"), ("account-verify", "/account/verify"),
+                ("my-data", "/account/data"), ("admin-accounts", "/admin/accounts")]
 ADMIN_EMAIL = "admin@browser.library"
 SCREEN: dict = {}  # the library screen's secret path, set up by live_server
 
