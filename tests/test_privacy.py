@@ -188,3 +188,32 @@ def test_the_account_settings_page_saves_both_settings(app):
         from core.identity.settings import retention_years, verification_required
 
         assert verification_required(session) and retention_years(session) == 5
+
+
+def test_brand_stories_and_staff_scores_forget_their_part(app):
+    from plugins.brand_stories.models import Contest, Design, StoryImage
+    from plugins.staff_scores.models import Kudos, Preference
+
+    from core.identity.privacy import forget_user
+
+    reader = create_test_user(app)
+    librarian, colleague = create_test_user(app, role=Role.librarian), create_test_user(app, role=Role.librarian)
+    now = utcnow()
+    with app.app_context(), write(app) as session:
+        image = StoryImage(data=b"png", content_type="image/png", width=1, height=1)
+        contest = Contest(title_en="Mascot", title_zh="吉祥物", submissions_close_at=now, voting_opens_at=now,
+                          voting_closes_at=now + timedelta(days=1))
+        session.add_all([image, contest])
+        session.flush()
+        session.add(Design(contest_id=contest.id, user_id=reader.id, title="Owl", description="Drawn by me, Wang Fang",
+                           image_id=image.id))
+        session.add(Kudos(giver_id=librarian.id, receiver_id=colleague.id, message="Thanks for covering, from Li"))
+        session.add(Preference(user_id=librarian.id, show_publicly=False))
+    with app.app_context(), write(app) as session:
+        forget_user(session, user_id=reader.id, actor_id=None)
+        forget_user(session, user_id=librarian.id, actor_id=None, action="account.anonymise")
+    with app.extensions["engage.db"].session() as session:
+        design = session.execute(select(Design)).scalar_one()
+        assert (design.title, design.description) == ("Owl", "")
+        assert session.execute(select(Kudos.message)).scalar_one() == ""
+        assert session.get(Preference, librarian.id) is None
