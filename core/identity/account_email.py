@@ -31,12 +31,15 @@ RESET, VERIFY, PASSWORD_CHANGED, EMAIL_CHANGE, EMAIL_CHANGED = (
 RESET_EMAIL_GAP = timedelta(minutes=5)  # at most one reset email per account in this time
 
 
-def _queue(session: Session, user: User, *, kind: str, template: str, subject, to: str | None = None, **context) -> None:
+def _render(user: User, *, template: str, subject, to: str | None = None, **context):
     with force_locale(locale_of(user)):
         message = letter(user, template=template, subject=str(subject() if callable(subject) else subject),
                          kind=None, **context)
-    if to is not None:
-        message = dataclasses.replace(message, to=to)
+    return dataclasses.replace(message, to=to) if to is not None else message
+
+
+def _queue(session: Session, user: User, *, kind: str, template: str, subject, to: str | None = None, **context) -> None:
+    message = _render(user, template=template, subject=subject, to=to, **context)
     queue_letter(session, user_id=user.id, message="notice", kind=kind, letter=message)
 
 
@@ -94,21 +97,31 @@ def request_reset(session: Session, *, email: str) -> bool:
     The caller answers alike either way, so the form never tells whether an address has an
     account; at most one link an account per ``RESET_EMAIL_GAP``, so nobody can flood an inbox.
     """
-    user = session.execute(select(User).where(User.email == normalise_email(email)[:254])).scalar_one_or_none()
-    if user is None or not user.is_active or user.anonymised_at is not None:
+    address = normalise_email(email)[:254]
+    user = session.execute(select(User).where(User.email == address)).scalar_one_or_none()
+    eligible = user is not None and user.is_active and user.anonymised_at is None
+    # An unknown address goes through the same steps with a stand-in (the message is rendered and
+    # dropped), so the answer takes about as long either way: its time tells no more than its words.
+    holder = user if eligible else User(id=0, email=address, display_name="", password_hash=address)
+    recent = _sent_lately(session, holder.id, RESET, RESET_EMAIL_GAP)
+    message = _reset_letter(holder, by_staff=False)
+    if not eligible or recent:
         return False
-    if _sent_lately(session, user.id, RESET, RESET_EMAIL_GAP):
-        return False
-    send_reset(session, user=user)
+    queue_letter(session, user_id=user.id, message="notice", kind=RESET, letter=message)
     return True
+
+
+def _reset_letter(user: User, *, by_staff: bool):
+    minutes = max(1, int(_config("RESET_TOKEN_SECONDS")) // 60)
+    return _render(user, template="password_reset", subject=lambda: _("Reset your password"),
+                   link=absolute("identity.reset_password", token=tokens.reset_token(user)), minutes=minutes,
+                   by_staff=by_staff)
 
 
 def send_reset(session: Session, *, user: User, actor_id: int | None = None) -> None:
     """Queue a reset link for ``user`` (an administrator's request is audited)."""
-    minutes = max(1, int(_config("RESET_TOKEN_SECONDS")) // 60)
-    _queue(session, user, kind=RESET, template="password_reset", subject=lambda: _("Reset your password"),
-           link=absolute("identity.reset_password", token=tokens.reset_token(user)), minutes=minutes,
-           by_staff=actor_id is not None)
+    queue_letter(session, user_id=user.id, message="notice", kind=RESET,
+                 letter=_reset_letter(user, by_staff=actor_id is not None))
     if actor_id is not None:
         session.add(AuditEntry(actor_id=actor_id, action="password.reset_sent", target=f"user:{user.id}",
                                detail="password reset email sent by staff"))
