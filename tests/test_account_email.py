@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from core.mail import deliver_pending
+from core.mail.models import MailOutbox
 from core.models import AuditEntry, User
 from core.testing import PASSWORD, create_test_user
 from test_mail import SENDER, parts, smtp  # noqa: F401  (the SMTP server fixture)
@@ -224,3 +225,42 @@ def test_an_administrator_sends_a_reset_link(mail_app, smtp):  # noqa: F811
     with mail_app.extensions["engage.db"].session() as session:
         assert session.execute(select(AuditEntry.action).where(AuditEntry.target == f"user:{reader.id}")).scalars().all() \
             == ["password.reset_sent"]
+
+
+def test_external_identities_show_when_a_provider_keeps_them(app_factory):
+    from sqlalchemy import text
+
+    from core.models import Role
+
+    app = app_factory()
+    admin, reader = create_test_user(app, role=Role.admin), create_test_user(app)
+    client = app.test_client()
+    sign_in(client, admin.email)
+    assert "Other ways to sign in" not in client.get(f"/admin/users/{reader.id}").get_data(as_text=True)
+    with app.extensions["engage.db"].engine.begin() as conn:  # as a sign-in provider would keep them
+        conn.execute(text("CREATE TABLE core_identity_link (id INTEGER PRIMARY KEY, user_id INTEGER, "
+                          "provider VARCHAR(40), subject VARCHAR(200), access_token VARCHAR(200))"))
+        conn.execute(text("INSERT INTO core_identity_link (id, user_id, provider, subject, access_token) "
+                          "VALUES (1, :u, 'cas', 'nju-2026001', 'never-shown')"), {"u": reader.id})
+    try:
+        page = client.get(f"/admin/users/{reader.id}").get_data(as_text=True)
+        assert "Other ways to sign in" in page and "nju-2026001" in page and "never-shown" not in page
+    finally:
+        with app.extensions["engage.db"].engine.begin() as conn:
+            conn.execute(text("DROP TABLE core_identity_link"))
+
+
+def test_a_deactivated_account_gets_no_reset_and_its_links_stop_working(mail_app, smtp):  # noqa: F811
+    from core.accounts import set_active
+
+    reader = create_test_user(mail_app)
+    client = mail_app.test_client()
+    client.post("/auth/reset", data={"email": reader.email})
+    link = link_in(delivered(mail_app, smtp, reader.email)[0], "/auth/reset/")
+    with mail_app.app_context(), mail_app.extensions["engage.db"].write_session() as session:
+        set_active(session, user=session.get(User, reader.id), active=False, actor_id=None, reason="left the university")
+    assert client.get(link).status_code == 400
+    with mail_app.extensions["engage.db"].write_session() as session:
+        session.execute(MailOutbox.__table__.delete())
+    client.post("/auth/reset", data={"email": reader.email})
+    assert delivered(mail_app, smtp, reader.email) == smtp.to(reader.email) and len(smtp.to(reader.email)) == 1
