@@ -49,7 +49,14 @@ def _names():
                           "points.adjust.request": _("Adjustment asked for"),
                           "points.adjust.approve": _("Adjustment approved"),
                           "points.adjust.reject": _("Adjustment turned down"),
-                          "account.register_taken": _("Registration tried with this email")},
+                          "account.register_taken": _("Registration tried with this email"),
+                          # accounts (core.identity)
+                          "account.delete": _("Account deleted by its owner"),
+                          "account.anonymise": _("Account anonymised (retention)"),
+                          "account.email_change": _("Email address changed"),
+                          "password.reset": _("Password reset by email"),
+                          "password.reset_sent": _("Reset link sent"),
+                          "accounts.settings": _("Account settings changed")},
     }
 
 
