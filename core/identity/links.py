@@ -18,7 +18,7 @@ HIDDEN = ("secret", "token", "hash", "password")
 def external_identities(session: Session, *, user_id: int) -> list[dict] | None:
     """The user's linked external identities as ``{column: value}`` (without ids or secrets), or
     None when no sign-in provider keeps such links here."""
-    bind = session.get_bind()
+    bind = session.connection()  # the request's own connection: a new one would wait for its write lock
     if not inspect(bind).has_table(TABLE):
         return None
     table = Table(TABLE, MetaData(), autoload_with=bind)
