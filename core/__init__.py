@@ -64,12 +64,14 @@ def create_app(test_config: dict | None = None, *, plugins: tuple = (), instance
 
     for blueprint in (views.bp, auth.bp, admin.bp, approval_views.bp, boards_views.bp, notification_views.bp):
         app.register_blueprint(blueprint)
-    from core import identity  # managed faculties and roster imports (before jobs: it adds a job)
-
-    identity.init_app(app, host)
     from core import mail  # notifications by email, through an outbox drained outside requests
 
     mail.init_app(app, host)
+    # Faculties, roster imports, confirming addresses, resets, changes, my data, retention
+    # (after the mail, which it sends; before jobs: it adds jobs).
+    from core import identity
+
+    identity.init_app(app, host)
     from core import term_recount_job  # a worker finishes a term recount nobody is watching
 
     host.pm.register(term_recount_job, name="core_term_recount_job")

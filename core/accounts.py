@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 from sqlmodel import Session
 
 from core.i18n import N_
-from core.models import AuditEntry, Role, User
+from core.models import AuditEntry, Role, User, utcnow
 from core.security.passwords import password_problem
 
 log = logging.getLogger(__name__)
@@ -124,6 +124,8 @@ def authenticate(session: Session, *, email: str, password: str) -> User | None:
         return None
     if user is None or not user.is_active:
         return None
+    user.last_seen_at = utcnow()  # the retention setting counts years from here
+    session.add(user)
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
         session.add(user)

@@ -16,6 +16,7 @@ from core.confirm import ask, confirmed
 from core.db import get_session
 from core.i18n import pick
 from core.forms import AdjustForm, ConfirmForm, DeactivateForm, LevelsForm, RoleForm, UserSearchForm
+from core.identity.links import external_identities
 from core.levels import LevelError, list_levels, save_levels
 from core.models import AuditEntry, Role, User
 from core.plugins import get_host, set_enabled
@@ -50,7 +51,14 @@ def _names():
                           "points.adjust.reject": _("Adjustment turned down"),
                           "account.register_taken": _("Registration tried with this email"),
                           "faculty.save": _("Faculty saved"), "faculty.delete": _("Faculty deleted"),
-                          "roster.import": _("Readers imported"), "faculties.import": _("Faculties imported")},
+                          "roster.import": _("Readers imported"), "faculties.import": _("Faculties imported"),
+                          # accounts (core.identity)
+                          "account.delete": _("Account deleted by its owner"),
+                          "account.anonymise": _("Account anonymised (retention)"),
+                          "account.email_change": _("Email address changed"),
+                          "password.reset": _("Password reset by email"),
+                          "password.reset_sent": _("Reset link sent"),
+                          "accounts.settings": _("Account settings changed")},
     }
 
 
@@ -135,6 +143,7 @@ def _user_page(user: User, adjust_form: AdjustForm | None = None, role_form: Rol
     return render("admin/user.html", user=user, total=user_total(db, user.id), periods=period_totals(db, user.id),
                   entries=history(db, user.id, None), adjust_form=adjust_form, role_form=role_form,
                   active_form=active_form, waiting=pending(db, user_id=user.id),
+                  identities=external_identities(db, user_id=user.id),
                   limit=current_app.config.get("ADJUSTMENT_APPROVAL_ABOVE"), status=status)
 
 

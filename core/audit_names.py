@@ -40,8 +40,10 @@ def name_targets(session: Session, targets: set[str]) -> dict[str, Target]:
 
     named: dict[str, Target] = {}
     users = _ids(targets, "user")
-    for user_id, name in session.execute(select(User.id, User.display_name).where(User.id.in_(users))).all():
-        named[users[user_id]] = Target(name, url_for("admin.user", user_id=user_id))
+    for user_id, name, gone in session.execute(select(User.id, User.display_name, User.anonymised_at)
+                                               .where(User.id.in_(users))).all():
+        # A deleted (anonymised) account keeps its row for the ledger, but no name.
+        named[users[user_id]] = Target(_("a deleted account") if gone else name, url_for("admin.user", user_id=user_id))
     screens = _ids(targets, "screen")
     for screen_id, name in session.execute(select(Screen.id, Screen.name).where(Screen.id.in_(screens))).all():
         named[screens[screen_id]] = Target(name, url_for("screens.edit", screen_id=screen_id))
@@ -69,6 +71,8 @@ def name_targets(session: Session, targets: set[str]) -> dict[str, Target]:
             named[target] = Target(pick(host.infos[value].title), url_for("admin.index"))
         elif target == "levels":
             named[target] = Target(_("Levels"), url_for("admin.levels"))
+        elif target == "settings:accounts":
+            named[target] = Target(_("Account settings"), url_for("identity.account_settings"))
     for target in targets - named.keys():  # deleted since: say what it was without its key
         kind = target.partition(":")[0]
         label = {"user": _("a deleted account"), "screen": _("a deleted screen"), "term": _("a deleted term"),

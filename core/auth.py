@@ -10,6 +10,7 @@ from flask_login import current_user
 from core.accounts import AccountError, authenticate, end_sessions, register as register_account
 from core.db import get_session
 from core.forms import LoginForm, RegisterForm
+from core.identity.account_email import send_verification
 from core.identity.faculties import faculty_choices
 from core.security.redirects import safe_redirect
 from core.security.sessions import start_session, stop_session
@@ -33,10 +34,12 @@ def register():
     if form.validate_on_submit():
         db = get_session()
         try:
-            register_account(db, email=form.email.data, password=form.password.data,
+            user = register_account(db, email=form.email.data, password=form.password.data,
                              display_name=form.display_name.data, member_number=form.member_number.data,
                              cohort=form.cohort.data, locale=form.locale.data,
                              hide_from_boards=form.hide_from_boards.data)
+            if user is not None:
+                send_verification(db, user=user)
             db.commit()
         except AccountError as exc:
             db.rollback()

@@ -128,6 +128,16 @@ class Defaults:
     MAIL_KEEP_DAYS = 30
     # How far back digests look for readers with news (a little over a week).
     MAIL_DIGEST_LOOKBACK_DAYS = 8
+    # Accounts (core.identity). The two settings an administrator can change under
+    # Administration → Accounts start from these values: whether readers verify their address
+    # before taking part, and after how many years without a sign-in an account is anonymised (0: never).
+    EMAIL_VERIFICATION_REQUIRED = False
+    RETENTION_YEARS = 0
+    # A password-reset link works this long, once; an address-verification link this long.
+    RESET_TOKEN_SECONDS = 3600
+    VERIFY_TOKEN_SECONDS = 7 * 24 * 3600
+    RESET_RATE_LIMIT = "5 per hour"  # reset requests per client address (and one email per account per 5 minutes)
+    ACCOUNT_RATE_LIMIT = "10 per hour"  # address changes, deletions and verification resends per account
 
 
 def load_config(app: Flask, test_config: dict | None) -> None:

@@ -164,3 +164,17 @@ def engage_badge_granted(session, award):
 @hookspec
 def engage_answer_rated(session, rating):
     """React to an AnswerRating: a user rated a librarian's answer, inside the transaction that stored the rating."""
+
+
+# --- readers' rights --------------------------------------------------------------------
+# Called for every installed plugin, switched on or off: a plugin's data is kept while it is
+# off, so it is exported and forgotten too.
+
+@hookspec
+def engage_user_data(session, user_id):
+    """Return ``{file stem: [row, …]}``: everything this plugin holds about ``user_id`` (JSON-serialisable rows; datetimes are fine), for the reader's "My data" download."""
+
+
+@hookspec
+def engage_forget_user(session, user_id):
+    """Remove or anonymise what this plugin holds about ``user_id`` (account deleted, or retention), in the caller's transaction; never commit. Ledger rows stay; core then anonymises the account itself."""

@@ -76,6 +76,16 @@ class User(SQLModel, table=True):
     # (core.accounts.end_sessions: sign-out, a new password, a role change, deactivation).
     # A server default only: hot-path inserts compiled from the table need not name it.
     session_generation: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    # When the reader proved the address is theirs (a link sent to it, or a password reset by it);
+    # None: not yet. core.identity.account_email keeps it and ``pending_email`` (a new address
+    # waiting for its link: it counts only once verified).
+    email_verified_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    pending_email: str | None = Field(default=None, max_length=254)
+    # The last sign-in: the retention setting anonymises accounts unseen for N years.
+    last_seen_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    # Set when the account was deleted (by its owner) or anonymised (retention): the row stays as
+    # the ledger's anonymous holder, with no name, address or number left.
+    anonymised_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
 
     # Flask-Login's interface.
     @property

@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from core.accounts import AccountError, change_password as change_password_service
 from core.db import get_session
+from core.identity.account_email import password_changed_notice
 from core.forms import LANGUAGE_CHOICES, PasswordForm, ProfileForm
 from core.i18n import pick
 from core.identity.faculties import faculty_choices
@@ -178,6 +179,7 @@ def change_password():
         user = db.get(User, current_user.id)
         try:
             change_password_service(db, user=user, current=form.current.data, new=form.password.data)
+            password_changed_notice(db, user=user)
         except AccountError as exc:
             db.rollback()
             getattr(form, exc.field).errors.append(str(exc))

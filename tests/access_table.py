@@ -384,3 +384,26 @@ ACCESS: dict[tuple[str, str], list[Case]] = {
                                                get("/admin/roster/999999", who(reader=403, other=403, librarian=403, admin=404))],
     ("POST", "/admin/roster/<int:import_id>/apply"): [post("/admin/roster/{new_roster_import}/apply", ADMINS)],
 }
+
+# --- accounts (core.identity): resets, confirming and changing addresses, my data ---------------
+ACCESS.update({
+    ("GET", "/auth/reset"): [get("/auth/reset", EVERYONE)],
+    ("POST", "/auth/reset"): [post("/auth/reset", EVERYONE, {"email": "{new_student_email}"})],
+    ("GET", "/auth/reset/<token>"): [get("/auth/reset/forged.token", who(400, 400, 400, 400, 400))],
+    ("POST", "/auth/reset/<token>"): [post("/auth/reset/forged.token", who(400, 400, 400, 400, 400),
+                                           {"password": "violet lantern orchard", "confirm": "violet lantern orchard"})],
+    ("GET", "/account/verify"): [get("/account/verify", SIGNED_IN)],
+    ("POST", "/account/verify"): [post("/account/verify", SIGNED_IN)],
+    ("GET", "/account/verify/<token>"): [get("/account/verify/forged.token", EVERYONE)],  # asks first
+    ("POST", "/account/verify/<token>"): [post("/account/verify/forged.token", who(400, 400, 400, 400, 400))],
+    ("GET", "/account/email"): [get("/account/email", SIGNED_IN)],
+    ("POST", "/account/email"): [post("/account/email", SIGNED_IN, {"email": "{new_address}", "current": PASSWORD})],
+    ("GET", "/account/data"): [get("/account/data", SIGNED_IN)],
+    ("GET", "/account/data/export"): [get("/account/data/export", SIGNED_IN)],
+    # The matrix's own accounts must survive: a wrong confirmation is refused (400), nothing deleted.
+    ("POST", "/account/delete"): [post("/account/delete", who(reader=400, other=400, librarian=400, admin=400),
+                                       {"current": PASSWORD, "confirm_email": "not-mine@test.library"})],
+    ("GET", "/admin/accounts"): [get("/admin/accounts", ADMINS)],
+    ("POST", "/admin/accounts"): [post("/admin/accounts", ADMINS, {"retention_years": "0"})],
+    ("POST", "/admin/users/<int:user_id>/send-reset"): [post("/admin/users/{new_student}/send-reset", ADMINS)],
+})

@@ -147,3 +147,15 @@ def engage_jobs():
     from core.jobs import PeriodicJob, every_minutes
 
     return PeriodicJob("example:tick", NAME, _tick, every_minutes(5))
+
+
+# --- readers' rights ------------------------------------------------------------------------
+
+@hookimpl
+def engage_user_data(session, user_id):
+    return {"visits": [{"user_id": user_id, "room": "reading room"}]}
+
+
+@hookimpl
+def engage_forget_user(session, user_id):
+    events.append(("forget", user_id))

@@ -48,6 +48,10 @@ ADMIN_PAGES += [("admin-faculties", "/admin/faculties"), ("admin-faculty-edit", 
 # Open Badges 3.0: the page where anyone checks a credential (the badge page offers the downloads).
 ANONYMOUS_PAGES += [("verify-credential", "/badges/verify/credential")]
 
+# Account pages (core.identity): a forgotten password, confirming and changing the address, my data.
+ANONYMOUS_PAGES += [("reset-request", "/auth/reset"), ("verify-confirm", "/account/verify/a.token")]
+ADMIN_PAGES += [("account-email", "/account/email"), ("account-verify", "/account/verify"),
+                ("my-data", "/account/data"), ("admin-accounts", "/admin/accounts")]
 ADMIN_EMAIL = "admin@browser.library"
 SCREEN: dict = {}  # the library screen's secret path, set up by live_server
 

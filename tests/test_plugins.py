@@ -260,6 +260,32 @@ def test_hook_engage_mail_kinds(example_app, make_user_in):
     assert "Example news" not in client.get("/notifications/email").get_data(as_text=True)
 
 
+# --- readers' rights ---------------------------------------------------------------------
+
+def test_hook_engage_user_data(example_app, make_user_in):
+    import io
+    import json
+    import zipfile
+
+    reader = make_user_in(example_app, Role.student)
+    client = example_app.test_client()
+    client.post("/auth/login", data={"email": reader.email, "password": "correct horse battery"})
+    switch(example_app, "example", False)  # a switched-off plugin's data is still the reader's
+    archive = zipfile.ZipFile(io.BytesIO(client.get("/account/data/export").data))
+    assert json.loads(archive.read("example/visits.json")) == [{"user_id": reader.id, "room": "reading room"}]
+
+
+def test_hook_engage_forget_user(example_app, make_user_in):
+    from core.identity.privacy import forget_user
+
+    reader = make_user_in(example_app, Role.student)
+    switch(example_app, "example", False)
+    with example_app.app_context(), example_app.extensions["engage.db"].write_session() as session:
+        forget_user(session, user_id=reader.id, actor_id=None)
+        forget_user(session, user_id=reader.id, actor_id=None)  # once only
+    assert example_plugin.events == [("forget", reader.id)]
+
+
 # --- meta-tests: the plugin API stays honest ----------------------------------------------
 
 def test_hooks_have_tests():

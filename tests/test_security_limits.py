@@ -96,7 +96,8 @@ def test_every_write_endpoint_has_a_limit(app_factory, make_user):
     one = "1 per minute"
     app = app_factory(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://", WRITE_RATE_LIMIT=one,
                       LOGIN_RATE_LIMIT=one, LOGIN_ACCOUNT_RATE_LIMIT=one, REGISTER_RATE_LIMIT=one,
-                      PASSWORD_RATE_LIMIT=one, UPLOAD_RATE_LIMIT=one, RATE_LIMITS={endpoint: one for endpoint in declared})
+                      PASSWORD_RATE_LIMIT=one, UPLOAD_RATE_LIMIT=one, RESET_RATE_LIMIT=one, ACCOUNT_RATE_LIMIT=one,
+                      RATE_LIMITS={endpoint: one for endpoint in declared})
     admin = make_user(Role.admin)
     unlimited = []
     for rule in app.url_map.iter_rules():

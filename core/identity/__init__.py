@@ -1,14 +1,21 @@
-"""Who the readers are: the library's managed list of faculties and colleges
-(``core.identity.faculties``) and the roster of readers and staff imported from the campus's own
-lists (``core.identity.roster``)."""
+"""Who the readers are and how their accounts live: the library's managed list of faculties and
+colleges (``core.identity.faculties``), the roster of readers and staff imported from the campus's
+own lists (``core.identity.roster``), and accounts after sign-up — proving an address, resetting and
+changing passwords and addresses, administrators' lifecycle actions, and readers' rights (export
+everything, delete the account, retention)."""
+
+from __future__ import annotations
+
+from flask import Flask
 
 
-def init_app(app, host) -> None:
-    """The faculty filter for templates and the import job (the pages are on admin's blueprint,
-    imported with it by the app factory)."""
+def init_app(app: Flask, host) -> None:
+    """The faculty filter and the import job (the faculty and roster pages are on admin's
+    blueprint, imported with it by the app factory); the account pages, the gate for unverified
+    readers and core's part of the hooks ``engage_user_data`` and ``engage_forget_user``."""
     from flask_babel import gettext as _
 
-    from core.identity import faculties, imports
+    from core.identity import account_views, faculties, gate, imports, models, privacy_core, retention  # noqa: F401
 
     faculties.init_app(app)
     host.pm.register(imports, name="core_roster_import_job")
@@ -18,3 +25,8 @@ def init_app(app, host) -> None:
              "role": lambda: _("role"), "is_active": lambda: _("active"), "name_en": lambda: _("English name"),
              "name_zh": lambda: _("Chinese name"), "active": lambda: _("offered"), "order": lambda: _("position")}
     app.jinja_env.filters["import_field"] = lambda key: words[key]() if key in words else key
+
+    app.register_blueprint(account_views.bp)
+    gate.init_app(app)
+    host.pm.register(privacy_core, name="core_privacy")
+    host.pm.register(retention, name="core_retention")

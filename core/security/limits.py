@@ -116,6 +116,11 @@ def apply_declared_limits(app: Flask, host) -> None:
     rate_limit(app, "auth.register", config["REGISTER_RATE_LIMIT"], key=address_key)
     rate_limit(app, "main.change_password", config["PASSWORD_RATE_LIMIT"])
     rate_limit(app, "badges.artwork", config["UPLOAD_RATE_LIMIT"])
+    # Accounts (core.identity): reset requests per address; address changes, resends, deletions per account.
+    rate_limit(app, "identity.reset_request", config["RESET_RATE_LIMIT"], key=address_key)
+    rate_limit(app, "identity.reset_password", config["RESET_RATE_LIMIT"], key=address_key)
+    for endpoint in ("identity.change_email", "identity.verify_needed", "identity.delete_account"):
+        rate_limit(app, endpoint, config["ACCOUNT_RATE_LIMIT"])
     declared: dict[str, str] = {}
     for impl in host.pm.hook.engage_rate_limits.get_hookimpls():
         for endpoint, limit in (impl.function() or {}).items():

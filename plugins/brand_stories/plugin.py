@@ -179,3 +179,19 @@ def engage_demo_data(session, rng, students, librarians):
 def engage_point_rules():
     """Names for this plugin's points in readers' history."""
     return {"vote": _l("Voted in a story poll or contest"), "design accepted": _l("Design accepted"), "contest winner": _l("Winning design")}
+
+
+# --- readers' rights (core.identity.privacy) ----------------------------------------------
+
+@hookimpl
+def engage_user_data(session, user_id):
+    from . import privacy
+
+    return privacy.user_data(session, user_id)
+
+
+@hookimpl
+def engage_forget_user(session, user_id):
+    from . import privacy
+
+    privacy.forget_user(session, user_id)

@@ -139,3 +139,19 @@ def engage_content_targets(user):
 def engage_point_rules():
     """Names for this plugin's points in readers' history."""
     return {"contributions:approved": _l("Contribution approved"), "contributions:featured": _l("Contribution featured")}
+
+
+# --- readers' rights (core.identity.privacy) ----------------------------------------------
+
+@hookimpl
+def engage_user_data(session, user_id):
+    from . import privacy
+
+    return privacy.user_data(session, user_id)
+
+
+@hookimpl
+def engage_forget_user(session, user_id):
+    from . import privacy
+
+    privacy.forget_user(session, user_id)

@@ -166,3 +166,19 @@ def engage_screen_slides(screen):
 def engage_point_rules():
     """Names for this plugin's points in readers' history."""
     return {"feedback-confirmed": _l("Feedback answered and confirmed"), "feedback-inspired": _l("Feedback that led to a change")}
+
+
+# --- readers' rights (core.identity.privacy) ----------------------------------------------
+
+@hookimpl
+def engage_user_data(session, user_id):
+    from . import privacy
+
+    return privacy.user_data(session, user_id)
+
+
+@hookimpl
+def engage_forget_user(session, user_id):
+    from . import privacy
+
+    privacy.forget_user(session, user_id)

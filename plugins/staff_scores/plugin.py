@@ -176,3 +176,19 @@ def engage_demo_data(session, rng, students, librarians):
 def engage_point_rules():
     """Names for this plugin's points in readers' history."""
     return {"kudos": _l("Kudos from a colleague")}
+
+
+# --- readers' rights (core.identity.privacy) ----------------------------------------------
+
+@hookimpl
+def engage_user_data(session, user_id):
+    from . import privacy
+
+    return privacy.user_data(session, user_id)
+
+
+@hookimpl
+def engage_forget_user(session, user_id):
+    from . import privacy
+
+    privacy.forget_user(session, user_id)
