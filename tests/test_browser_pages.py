@@ -41,6 +41,11 @@ ADMIN_PAGES = [("me", "/me"), ("password", "/me/password"), ("admin", "/admin/")
                ("approvals", "/admin/approvals/"), ("admin-user-reader", "/admin/users/3"),
                ("board-staff-me", "/boards/staff/week"),
                ("board-as-staff", "/boards/all")]
+# rewards: the catalogue, the wallet, the desk and the draws, as an administrator with no perks yet
+# (plugins/rewards/tests/test_rewards_browser.py sweeps them again full of demo data)
+ADMIN_PAGES += [("rewards", "/rewards/"), ("rewards-wallet", "/rewards/wallet"), ("rewards-desk", "/rewards/manage"),
+                ("rewards-vouchers", "/rewards/manage/vouchers"), ("rewards-perk-new", "/rewards/manage/perks/new"),
+                ("rewards-draw-new", "/rewards/manage/draws/new"), ("rewards-draws", "/rewards/draws")]
 ADMIN_EMAIL = "admin@browser.library"
 SCREEN: dict = {}  # the library screen's secret path, set up by live_server
 

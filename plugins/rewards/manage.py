@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
+from sqlalchemy import func, select
 
 from core.db import get_session
 from core.exports import csv_response
@@ -17,7 +18,7 @@ from . import draws, service
 from .blueprint import bp
 from .forms import ActionForm, DrawForm, PerkForm
 from .i18n import _
-from .models import Draw, Perk
+from .models import Draw, Perk, Voucher
 from .views import refused, voucher_or_404
 
 MAX_IMAGE_BYTES = 2 * 1024 * 1024
@@ -33,10 +34,6 @@ def state_label(state: str) -> str:
 def manage():
     """Perks with their stock, open vouchers and draws."""
     db = get_session()
-    from sqlalchemy import func, select
-
-    from .models import Voucher
-
     perks = db.execute(select(Perk).order_by(Perk.position, Perk.id)).scalars().all()
     waiting = db.execute(select(func.count()).select_from(Voucher).where(Voucher.state == "issued")).scalar_one()
     all_draws = db.execute(select(Draw).order_by(Draw.draw_at.desc())).scalars().all()

@@ -126,8 +126,3 @@ def engage_screen_slides(screen):
     upcoming = session.execute(select(Draw).where(Draw.drawn_at.is_(None)).order_by(Draw.draw_at).limit(1)).scalar()
     html = render_template("rewards/_slide.html", perks=perks, draw=upcoming)
     return Slide("perks", _("Spend your points"), Markup(html), url_for("rewards.index", _external=True), 45)
-
-
-@hookimpl
-def engage_point_rules():
-    return {}

@@ -5,12 +5,12 @@ from __future__ import annotations
 import secrets
 
 import segno
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, redirect, url_for
 from flask_login import current_user, login_required
 
 from core.db import get_session
 from core.files import file_response
-from core.models import Role
+from core.models import Role, User
 from core.ui import render
 
 from . import service
@@ -97,4 +97,4 @@ def voucher(code: str):
     link = url_for("rewards.voucher", code=found.code, _external=True)
     qr = segno.make(link, error="m").svg_data_uri(scale=6, dark="#0b1f24")
     return render("rewards/voucher.html", voucher=found, perk=perk, qr=qr, form=ActionForm(),
-                  holder=db.get(service.User, found.user_id) if found.user_id else None)
+                  holder=db.get(User, found.user_id) if found.user_id else None)
