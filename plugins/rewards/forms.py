@@ -57,9 +57,8 @@ class DrawForm(Form):
         if ok and self.draw_at.data <= utcnow():
             self.draw_at.errors.append(_l("The draw must be in the future."))
             ok = False
-        buyable = self.ticket_cost.data > 0 and self.max_bought.data > 0
-        earnable = self.earn_per_activity.data and self.max_earned.data > 0
-        if ok and not (buyable or earnable):
+        if ok and not ((self.ticket_cost.data > 0 and self.max_bought.data > 0)
+                       or (self.earn_per_activity.data and self.max_earned.data > 0)):
             self.ticket_cost.errors.append(_l("Readers need a way to get tickets: a price and a number they may buy, "
                                               "or tickets earned by activity."))
             ok = False

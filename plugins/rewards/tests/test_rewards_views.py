@@ -111,3 +111,12 @@ def test_switched_off_the_pages_are_gone_and_the_data_kept(shop, app, client, lo
     assert client.get(f"/rewards/vouchers/{voucher.code}").status_code == 200
     with shop.read() as session:
         assert session.execute(select(func.count()).select_from(Voucher)).scalar_one() == 1
+
+
+def test_a_draw_form_with_bad_numbers_is_refused_not_a_crash(shop, login):
+    librarian = login(shop.librarian)
+    response = librarian.post("/rewards/manage/draws/new", data={"title_en": "Draw", "title_zh": "抽奖",
+                                                                 "prize_en": "Book", "prize_zh": "书", "winners": "1",
+                                                                 "ticket_cost": "lots", "max_bought": "",
+                                                                 "max_earned": "x", "opens_at": "soon", "draw_at": ""})
+    assert response.status_code == 400
