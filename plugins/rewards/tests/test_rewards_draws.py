@@ -110,3 +110,27 @@ def test_pick_follows_the_published_rules():
     assert draws.pick(seed, rows, 10) == independent_winners(seed, rows, 10)
     assert len(draws.pick(seed, rows, 10)) == 3  # one prize per holder
     assert draws.pick(seed, [], 3) == []
+
+
+def test_forgetting_a_reader_leaves_the_published_draw_unchanged(shop):
+    from plugins.rewards import privacy
+
+    readers = [shop.reader(100) for _ in range(3)]
+    draw = shop.draw(winners=2)
+    with shop.write() as session:
+        for n, reader in enumerate(readers):
+            for k in range(2):
+                draws.buy_ticket(session, draw=session.get(Draw, draw.id), user_id=reader.id, key=f"{n}-{k}")
+        row = session.get(Draw, draw.id)
+        row.draw_at = utcnow() - timedelta(seconds=1)
+    with shop.write() as session:
+        draws.run_due(session)
+    with shop.read() as session:
+        before = draws.published_tickets(session, draw.id)
+        winner = draws.winners_of(session, draw.id)[0].user_id
+    with shop.write() as session:
+        privacy.forget_user(session, winner)
+    with shop.read() as session:
+        assert draws.published_tickets(session, draw.id) == before
+        assert session.execute(select(Ticket).where(Ticket.user_id == winner)).first() is None
+        assert [w.user_id for w in draws.winners_of(session, draw.id)][0] is None
