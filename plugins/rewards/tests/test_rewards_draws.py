@@ -134,3 +134,18 @@ def test_forgetting_a_reader_leaves_the_published_draw_unchanged(shop):
         assert draws.published_tickets(session, draw.id) == before
         assert session.execute(select(Ticket).where(Ticket.user_id == winner)).first() is None
         assert [w.user_id for w in draws.winners_of(session, draw.id)][0] is None
+
+
+def test_the_worker_job_and_the_commands_draw_when_due_and_check_wallets(shop, app):
+    draw = shop.draw(open_now=False)
+    jobs = app.extensions["engage.jobs"].periodic
+    assert jobs["rewards:draw-due"].plugin == "rewards"
+    app.extensions["engage.plugins"].hooks.engage_cli_commands(cli=app.cli)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["rewards", "draw-due"])
+    assert result.exit_code == 0 and "1 draw(s) drawn." in result.output
+    assert "0 draw(s) drawn." in runner.invoke(args=["rewards", "draw-due"]).output
+    with shop.read() as session:
+        assert session.get(Draw, draw.id).drawn_at is not None
+    check = runner.invoke(args=["rewards", "check"])
+    assert check.exit_code == 0 and "Every wallet agrees" in check.output
