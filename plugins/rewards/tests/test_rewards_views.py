@@ -120,3 +120,27 @@ def test_a_draw_form_with_bad_numbers_is_refused_not_a_crash(shop, login):
                                                                  "ticket_cost": "lots", "max_bought": "",
                                                                  "max_earned": "x", "opens_at": "soon", "draw_at": ""})
     assert response.status_code == 400
+
+
+def test_a_perk_picture_is_cleaned_stored_and_served(shop, client, login):
+    from io import BytesIO
+
+    from PIL import Image
+
+    raw = BytesIO()
+    Image.new("RGB", (40, 30), (200, 30, 30)).save(raw, "PNG")
+    librarian = login(shop.librarian)
+    form = {"name_en": "Tote bag", "name_zh": "帆布袋", "cost": "150", "audience": "", "active": "y"}
+    bad = librarian.post("/rewards/manage/perks/new", data={**form, "image": (BytesIO(b"not a picture"), "x.png")},
+                         content_type="multipart/form-data")
+    assert bad.status_code == 400
+    with shop.read() as session:
+        assert session.execute(select(func.count()).select_from(Perk)).scalar_one() == 0
+    good = librarian.post("/rewards/manage/perks/new", data={**form, "image": (BytesIO(raw.getvalue()), "bag.png")},
+                          content_type="multipart/form-data")
+    assert good.status_code == 303
+    with shop.read() as session:
+        perk = session.execute(select(Perk)).scalar_one()
+    picture = client.get(f"/rewards/perks/{perk.id}/image")
+    assert picture.status_code == 200 and picture.mimetype.startswith("image/")
+    assert f"/rewards/perks/{perk.id}/image" in client.get("/rewards/").get_data(as_text=True)
