@@ -383,6 +383,47 @@ ACCESS: dict[tuple[str, str], list[Case]] = {
     ("GET", "/admin/roster/<int:import_id>"): [get("/admin/roster/{new_roster_import}", ADMINS),
                                                get("/admin/roster/999999", who(reader=403, other=403, librarian=403, admin=404))],
     ("POST", "/admin/roster/<int:import_id>/apply"): [post("/admin/roster/{new_roster_import}/apply", ADMINS)],
+    # --- rewards: perks, vouchers (their holder and the desk), prize draws ---------------------------
+    ("GET", "/rewards/"): [get("/rewards/", SIGNED_IN)],
+    ("GET", "/rewards/static/<path:filename>"): [get("/rewards/static/rewards.css", EVERYONE)],
+    ("GET", "/rewards/perks/<int:perk_id>/image"): [get("/rewards/perks/{perk}/image", EVERYONE)],
+    ("POST", "/rewards/perks/<int:perk_id>/redeem"): [
+        post("/rewards/perks/{perk}/redeem", SIGNED_IN, {"token": "{new_token}"}),
+        post("/rewards/perks/{perk}/redeem", who(reader=400, other=400, librarian=400, admin=400), {"token": ""})],
+    ("GET", "/rewards/wallet"): [get("/rewards/wallet", SIGNED_IN)],
+    ("GET", "/rewards/vouchers/<code>"): [get("/rewards/vouchers/{voucher_code}", who(other=404))],
+    ("POST", "/rewards/vouchers/<code>/fulfil"): [
+        post("/rewards/vouchers/{new_voucher_code}/fulfil", STAFF)],
+    ("POST", "/rewards/vouchers/<code>/cancel"): [
+        post("/rewards/vouchers/{new_voucher_code}/cancel", STAFF)],
+    ("GET", "/rewards/manage"): [get("/rewards/manage", STAFF)],
+    ("GET", "/rewards/manage/perks/new"): [get("/rewards/manage/perks/new", STAFF)],
+    ("POST", "/rewards/manage/perks/new"): [
+        post("/rewards/manage/perks/new", STAFF, {"name_en": "Tote bag", "name_zh": "帆布袋", "cost": "150",
+                                                  "audience": "", "active": "y"}),
+        post("/rewards/manage/perks/new", STAFF | {LIBRARIAN: 400, ADMIN: 400}, {"name_en": "", "cost": "-1"})],
+    ("GET", "/rewards/manage/perks/<int:perk_id>"): [get("/rewards/manage/perks/{perk}", STAFF)],
+    ("POST", "/rewards/manage/perks/<int:perk_id>"): [
+        post("/rewards/manage/perks/{perk}", STAFF, {"name_en": "Printing credit", "name_zh": "打印额度", "cost": "1",
+                                                     "audience": "", "active": "y"})],
+    ("GET", "/rewards/manage/vouchers"): [get("/rewards/manage/vouchers", STAFF)],
+    ("GET", "/rewards/manage/vouchers.csv"): [get("/rewards/manage/vouchers.csv", STAFF)],
+    ("GET", "/rewards/manage/draws/new"): [get("/rewards/manage/draws/new", STAFF)],
+    ("POST", "/rewards/manage/draws/new"): [
+        post("/rewards/manage/draws/new", STAFF, {"title_en": "Draw", "title_zh": "抽奖", "prize_en": "A book",
+                                                  "prize_zh": "一本书", "winners": "1", "ticket_cost": "5",
+                                                  "max_bought": "2", "max_earned": "0", "opens_at": "{draw_opens}",
+                                                  "draw_at": "{draw_at}"}),
+        post("/rewards/manage/draws/new", STAFF | {LIBRARIAN: 400, ADMIN: 400}, {"title_en": ""})],
+    ("GET", "/rewards/draws"): [get("/rewards/draws", EVERYONE)],
+    ("GET", "/rewards/draws/<int:draw_id>"): [get("/rewards/draws/{open_draw}", EVERYONE),
+                                              get("/rewards/draws/{drawn_draw}", EVERYONE)],
+    ("POST", "/rewards/draws/<int:draw_id>/tickets"): [
+        post("/rewards/draws/{open_draw}/tickets", SIGNED_IN, {"token": "{new_token}"}),
+        post("/rewards/draws/{drawn_draw}/tickets", who(reader=409, other=409, librarian=409, admin=409),
+             {"token": "{new_token}"})],
+    ("GET", "/rewards/draws/<int:draw_id>/tickets.csv"): [get("/rewards/draws/{drawn_draw}/tickets.csv", EVERYONE),
+                                                          get("/rewards/draws/{open_draw}/tickets.csv", NOBODY)],
 }
 
 # --- accounts (core.identity): resets, confirming and changing addresses, my data ---------------

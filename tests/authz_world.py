@@ -31,7 +31,8 @@ from core.testing import PASSWORD, create_test_user
 
 ANON, READER, OTHER, LIBRARIAN, ADMIN = "anonymous", "reader", "other_reader", "librarian", "admin"
 ROLES = (ANON, READER, OTHER, LIBRARIAN, ADMIN)
-PLUGINS = ("contributions", "brand_stories", "feedback", "staff_scores")
+PLUGINS = ("contributions", "brand_stories", "feedback", "staff_scores",
+           "rewards")
 
 
 def png(colour=(200, 30, 30)) -> bytes:
@@ -171,6 +172,20 @@ class World(dict):
         year = 2100 + 500 + next(self._numbers)
         self["term_starts"], self["term_ends"] = f"{year}-01-01", f"{year}-02-01"
         return f"{year}-made"
+
+    # --- rewards: fresh tokens and vouchers -------------------------------------------------
+    def make_token(self) -> str:
+        """A fresh redeem-form token (each form shown redeems once)."""
+        return f"matrix-token-{next(self._numbers)}"
+
+    def make_voucher_code(self) -> str:
+        """An issued voucher of the reader's, to fulfil or cancel."""
+        from plugins.rewards import service
+
+        with self.context(), self.session() as session:
+            voucher, _new = service.redeem(session, perk_id=self["perk"], user=session.get(User, self[READER]),
+                                           key=f"matrix-{next(self._numbers)}")
+            return voucher.code
 
     def make_recount(self) -> int:
         """A recount of term totals, just started."""
@@ -377,6 +392,7 @@ def build(app) -> World:
     _brand_stories(world, now)
     _feedback(world, now)
     _staff_scores(world, now)
+    _rewards(world, now)
     staff = {LIBRARIAN, ADMIN}
     world.secrets = {
         "reader@test.library": {READER} | staff,  # a reader's email: theirs and the library's
@@ -388,6 +404,7 @@ def build(app) -> World:
         "Internal note about the heating": staff,  # a note the reader is not shown
         "approval</strong>": set(), "approvals</strong>": set(),  # an open poll's hidden counts
         "Unpublished comment": set(),  # colleagues' comments before the results are published
+        world["voucher_code"]: {READER} | staff,  # a reader's voucher: theirs and the desk's
     }
     for role in ROLES[1:]:
         world.sign_in(role)
@@ -531,3 +548,32 @@ def _staff_scores(world: World, now) -> None:
             session.add_all([ReviewMark(review_id=review.id, criterion_id=world[f"criterion{n}"], value=4)
                              for n in range(2)])
 
+
+
+def _rewards(world: World, now) -> None:
+    from core.localtime import to_local
+    from core.points import award
+    from plugins.rewards import draws, service
+    from plugins.rewards.models import Perk
+
+    with world.context(), world.session() as session:
+        for name in (READER, OTHER, LIBRARIAN, ADMIN):  # points to spend on every allowed redemption
+            award(session, user_id=world[name], amount=100_000, rule="matrix", plugin="core",
+                  idempotency_key=f"matrix:rewards:{name}")
+        perk = Perk(name_en="Printing credit", name_zh="打印额度", cost=1, image=png(), image_type="image/png",
+                    image_sha="matrix")
+        session.add(perk)
+        session.flush()
+        world["perk"] = perk.id
+        voucher, _new = service.redeem(session, perk_id=perk.id, user=session.get(User, world[READER]), key="matrix")
+        world["voucher_code"] = voucher.code
+        common = {"title_en": "Draw", "title_zh": "抽奖", "prize_en": "A book", "prize_zh": "一本书", "winners": 1,
+                  "ticket_cost": 1, "max_bought": 1000}
+        world["open_draw"] = draws.create(session, actor_id=world["librarian2"], opens_at=now - timedelta(days=1),
+                                          draw_at=now + timedelta(days=30), **common).id
+        drawn = draws.create(session, actor_id=world["librarian2"], opens_at=now - timedelta(days=3),
+                             draw_at=now - timedelta(days=1), **common)
+        draws.run(session, drawn, now)
+        world["drawn_draw"] = drawn.id
+        world["draw_opens"] = to_local(now).strftime("%Y-%m-%dT%H:%M")
+        world["draw_at"] = to_local(now + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M")

@@ -52,6 +52,11 @@ ANONYMOUS_PAGES += [("verify-credential", "/badges/verify/credential")]
 ANONYMOUS_PAGES += [("reset-request", "/auth/reset"), ("verify-confirm", "/account/verify/a.token")]
 ADMIN_PAGES += [("account-email", "/account/email"), ("account-verify", "/account/verify"),
                 ("my-data", "/account/data"), ("admin-accounts", "/admin/accounts")]
+# rewards: the catalogue, the wallet, the desk and the draws, as an administrator with no perks yet
+# (plugins/rewards/tests/test_rewards_browser.py sweeps them again full of demo data)
+ADMIN_PAGES += [("rewards", "/rewards/"), ("rewards-wallet", "/rewards/wallet"), ("rewards-desk", "/rewards/manage"),
+                ("rewards-vouchers", "/rewards/manage/vouchers"), ("rewards-perk-new", "/rewards/manage/perks/new"),
+                ("rewards-draw-new", "/rewards/manage/draws/new"), ("rewards-draws", "/rewards/draws")]
 ADMIN_EMAIL = "admin@browser.library"
 SCREEN: dict = {}  # the library screen's secret path, set up by live_server
 
