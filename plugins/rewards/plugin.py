@@ -126,3 +126,19 @@ def engage_screen_slides(screen):
     upcoming = session.execute(select(Draw).where(Draw.drawn_at.is_(None)).order_by(Draw.draw_at).limit(1)).scalar()
     html = render_template("rewards/_slide.html", perks=perks, draw=upcoming)
     return Slide("perks", _("Spend your points"), Markup(html), url_for("rewards.index", _external=True), 45)
+
+
+# --- readers' rights (core.identity.privacy) ----------------------------------------------
+
+@hookimpl
+def engage_user_data(session, user_id):
+    from . import privacy
+
+    return privacy.user_data(session, user_id)
+
+
+@hookimpl
+def engage_forget_user(session, user_id):
+    from . import privacy
+
+    privacy.forget_user(session, user_id)

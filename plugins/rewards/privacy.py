@@ -1,6 +1,6 @@
 """Readers' rights: what this plugin holds about a person, and forgetting it.
 
-Plain functions with the shape of core's readers'-rights hooks (wired by core's side).
+Behind the hooks engage_user_data and engage_forget_user (plugin.py).
 """
 
 from __future__ import annotations
