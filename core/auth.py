@@ -10,6 +10,9 @@ from flask_login import current_user
 from core.accounts import AccountError, authenticate, end_sessions, register as register_account
 from core.db import get_session
 from core.forms import LoginForm, RegisterForm
+from core.identity.providers import password_sign_in_on, sign_in_providers
+from core.identity.providers_forms import label_text
+from core.identity.providers_signin import logout_redirect, refused, remember_next
 from core.security.redirects import safe_redirect
 from core.security.sessions import start_session, stop_session
 from core.ui import render
@@ -26,6 +29,8 @@ def register():
     """
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
+    if not password_sign_in_on(get_session()):
+        return refused(_("Accounts with a password are switched off here: sign in with your campus account."))
     # Preselect the language the page is shown in, so a Chinese reader stays in Chinese.
     form = RegisterForm(locale=str(get_locale()))
     if form.validate_on_submit():
@@ -48,10 +53,15 @@ def register():
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    """Sign in with email and password (rate-limited per address and per account), then go to
-    ``next`` when it is a path on this site."""
+    """Sign in with email and password (rate-limited per address and per account), or through one
+    of the sign-in providers' buttons, then go to ``next`` when it is a path on this site.
+    Switched off (``core.identity.providers``), the password form is gone and a POST is refused."""
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
+    passwords_on = password_sign_in_on(get_session())
+    if request.method == "POST" and not passwords_on:
+        return refused(_("Sign-in with a password is switched off here: use your campus account."))
+    remember_next(request.args.get("next"))
     form = LoginForm()
     if form.validate_on_submit():
         db = get_session()
@@ -61,17 +71,20 @@ def login():
             start_session(user)
             return safe_redirect(request.args.get("next") or request.form.get("next"))
         form.password.errors.append(_("The email or password is not right."))
-    return render("auth/login.html", form=form, status=400 if form.errors else 200)
+    return render("auth/login.html", form=form, providers=sign_in_providers(), passwords_on=passwords_on,
+                  label_text=label_text, status=400 if form.errors else 200)
 
 
 @bp.route("/logout", methods=["POST"])
 def logout():
     """Sign out, here and on every other device (a copied session cookie stops working too)."""
     # CSRFProtect has already checked the token, so another site cannot sign you out.
+    provider_logout = logout_redirect()  # read before the session is emptied
     if current_user.is_authenticated:
         db = get_session()
         end_sessions(db, user_id=current_user.id)
         db.commit()
     stop_session()
     flash(_("You have signed out."), "info")
-    return redirect(url_for("main.home"))
+    # Signed in through a campus provider: end the session there too (single logout).
+    return redirect(provider_logout or url_for("main.home"))
