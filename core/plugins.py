@@ -37,6 +37,7 @@ BUILTIN_PLUGINS = (
     "plugins.feedback.plugin",
 
     "plugins.signin_cas.plugin",
+    "plugins.signin_oidc.plugin",
 )
 # Core's own listeners to the ledger's events, registered like plugins but never switched off:
 # levels and badges hear of awards and activities through the hooks, so the ledger imports
