@@ -139,3 +139,27 @@ def silent_server():
 def closed_port_url():
     """An address where nothing listens: a campus server that is down."""
     return f"http://127.0.0.1:{free_port()}/"
+
+
+def _slapd() -> str:
+    for path in ("/usr/sbin/slapd", shutil.which("slapd") or ""):
+        if path and Path(path).exists():
+            return path
+    pytest.fail("Debian's slapd is missing: apt-get install slapd ldap-utils (.ci/run does)")
+
+
+@pytest.fixture(scope="session")
+def ldap_server(tmp_path_factory):
+    """A throwaway slapd with the people of ldap/directory.ldif; yields its ``ldap://`` address.
+    Base: ``ou=people,dc=campus,dc=edu``; a search account ``cn=reader,dc=campus,dc=edu`` / ``reader-pw``."""
+    slapd = _slapd()
+    folder = tmp_path_factory.mktemp("slapd")
+    (folder / "data").mkdir()
+    conf = folder / "slapd.conf"
+    conf.write_text((HERE / "ldap" / "slapd.conf.template").read_text().replace("{folder}", str(folder)))
+    subprocess.run([str(Path(slapd).with_name("slapadd")), "-f", str(conf), "-l", str(HERE / "ldap" / "directory.ldif")],
+                   check=True, capture_output=True)
+    port = free_port()
+    process = start([slapd, "-f", str(conf), "-h", f"ldap://127.0.0.1:{port}/", "-d", "0"], port, folder)
+    yield f"ldap://127.0.0.1:{port}"
+    stop(process)
