@@ -124,6 +124,7 @@ def _first(attributes: dict, name: str) -> str | None:
 def map_attributes(session: Session, mapping: dict, attributes: dict) -> MappedProfile:
     """The account fields ``attributes`` give under ``mapping``; SignInRefused when the person may
     not sign in, or an attribute is malformed."""
+    attributes = normalise_attributes(attributes)
     conditions = parse_allow(mapping.get("allow", ""))
     if conditions and not any(_matches(attributes, name, value) for name, value in conditions):
         raise SignInRefused(_("Your campus account is not among those allowed to use this site. "
