@@ -3,7 +3,7 @@
 from flask import Blueprint, url_for
 from markupsafe import Markup
 
-from core.hookspecs import ContentTarget, MailKind, hookimpl
+from core.hookspecs import ContentTarget, MailKind, SignInProvider, hookimpl
 from core.ui import MenuItem, Panel
 
 NAME = "example"
@@ -147,3 +147,8 @@ def engage_jobs():
     from core.jobs import PeriodicJob, every_minutes
 
     return PeriodicJob("example:tick", NAME, _tick, every_minutes(5))
+
+
+@hookimpl
+def engage_sign_in_providers():
+    return SignInProvider("example", {"en": "Sign in with Example", "zh_Hans": "用示例账号登录"}, url_for("example.index"))

@@ -260,6 +260,13 @@ def test_hook_engage_mail_kinds(example_app, make_user_in):
     assert "Example news" not in client.get("/notifications/email").get_data(as_text=True)
 
 
+def test_hook_engage_sign_in_providers(example_app):
+    page = example_app.test_client().get("/auth/login").get_data(as_text=True)
+    assert "Sign in with Example" in page and 'href="/example/"' in page
+    switch(example_app, "example", False)
+    assert "Sign in with Example" not in example_app.test_client().get("/auth/login").get_data(as_text=True)
+
+
 # --- meta-tests: the plugin API stays honest ----------------------------------------------
 
 def test_hooks_have_tests():
