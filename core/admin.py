@@ -48,7 +48,12 @@ def _names():
                           "points.adjust.request": _("Adjustment asked for"),
                           "points.adjust.approve": _("Adjustment approved"),
                           "points.adjust.reject": _("Adjustment turned down"),
-                          "account.register_taken": _("Registration tried with this email")},
+                          "account.register_taken": _("Registration tried with this email"),
+                          "signin.create": _("Account made at a first campus sign-in"),
+                          "signin.link": _("Account linked to a campus identity"),
+                          "signin.settings": _("Sign-in provider set up"),
+                          "signin.passwords_on": _("Password sign-in switched on"),
+                          "signin.passwords_off": _("Password sign-in switched off")},
     }
 
 

@@ -51,6 +51,10 @@ backup_cli.register(main)
 
 main.add_command(mail_cli.mail_group)
 
+from core.identity.providers_cli import signin_group  # noqa: E402  sign-in settings from the command line
+
+main.add_command(signin_group)
+
 
 @main.command("create-admin")
 @click.option("--email", prompt=True, help="The administrator's email, used to sign in.")

@@ -287,3 +287,14 @@ def test_only_admins_see_the_sign_in_settings(probe_app, person):
     librarian = admin_client(probe_app, person(Role.librarian))
     assert librarian.get("/admin/sign-in/").status_code == 403
     assert librarian.post("/admin/sign-in/passwords", data={"enabled": "0"}).status_code == 403
+
+
+def test_command_line_switches_passwords_back_on(app_factory):
+    app = app_factory()
+    from core.identity.providers_cli import signin_group
+
+    runner = app.test_cli_runner()
+    assert "switched off" in runner.invoke(signin_group, ["passwords", "off"]).output
+    assert "password: off" in runner.invoke(signin_group, ["list"]).output
+    assert app.test_client().post("/auth/login", data={"email": "x@campus.edu", "password": "y"}).status_code == 403
+    assert "switched on" in runner.invoke(signin_group, ["passwords", "on"]).output

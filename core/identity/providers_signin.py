@@ -20,6 +20,7 @@ from sqlmodel import Session
 
 from core.accounts import create_user, end_sessions, normalise_email
 from core.db import get_session
+from core.i18n import N_
 from core.hookspecs import VerifiedIdentity
 from core.models import AuditEntry, Role, User, utcnow
 from core.identity.providers import SESSION_PROVIDER, SESSION_PROVIDER_DATA, SignInRefused, find_provider
@@ -118,7 +119,7 @@ def _update_fields(session: Session, user: User, profile: MappedProfile) -> None
         user.cohort = profile.cohort
     if profile.role and user.role != profile.role:
         session.add(AuditEntry(actor_id=None, action="role.change", target=f"user:{user.id}",
-                               detail=f"{user.role} → {profile.role}", reason="sign-in role rule"))
+                               detail=f"{user.role} → {profile.role}", reason=N_("set by a sign-in role rule")))
         user.role = profile.role
         session.add(user)
         session.flush()
