@@ -41,6 +41,10 @@ ADMIN_PAGES = [("me", "/me"), ("password", "/me/password"), ("admin", "/admin/")
                ("approvals", "/admin/approvals/"), ("admin-user-reader", "/admin/users/3"),
                ("board-staff-me", "/boards/staff/week"),
                ("board-as-staff", "/boards/all")]
+# Sign-in: the administrator's pages for each provider, and the directory sign-in form (set up below).
+ADMIN_PAGES += [("signin-admin", "/admin/sign-in/"), ("signin-cas", "/admin/sign-in/cas"),
+                ("signin-oidc", "/admin/sign-in/oidc"), ("signin-ldap", "/admin/sign-in/ldap")]
+ANONYMOUS_PAGES += [("signin-ldap-form", "/signin/ldap/")]
 ADMIN_EMAIL = "admin@browser.library"
 SCREEN: dict = {}  # the library screen's secret path, set up by live_server
 
@@ -75,6 +79,12 @@ def live_server(database_url, tmp_path):
                                  slides=slides, allowed=set(slides), actor_id=admin.id)
             session.flush()
             SCREEN["path"] = f"/screen/{make_token(screen)}"
+        with app.test_request_context("/"):  # a directory sign-in set up (its form asks nothing of the server)
+            from core.identity.providers import save_provider_settings
+
+            save_provider_settings(session, key="ldap", values={"server_url": "ldap://127.0.0.1:1",
+                                   "bind_dn_template": "uid={username},ou=people,dc=campus,dc=edu"},
+                                   secret=None, actor_id=admin.id)
     try:
         with serve(app) as base:
             yield base
