@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, flash, redirect, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -18,6 +18,7 @@ from core.security.sessions import start_session, stop_session
 from core.ui import render
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
+SIGNED_OUT_NEXT = "_engage_signed_out_next"
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -86,5 +87,21 @@ def logout():
         db.commit()
     stop_session()
     flash(_("You have signed out."), "info")
-    # Signed in through a campus provider: end the session there too (single logout).
-    return redirect(provider_logout or url_for("main.home"))
+    if provider_logout:
+        # Signed in through a campus provider: end the session there too (single logout). The
+        # Content-Security-Policy's form-action forbids this POST to redirect to another site,
+        # so a page of ours sends the browser on.
+        session[SIGNED_OUT_NEXT] = provider_logout
+        return redirect(url_for("auth.signed_out"))
+    return redirect(url_for("main.home"))
+
+
+@bp.route("/signed-out")
+def signed_out():
+    """After signing out here, on to the campus provider's own sign-out (a ``Refresh``, no script)."""
+    target = session.pop(SIGNED_OUT_NEXT, None)
+    if not target:
+        return redirect(url_for("main.home"))
+    response = render("auth/signed_out.html", target=target)
+    response.headers["Refresh"] = f"0; url={target}"
+    return response

@@ -357,6 +357,7 @@ ACCESS: dict[tuple[str, str], list[Case]] = {
              {"c{criterion0}": "4", "c{criterion1}": "5", "comment": "Kind and quick."})],
 
     # --- sign-in providers (core.identity) and their plugins --------------------------------------
+    ("GET", "/auth/signed-out"): [get("/auth/signed-out", EVERYONE)],  # nothing to go on to: home
     ("GET", "/admin/sign-in/"): [get("/admin/sign-in/", ADMINS)],
     ("POST", "/admin/sign-in/passwords"): [post("/admin/sign-in/passwords", ADMINS, {"enabled": "1"})],
     ("GET", "/admin/sign-in/<key>"): [get("/admin/sign-in/cas", ADMINS), get("/admin/sign-in/nowhere", ADMINS | {ADMIN: 404})],

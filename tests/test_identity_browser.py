@@ -10,7 +10,7 @@ import pytest
 
 from core.identity.providers import save_provider_settings
 from core.identity.providers_models import SignInSetting
-from core.testing import serve
+from core.testing import open_menu, serve
 from tests.identity_servers.servers import cas_server, oidc_factory, run_once  # noqa: F401
 
 pytestmark = [pytest.mark.browser, *run_once]
@@ -51,6 +51,7 @@ def test_sign_in_through_the_cas_servers_own_login_page(browser, app_factory, ca
         signed_in_as(page, base, "张三")
         page.screenshot(path=str(screenshots / f"signin-cas-{locale}-360.png"), full_page=True)
         # Signing out here goes on to the CAS server's logout.
+        open_menu(page)
         page.click("form[action$='/auth/logout'] button")
         page.wait_for_url(f"{cas_server}logout*")
         page.close()

@@ -190,7 +190,9 @@ def test_signing_out_here_ends_the_cas_session_too(cas_app, cas_server):
     client = cas_app.test_client()
     sign_in(client, cas_server, "alice", "alice-pw")
     answer = client.post("/auth/logout")
-    assert answer.status_code == 302 and answer.headers["Location"].startswith(f"{cas_server}logout?service=")
+    assert answer.status_code == 302 and answer.headers["Location"].endswith("/auth/signed-out")
+    onward = client.get("/auth/signed-out")
+    assert onward.headers["Refresh"].startswith(f"0; url={cas_server}logout?service=")
 
 
 def test_unconfigured_provider_has_no_button_and_no_routes(app):
