@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import secrets
 
-from flask import Response, current_app, redirect, session as browser, url_for
+from flask import Response, current_app, session as browser, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
