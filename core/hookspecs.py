@@ -172,7 +172,8 @@ def engage_answer_rated(session, rating):
 class ProviderSetting:
     """One thing an administrator sets for a sign-in provider (``SignInProvider.settings``), shown
     on its settings page. ``kind``: ``"text"``, ``"url"``, ``"number"`` or ``"secret"`` (stored
-    encrypted, never shown again; ``SIGNIN_SECRETS[key]`` in the configuration wins over it)."""
+    encrypted, never shown again; ``SIGNIN_SECRETS[key]`` in the configuration wins over it).
+    ``choices`` (``(value, label)`` pairs) makes it a choice among those values."""
 
     name: str
     label: object
@@ -180,6 +181,7 @@ class ProviderSetting:
     required: bool = False
     default: str = ""
     help: object = ""
+    choices: tuple = ()
 
 
 @dataclass(frozen=True)

@@ -50,10 +50,14 @@ def test_sign_in_through_the_cas_servers_own_login_page(browser, app_factory, ca
         page.wait_for_url(f"{base}/**")
         signed_in_as(page, base, "张三")
         page.screenshot(path=str(screenshots / f"signin-cas-{locale}-360.png"), full_page=True)
-        # Signing out here goes on to the CAS server's logout.
+        # Signing out here goes on to the CAS server's logout, which sends the browser back home;
+        # the CAS server then asks for a password again (its single sign-on session ended).
         open_menu(page)
-        page.click("form[action$='/auth/logout'] button")
-        page.wait_for_url(f"{cas_server}logout*")
+        with page.expect_request(f"{cas_server}logout*"):
+            page.click("form[action$='/auth/logout'] button")
+        page.wait_for_url(f"{base}/")
+        page.goto(f"{cas_server}login")
+        assert page.locator("input[name=password]").count() == 1
         page.close()
 
 

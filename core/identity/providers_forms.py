@@ -4,7 +4,7 @@ attribute mapping, and the switch for local passwords."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import HiddenField, IntegerField, PasswordField, StringField, TextAreaField
+from wtforms import HiddenField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional
 
 from core.forms import Form
@@ -54,7 +54,10 @@ def settings_form(provider, *, formdata=None, data: dict | None = None) -> Form:
         label = label_text(spec.label)
         description = label_text(spec.help) if spec.help else ""
         required = [DataRequired()] if spec.required and spec.kind != "secret" else [Optional()]
-        if spec.kind == "number":
+        if spec.choices:
+            fields[spec.name] = SelectField(label, choices=[(value, label_text(text)) for value, text in spec.choices],
+                                            validators=[Optional()], description=description)
+        elif spec.kind == "number":
             fields[spec.name] = IntegerField(label, validators=[*required, NumberRange(1, 120)], description=description)
         elif spec.kind == "secret":
             fields[spec.name] = PasswordField(label, validators=[Optional(), Length(max=500)], description=description)

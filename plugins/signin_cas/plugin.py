@@ -24,7 +24,7 @@ SETTINGS = (
     ProviderSetting("server_url", _l("CAS server address"), kind="url", required=True,
                     help=_l("The address the server's /login, /p3/serviceValidate and /logout live under, "
                             "e.g. https://cas.example.edu/cas/")),
-    ProviderSetting("version", _l("CAS protocol version (2 or 3)"), default="3",
+    ProviderSetting("version", _l("CAS protocol version"), default="3", choices=(("3", "CAS 3.0"), ("2", "CAS 2.0")),
                     help=_l("3 releases attributes and supports single logout; 2 sends only the user name.")),
     ProviderSetting("timeout", _l("Timeout in seconds"), kind="number", default="10"),
     ProviderSetting("button_en", _l("Button text in English"), default="Sign in with your campus account"),

@@ -29,7 +29,7 @@ SETTINGS = (
     ProviderSetting("search_dn", _l("Search account DN"), help=_l("Leave empty to search anonymously.")),
     ProviderSetting("search_password", _l("Search account password"), kind="secret"),
     ProviderSetting("subject_attribute", _l("Attribute that identifies a person for good"), default="uid"),
-    ProviderSetting("starttls", _l("Use STARTTLS (yes or no)"), default="no"),
+    ProviderSetting("starttls", _l("Use STARTTLS"), default="no", choices=(("no", _l("No")), ("yes", _l("Yes")))),
     ProviderSetting("timeout", _l("Timeout in seconds"), kind="number", default="10"),
     ProviderSetting("button_en", _l("Button text in English"), default="Sign in with your directory account"),
     ProviderSetting("button_zh", _l("Button text in Chinese"), default="使用目录账号登录"),

@@ -27,7 +27,8 @@ SETTINGS = (
     ProviderSetting("scopes", _l("Scopes"), default="openid email profile",
                     help=_l("Separated by spaces; openid is required.")),
     ProviderSetting("timeout", _l("Timeout in seconds"), kind="number", default="10"),
-    ProviderSetting("end_session", _l("Sign out at the provider too (yes or no)"), default="no"),
+    ProviderSetting("end_session", _l("Sign out at the provider too"), default="no",
+                    choices=(("no", _l("No")), ("yes", _l("Yes")))),
     ProviderSetting("button_en", _l("Button text in English"), default="Sign in with your university account"),
     ProviderSetting("button_zh", _l("Button text in Chinese"), default="使用学校账号登录"),
 )
