@@ -198,3 +198,15 @@ def test_signing_out_here_ends_the_cas_session_too(cas_app, cas_server):
 def test_unconfigured_provider_has_no_button_and_no_routes(app):
     assert "/signin/cas/start" not in app.test_client().get("/auth/login").get_data(as_text=True)
     assert app.test_client().get("/signin/cas/start").status_code == 404
+
+
+def test_test_button_shows_the_released_attributes_without_signing_in(cas_app, cas_server, make_user):
+    admin = make_user(Role.admin)
+    client = cas_app.test_client()
+    client.post("/auth/login", data={"email": admin.email, "password": "correct horse battery"})
+    answer = client.post("/admin/sign-in/cas/test")
+    assert answer.status_code == 302 and answer.headers["Location"].endswith("/signin/cas/start")
+    report, _ = sign_in(client, cas_server, "carol", "carol-pw")
+    text = report.get_data(as_text=True)
+    assert report.status_code == 200 and "eduPersonAffiliation" in text and "T2002" in text
+    assert users(cas_app) == 1

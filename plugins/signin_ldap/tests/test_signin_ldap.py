@@ -86,3 +86,16 @@ def test_directory_down_or_slow_gives_a_clear_page(app, silent_server, closed_po
     _, answer = post(app, "dana", "dana-pw")
     assert answer.status_code == 504 and "did not answer in time" in answer.get_data(as_text=True)
     assert time.monotonic() - began < 5
+
+
+def test_test_button_binds_and_reports_without_signing_in(ldap_app, make_user):
+    admin = make_user(Role.admin)
+    client = ldap_app.test_client()
+    client.post("/auth/login", data={"email": admin.email, "password": "correct horse battery"})
+    answer = client.post("/admin/sign-in/ldap/test")
+    assert answer.status_code == 302 and answer.headers["Location"].endswith("/signin/ldap/")
+    _, report = post(ldap_app, "dana", "dana-pw", client=client)
+    text = report.get_data(as_text=True)
+    assert report.status_code == 200 and "departmentNumber" in text and "School of Physics" in text
+    assert "userPassword" not in text and "dana-pw" not in text
+    assert users(ldap_app) == 1  # the administrator alone
