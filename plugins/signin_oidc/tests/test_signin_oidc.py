@@ -164,3 +164,15 @@ def test_signing_out_ends_the_provider_session_too(oidc_app, oidc_server):
     client.post("/auth/logout")
     location = client.get("/auth/signed-out").headers["Refresh"].removeprefix("0; url=")
     assert location.startswith(f"{oidc_server}/session/end?") and "id_token_hint=" in location
+
+
+def test_test_button_shows_the_claims_without_signing_in(oidc_app, make_user):
+    admin = make_user(Role.admin)
+    client = oidc_app.test_client()
+    client.post("/auth/login", data={"email": admin.email, "password": "correct horse battery"})
+    answer = client.post("/admin/sign-in/oidc/test")
+    assert answer.status_code == 302 and answer.headers["Location"].endswith("/signin/oidc/start")
+    report = client.get(provider_answer(client, "alice"))
+    text = report.get_data(as_text=True)
+    assert report.status_code == 200 and "student_number" in text and "S1001" in text
+    assert users(oidc_app) == 1
