@@ -127,12 +127,16 @@ def test_missing_or_malformed_attributes_are_refused(cas_app, cas_server):
     assert users(cas_app) == 0
 
 
-def test_cas_2_validation_signs_in_by_user_name_alone(cas_app, cas_server, make_user):
-    configure(cas_app, server_url=cas_server, version="2", mapping={"display_name": "", "email": ""})
-    make_user(email="alice@campus.edu")
-    # CAS 2.0 releases no attributes: an unknown person cannot get a new account (no email).
-    answer, _ = sign_in(cas_app.test_client(), cas_server, "alice", "alice-pw")
-    assert answer.status_code == 400
+def test_cas_2_validation_signs_in_a_linked_person_by_user_name(cas_app, cas_server):
+    """CAS 2.0 validation (/serviceValidate) works too: the person linked earlier signs in again."""
+    assert sign_in(cas_app.test_client(), cas_server, "alice", "alice-pw")[0].status_code == 302
+    configure(cas_app, server_url=cas_server, version="2")
+    client = cas_app.test_client()
+    assert sign_in(client, cas_server, "alice", "alice-pw")[0].status_code == 302
+    assert client.get("/me").status_code == 200
+    with cas_app.app_context(), cas_app.extensions["engage.db"].session() as session:
+        assert session.execute(select(User.display_name).where(User.email == "alice@campus.edu")).scalar_one() == "Alice Li"
+        assert session.execute(select(func.count()).select_from(IdentityLink)).scalar() == 1
 
 
 def test_server_down_or_slow_gives_a_clear_page_within_the_timeout(app, silent_server, closed_port_url):
