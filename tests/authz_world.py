@@ -31,7 +31,8 @@ from core.testing import PASSWORD, create_test_user
 
 ANON, READER, OTHER, LIBRARIAN, ADMIN = "anonymous", "reader", "other_reader", "librarian", "admin"
 ROLES = (ANON, READER, OTHER, LIBRARIAN, ADMIN)
-PLUGINS = ("contributions", "brand_stories", "feedback", "staff_scores")
+PLUGINS = ("contributions", "brand_stories", "feedback", "staff_scores",
+           "signin_cas", "signin_oidc", "signin_ldap")
 
 
 def png(colour=(200, 30, 30)) -> bytes:
