@@ -31,8 +31,9 @@ from core.testing import PASSWORD, create_test_user
 
 ANON, READER, OTHER, LIBRARIAN, ADMIN = "anonymous", "reader", "other_reader", "librarian", "admin"
 ROLES = (ANON, READER, OTHER, LIBRARIAN, ADMIN)
-PLUGINS = ("contributions", "brand_stories", "feedback", "staff_scores",
-           "signin_cas", "signin_oidc", "signin_ldap")
+# The sign-in provider plugins stay on: core's settings page of a provider answers 404 while its
+# plugin is off, which one outcome per role and state cannot say (tests/test_identity_providers.py does).
+PLUGINS = ("contributions", "brand_stories", "feedback", "staff_scores")
 
 
 def png(colour=(200, 30, 30)) -> bytes:

@@ -303,3 +303,15 @@ def test_command_line_switches_passwords_back_on(app_factory):
     assert "password: off" in runner.invoke(signin_group, ["list"]).output
     assert app.test_client().post("/auth/login", data={"email": "x@campus.edu", "password": "y"}).status_code == 403
     assert "switched on" in runner.invoke(signin_group, ["passwords", "on"]).output
+
+
+def test_a_provider_switched_off_leaves_the_sign_in_page_and_its_settings(probe_app, person):
+    from core.plugins import set_enabled
+
+    client = admin_client(probe_app, person(Role.admin))
+    assert client.get("/admin/sign-in/probe").status_code == 200
+    with probe_app.app_context(), probe_app.extensions["engage.db"].write_session() as session:
+        set_enabled(session, name="signin_probe", enabled=False, actor_id=None)
+    assert "Sign in with Probe" not in probe_app.test_client().get("/auth/login").get_data(as_text=True)
+    assert client.get("/admin/sign-in/probe").status_code == 404
+    assert come_back(probe_app.test_client()).status_code == 404
