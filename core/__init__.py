@@ -78,6 +78,9 @@ def create_app(test_config: dict | None = None, *, plugins: tuple = (), instance
     from core import jobs  # the background queue: pays rewards, runs core's and plugins' periodic jobs
 
     jobs.init_app(app, host)
+    from core.identity import providers_views  # sign-in providers: settings, mapping, tests
+
+    app.register_blueprint(providers_views.bp)
     from core import screens, screens_views  # library screens: the TV page and the librarians' pages
     screens.init_app(app)
     app.register_blueprint(screens_views.bp)

@@ -58,7 +58,12 @@ def _names():
                           "account.email_change": _("Email address changed"),
                           "password.reset": _("Password reset by email"),
                           "password.reset_sent": _("Reset link sent"),
-                          "accounts.settings": _("Account settings changed")},
+                          "accounts.settings": _("Account settings changed"),
+                          "signin.create": _("Account made at a first campus sign-in"),
+                          "signin.link": _("Account linked to a campus identity"),
+                          "signin.settings": _("Sign-in provider set up"),
+                          "signin.passwords_on": _("Password sign-in switched on"),
+                          "signin.passwords_off": _("Password sign-in switched off")},
     }
 
 

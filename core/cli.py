@@ -57,6 +57,10 @@ from core.openbadges3 import cli as openbadges3_cli  # noqa: E402
 
 main.add_command(openbadges3_cli.openbadges_group)
 
+from core.identity.providers_cli import signin_group  # noqa: E402  sign-in settings from the command line
+
+main.add_command(signin_group)
+
 
 @main.command("create-admin")
 @click.option("--email", prompt=True, help="The administrator's email, used to sign in.")

@@ -178,3 +178,63 @@ def engage_user_data(session, user_id):
 @hookspec
 def engage_forget_user(session, user_id):
     """Remove or anonymise what this plugin holds about ``user_id`` (account deleted, or retention), in the caller's transaction; never commit. Ledger rows stay; core then anonymises the account itself."""
+
+
+# --- sign-in providers ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ProviderSetting:
+    """One thing an administrator sets for a sign-in provider (``SignInProvider.settings``), shown
+    on its settings page. ``kind``: ``"text"``, ``"url"``, ``"number"`` or ``"secret"`` (stored
+    encrypted, never shown again; ``SIGNIN_SECRETS[key]`` in the configuration wins over it).
+    ``choices`` (``(value, label)`` pairs) makes it a choice among those values."""
+
+    name: str
+    label: object
+    kind: str = "text"
+    required: bool = False
+    default: str = ""
+    help: object = ""
+    choices: tuple = ()
+
+
+@dataclass(frozen=True)
+class SignInProvider:
+    """A way to sign in a plugin offers (``engage_sign_in_providers``).
+
+    ``key`` is stable (identity links are stored under it); ``label`` is the button's text (lazy
+    text or ``{"en": …, "zh_Hans": …}``); ``start_url`` a path on this site that begins the sign-in
+    (a redirect to the campus server, or a form). The plugin's callback turns what the server
+    sent into a ``VerifiedIdentity`` and hands it to ``core.identity.providers_signin.finish``,
+    which maps the attributes, finds, links or creates the account and starts the session.
+    ``configured`` is False while the admin has not set the provider up (no button is shown).
+    ``default_mapping`` pre-fills the attribute mapping (``core.identity.providers_mapping``).
+    ``logout_url`` (optional) is called with the signed-out browser's provider data and returns
+    the address that ends the session at the provider too (single logout), or None.
+    """
+
+    key: str
+    label: object
+    start_url: str
+    order: int = 100
+    settings: tuple = ()
+    configured: bool = True
+    default_mapping: dict | None = None
+    logout_url: object = None
+
+
+@dataclass(frozen=True)
+class VerifiedIdentity:
+    """Who a provider vouched for: ``subject`` is its stable id for the person; ``attributes`` maps
+    names to lists of strings (what the server released). ``email_verified`` is False when the
+    provider says the address was not checked (then it never links an existing account)."""
+
+    provider: str
+    subject: str
+    attributes: dict
+    email_verified: bool = True
+
+
+@hookspec
+def engage_sign_in_providers():
+    """Return SignInProvider objects (or a list): the ways to sign in this plugin offers, as seen in this request."""

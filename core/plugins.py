@@ -37,6 +37,10 @@ BUILTIN_PLUGINS = (
     "plugins.feedback.plugin",
     # rewards: perks, vouchers and prize draws
     "plugins.rewards.plugin",
+
+    "plugins.signin_cas.plugin",
+    "plugins.signin_oidc.plugin",
+    "plugins.signin_ldap.plugin",
 )
 # Core's own listeners to the ledger's events, registered like plugins but never switched off:
 # levels and badges hear of awards and activities through the hooks, so the ledger imports

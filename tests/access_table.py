@@ -424,6 +424,22 @@ ACCESS: dict[tuple[str, str], list[Case]] = {
              {"token": "{new_token}"})],
     ("GET", "/rewards/draws/<int:draw_id>/tickets.csv"): [get("/rewards/draws/{drawn_draw}/tickets.csv", EVERYONE),
                                                           get("/rewards/draws/{open_draw}/tickets.csv", NOBODY)],
+    # --- sign-in providers (core.identity) and their plugins --------------------------------------
+    ("GET", "/auth/signed-out"): [get("/auth/signed-out", EVERYONE)],  # nothing to go on to: home
+    ("GET", "/admin/sign-in/"): [get("/admin/sign-in/", ADMINS)],
+    ("POST", "/admin/sign-in/passwords"): [post("/admin/sign-in/passwords", ADMINS, {"enabled": "1"})],
+    ("GET", "/admin/sign-in/<key>"): [get("/admin/sign-in/cas", ADMINS), get("/admin/sign-in/nowhere", ADMINS | {ADMIN: 404})],
+    # Saved without the server's address: refused, nothing stored.
+    ("POST", "/admin/sign-in/<key>"): [post("/admin/sign-in/cas", ADMINS | {ADMIN: 400}, {"version": "3"})],
+    ("POST", "/admin/sign-in/<key>/test"): [post("/admin/sign-in/oidc/test", ADMINS)],  # not set up: back to its page
+    # The providers are not set up in this world: their routes answer 404 to everyone.
+    ("GET", "/signin/cas/start"): [get("/signin/cas/start", NOBODY)],
+    ("GET", "/signin/cas/callback"): [get("/signin/cas/callback?ticket=ST-1", NOBODY)],
+    ("POST", "/signin/cas/callback"): [post("/signin/cas/callback", NOBODY, {"logoutRequest": "<x/>"})],
+    ("GET", "/signin/oidc/start"): [get("/signin/oidc/start", NOBODY)],
+    ("GET", "/signin/oidc/callback"): [get("/signin/oidc/callback?code=x&state=y", NOBODY)],
+    ("GET", "/signin/ldap/"): [get("/signin/ldap/", NOBODY)],
+    ("POST", "/signin/ldap/"): [post("/signin/ldap/", NOBODY, {"username": "reader", "password": PASSWORD})],
 }
 
 # --- accounts (core.identity): resets, confirming and changing addresses, my data ---------------

@@ -3,7 +3,7 @@
 from flask import Blueprint, url_for
 from markupsafe import Markup
 
-from core.hookspecs import ContentTarget, MailKind, hookimpl
+from core.hookspecs import ContentTarget, MailKind, SignInProvider, hookimpl
 from core.ui import MenuItem, Panel
 
 NAME = "example"
@@ -159,3 +159,6 @@ def engage_user_data(session, user_id):
 @hookimpl
 def engage_forget_user(session, user_id):
     events.append(("forget", user_id))
+@hookimpl
+def engage_sign_in_providers():
+    return SignInProvider("example", {"en": "Sign in with Example", "zh_Hans": "用示例账号登录"}, url_for("example.index"))

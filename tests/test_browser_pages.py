@@ -57,6 +57,10 @@ ADMIN_PAGES += [("account-email", "/account/email"), ("account-verify", "/accoun
 ADMIN_PAGES += [("rewards", "/rewards/"), ("rewards-wallet", "/rewards/wallet"), ("rewards-desk", "/rewards/manage"),
                 ("rewards-vouchers", "/rewards/manage/vouchers"), ("rewards-perk-new", "/rewards/manage/perks/new"),
                 ("rewards-draw-new", "/rewards/manage/draws/new"), ("rewards-draws", "/rewards/draws")]
+# Sign-in: the administrator's pages for each provider, and the directory sign-in form (set up below).
+ADMIN_PAGES += [("signin-admin", "/admin/sign-in/"), ("signin-cas", "/admin/sign-in/cas"),
+                ("signin-oidc", "/admin/sign-in/oidc"), ("signin-ldap", "/admin/sign-in/ldap")]
+ANONYMOUS_PAGES += [("signin-ldap-form", "/signin/ldap/")]
 ADMIN_EMAIL = "admin@browser.library"
 SCREEN: dict = {}  # the library screen's secret path, set up by live_server
 
@@ -93,6 +97,12 @@ def live_server(database_url, tmp_path):
             SCREEN["path"] = f"/screen/{make_token(screen)}"
     with app.app_context(), database.write_session() as session:
         _faculties_and_imports(session)
+        with app.test_request_context("/"):  # a directory sign-in set up (its form asks nothing of the server)
+            from core.identity.providers import save_provider_settings
+
+            save_provider_settings(session, key="ldap", values={"server_url": "ldap://127.0.0.1:1",
+                                   "bind_dn_template": "uid={username},ou=people,dc=campus,dc=edu"},
+                                   secret=None, actor_id=admin.id)
     try:
         with serve(app) as base:
             yield base

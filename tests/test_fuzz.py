@@ -376,6 +376,14 @@ RAW_FIELDS = {  # (who posts it, its fields): views that read request.form direc
     "brand_stories.rank": ("reader", {"rank-1": "number", "rank-2": "number", "rank-3": "number"}),
     "admin.remove_term": ("admin", {}), "contributions.withdraw": ("reader", {}),
     "staff_scores.publish": ("admin", {}), "brand_stories.decide": ("librarian", {}),
+    # Sign-in providers: the CAS server's single-logout message; the directory form (not set up
+    # in the demo library, so never reached by the crawl).
+    "signin_cas.callback": ("anonymous", {"logoutRequest": "textarea"}),
+    "signin_ldap.start": ("anonymous", {"username": "text", "password": "text", "next": "text"}),
+    "signin_admin.provider": ("admin", {"server_url": "text", "version": "text", "timeout": "number",
+                                        "display_name": "text", "email": "text", "role_rules": "textarea",
+                                        "allow": "textarea"}),
+    "signin_admin.test": ("admin", {}), "signin_admin.passwords": ("admin", {"enabled": "text"}),
 }
 
 

@@ -284,6 +284,11 @@ def test_hook_engage_forget_user(example_app, make_user_in):
         forget_user(session, user_id=reader.id, actor_id=None)
         forget_user(session, user_id=reader.id, actor_id=None)  # once only
     assert example_plugin.events == [("forget", reader.id)]
+def test_hook_engage_sign_in_providers(example_app):
+    page = example_app.test_client().get("/auth/login").get_data(as_text=True)
+    assert "Sign in with Example" in page and 'href="/example/"' in page
+    switch(example_app, "example", False)
+    assert "Sign in with Example" not in example_app.test_client().get("/auth/login").get_data(as_text=True)
 
 
 # --- meta-tests: the plugin API stays honest ----------------------------------------------

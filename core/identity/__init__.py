@@ -1,8 +1,14 @@
-"""Who the readers are and how their accounts live: the library's managed list of faculties and
-colleges (``core.identity.faculties``), the roster of readers and staff imported from the campus's
-own lists (``core.identity.roster``), and accounts after sign-up — proving an address, resetting and
-changing passwords and addresses, administrators' lifecycle actions, and readers' rights (export
-everything, delete the account, retention)."""
+"""Campus identity: who a person is, how they prove it, and how their account lives.
+
+- Sign-in providers (``providers*``): the ``engage_sign_in_providers`` hook, local passwords as one
+  provider an administrator can switch off, identity links, attribute mapping and accounts made
+  just in time at a first sign-in.
+- The library's managed list of faculties and colleges (``faculties``) and the roster of readers and
+  staff imported from the campus's own lists (``roster``, ``imports``).
+- Accounts after sign-up (``account_*``): proving an address, resetting and changing passwords and
+  addresses, administrators' lifecycle actions, and readers' rights (``privacy``: export everything,
+  delete the account; ``retention``).
+"""
 
 from __future__ import annotations
 

@@ -1,0 +1,1 @@
+"""The signin_cas plugin's schema history (an Alembic branch)."""

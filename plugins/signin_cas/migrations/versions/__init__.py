@@ -1,0 +1,1 @@
+"""Revisions of the signin_cas branch, oldest first by number."""

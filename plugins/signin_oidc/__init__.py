@@ -1,0 +1,1 @@
+"""The `signin_oidc` plugin: sign-in through an OpenID Connect provider."""
