@@ -227,27 +227,20 @@ def test_an_administrator_sends_a_reset_link(mail_app, smtp):  # noqa: F811
             == ["password.reset_sent"]
 
 
-def test_external_identities_show_when_a_provider_keeps_them(app_factory):
-    from sqlalchemy import text
-
+def test_campus_identities_show_on_the_admin_page(app_factory):
+    from core.identity.providers_models import IdentityLink
     from core.models import Role
 
     app = app_factory()
     admin, reader = create_test_user(app, role=Role.admin), create_test_user(app)
     client = app.test_client()
     sign_in(client, admin.email)
-    assert "Other ways to sign in" not in client.get(f"/admin/users/{reader.id}").get_data(as_text=True)
-    with app.extensions["engage.db"].engine.begin() as conn:  # as a sign-in provider would keep them
-        conn.execute(text("CREATE TABLE core_identity_link (id INTEGER PRIMARY KEY, user_id INTEGER, "
-                          "provider VARCHAR(40), subject VARCHAR(200), access_token VARCHAR(200))"))
-        conn.execute(text("INSERT INTO core_identity_link (id, user_id, provider, subject, access_token) "
-                          "VALUES (1, :u, 'cas', 'nju-2026001', 'never-shown')"), {"u": reader.id})
-    try:
-        page = client.get(f"/admin/users/{reader.id}").get_data(as_text=True)
-        assert "Other ways to sign in" in page and "nju-2026001" in page and "never-shown" not in page
-    finally:
-        with app.extensions["engage.db"].engine.begin() as conn:
-            conn.execute(text("DROP TABLE core_identity_link"))
+    page = client.get(f"/admin/users/{reader.id}").get_data(as_text=True)
+    assert "Campus sign-in" in page and "None linked." in page
+    with app.extensions["engage.db"].write_session() as session:  # as a sign-in provider links them
+        session.add(IdentityLink(user_id=reader.id, provider="cas", subject="nju-2026001"))
+    page = client.get(f"/admin/users/{reader.id}").get_data(as_text=True)
+    assert "cas:" in page and "nju-2026001" in page and "None linked." not in page
 
 
 def test_a_deactivated_account_gets_no_reset_and_its_links_stop_working(mail_app, smtp):  # noqa: F811
