@@ -1,0 +1,56 @@
+"""Plugin object for `insights`: the relationship dashboard (reach, participation, retention,
+campaigns, satisfaction), segments to reach readers, a term report and a lobby slide.
+
+Importing this module registers everything: the tables (models), the blueprint and its routes
+(views) and the hook implementations below.
+"""
+
+from __future__ import annotations
+
+from flask import url_for
+
+from core.db import get_session
+from core.hookspecs import hookimpl
+from core.models import Role
+from core.ui import MenuItem
+
+from . import models  # noqa: F401  (the tables must exist before create_all)
+from . import views  # noqa: F401  (registers the routes)
+from .blueprint import bp
+from .i18n import _
+from .rollups import note_activity
+
+NAME = "insights"
+VERSION = "0.1.0"
+TITLE = {"en": "Insights", "zh_Hans": "读者关系洞察"}
+DESCRIPTION = {
+    "en": "How many readers take part, whether they come back, which faculties and campaigns reach them, "
+          "how satisfied they are; segments to reach them and a term report.",
+    "zh_Hans": "多少读者参与、是否回访、哪些院系和推广触达了他们、满意度如何；按人群发消息，并生成学期报告。",
+}
+
+
+@hookimpl
+def engage_blueprints():
+    return bp
+
+
+@hookimpl
+def engage_points_awarded(session, user_id, amount):
+    """A reader earned points: count them as active today (corrections and deductions are not activity)."""
+    if amount > 0:
+        note_activity(session, user_id=user_id)
+
+
+@hookimpl
+def engage_activity_recorded(session, activity):
+    """A reader did something in an activity: count it for the plugin and the activity."""
+    note_activity(session, user_id=activity.user_id, plugin=activity.plugin, kind=activity.kind,
+                  at=activity.created_at)
+
+
+@hookimpl
+def engage_menu_items(user):
+    if user.is_authenticated and user.has_role(Role.librarian):
+        return MenuItem(_("Insights"), url_for("insights.dashboard"), 85, "insights")
+    return None
