@@ -166,3 +166,11 @@ def engage_screen_slides(screen):
 def engage_point_rules():
     """Names for this plugin's points in readers' history."""
     return {"feedback-confirmed": _l("Feedback answered and confirmed"), "feedback-inspired": _l("Feedback that led to a change")}
+
+
+@hookimpl
+def engage_satisfaction(session, start, end):
+    """Readers' ratings of answers, the answers and the "you said, we did" changes in a span."""
+    from .satisfaction import measure
+
+    return measure(session, start, end)

@@ -121,7 +121,7 @@ class InsightsCampaignDay(SQLModel, table=True):
     __tablename__ = "insights_campaign_day"
 
     campaign_id: int = Field(foreign_key="insights_campaign.id", primary_key=True)
-    day: date = Field(primary_key=True)
+    day: date = Field(primary_key=True, index=True)
     medium: str = Field(max_length=16, primary_key=True)
     views: int = 0
     visitors: int = 0

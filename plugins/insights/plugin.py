@@ -7,18 +7,25 @@ Importing this module registers everything: the tables (models), the blueprint a
 
 from __future__ import annotations
 
-from flask import url_for
+import logging
 
-from core.db import get_session
+from flask import url_for
+from sqlalchemy.exc import SQLAlchemyError
+
+from core.db import get_db
 from core.hookspecs import hookimpl
-from core.models import Role
+from core.models import Role, utcnow
+from core.plugins import get_host
+from core.terms import current_calendar
 from core.ui import MenuItem
 
 from . import models  # noqa: F401  (the tables must exist before create_all)
-from . import views  # noqa: F401  (registers the routes)
+from . import campaigns, views  # noqa: F401  (views registers the routes)
 from .blueprint import bp
 from .i18n import _
 from .rollups import note_activity
+
+log = logging.getLogger(__name__)
 
 NAME = "insights"
 VERSION = "0.1.0"
@@ -47,6 +54,11 @@ def engage_activity_recorded(session, activity):
     """A reader did something in an activity: count it for the plugin and the activity."""
     note_activity(session, user_id=activity.user_id, plugin=activity.plugin, kind=activity.kind,
                   at=activity.created_at)
+    # What a reader does on the day a campaign brought them counts as its conversion.
+    came_from = campaigns.conversion_of_request(current_calendar().local_date(activity.created_at))
+    if came_from is not None:
+        campaigns.count_conversion(session, campaign_id=came_from[0], medium=came_from[1],
+                                   day=current_calendar().local_date(activity.created_at))
 
 
 @hookimpl
@@ -54,3 +66,20 @@ def engage_menu_items(user):
     if user.is_authenticated and user.has_role(Role.librarian):
         return MenuItem(_("Insights"), url_for("insights.dashboard"), 85, "insights")
     return None
+
+
+@bp.before_app_request
+def count_tagged_visit():
+    """A page opened through a source-tagged link (share, QR, screen, message) counts for its campaign."""
+    from flask import request
+
+    if "src" not in request.args or request.method != "GET" or not get_host().is_enabled(NAME):
+        return
+    try:
+        campaigns.note_request(get_db(), _today())
+    except SQLAlchemyError:  # counting must never cost the reader the page
+        log.warning("could not count a tagged visit", exc_info=True)
+
+
+def _today():
+    return current_calendar().local_date(utcnow())
