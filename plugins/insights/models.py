@@ -156,7 +156,10 @@ class InsightsMessage(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     sender_id: int | None = Field(default=None, foreign_key="core_user.id")
     text: str = Field(sa_column=Column(Text, nullable=False))
+    link: str = Field(default="", max_length=300)  # a path on this site, or "" (the inbox)
     segment: str = Field(sa_column=Column(Text, nullable=False))  # the filters, JSON
-    recipients: int = 0
+    recipients: int = 0  # the segment's size when it was sent
     sent: int = 0
+    last_user_id: int = 0  # the job sends in batches of readers, by id; it resumes after this one
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    finished_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))

@@ -13,16 +13,16 @@ from flask import url_for
 from sqlalchemy.exc import SQLAlchemyError
 
 from core.db import get_db
-from core.hookspecs import hookimpl
+from core.hookspecs import MailKind, hookimpl
 from core.models import Role, utcnow
 from core.plugins import get_host
 from core.terms import current_calendar
 from core.ui import MenuItem
 
 from . import models  # noqa: F401  (the tables must exist before create_all)
-from . import campaigns, views  # noqa: F401  (views registers the routes)
+from . import campaigns, segment_views, views  # noqa: F401  (the views register the routes)
 from .blueprint import bp
-from .i18n import _
+from .i18n import _, _l
 from .rollups import note_activity
 
 log = logging.getLogger(__name__)
@@ -83,3 +83,31 @@ def count_tagged_visit():
 
 def _today():
     return current_calendar().local_date(utcnow())
+
+
+@hookimpl
+def engage_mail_kinds():
+    """Librarians' messages to a segment: by email in the daily digest unless a reader chooses otherwise."""
+    return MailKind("insights:messages", _l("Messages from the library"), kinds=("message",), default="daily", order=90)
+
+
+def _send_messages() -> int:
+    from .segments import send_pending
+
+    return send_pending(get_db(), current_calendar(), _today())
+
+
+def _prune() -> int:
+    from .upkeep import prune
+
+    with get_db().write_session() as session:
+        return prune(session, _today())
+
+
+@hookimpl
+def engage_jobs():
+    """Messages to segments go out in batches; old day-level sets and past days' visitor hashes are deleted."""
+    from core.jobs import PeriodicJob, crontab, every_minutes
+
+    return [PeriodicJob(f"{NAME}:send-messages", NAME, _send_messages, every_minutes(1)),
+            PeriodicJob(f"{NAME}:prune", NAME, _prune, crontab(minute="17", hour="3"))]

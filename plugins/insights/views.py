@@ -89,14 +89,6 @@ def staff_only() -> bool:
     return current_user.is_authenticated and current_user.has_role(Role.librarian)
 
 
-@bp.route("/segments")
-@role_required(Role.librarian)
-def segments():
-    from .segment_views import segments_page
-
-    return segments_page()
-
-
 @bp.route("/report")
 @role_required(Role.librarian)
 def report():
