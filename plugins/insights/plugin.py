@@ -20,7 +20,7 @@ from core.terms import current_calendar
 from core.ui import MenuItem
 
 from . import models  # noqa: F401  (the tables must exist before create_all)
-from . import campaigns, segment_views, views  # noqa: F401  (the views register the routes)
+from . import campaigns, report, segment_views, views  # noqa: F401  (the views register the routes)
 from .blueprint import bp
 from .i18n import _, _l
 from .rollups import note_activity

@@ -87,11 +87,3 @@ def panel_csv(panel: str):
 
 def staff_only() -> bool:
     return current_user.is_authenticated and current_user.has_role(Role.librarian)
-
-
-@bp.route("/report")
-@role_required(Role.librarian)
-def report():
-    from .report import report_page
-
-    return report_page()
