@@ -111,3 +111,20 @@ def engage_jobs():
 
     return [PeriodicJob(f"{NAME}:send-messages", NAME, _send_messages, every_minutes(1)),
             PeriodicJob(f"{NAME}:prune", NAME, _prune, crontab(minute="17", hour="3"))]
+
+
+@hookimpl
+def engage_screen_slides(screen):
+    """The library's own numbers: readers this week, what they did this term, ideas turned into changes."""
+    from flask import render_template
+    from markupsafe import Markup
+
+    from core.db import get_session
+    from core.ui import Slide
+
+    from .slide import lobby_numbers
+
+    calendar = current_calendar()
+    numbers = lobby_numbers(get_session(), calendar, _today())
+    html = render_template("insights/_slide.html", numbers=numbers)
+    return Slide("our-numbers", _("Our library in numbers"), Markup(html), url_for("main.home", _external=True), 90)
