@@ -32,6 +32,8 @@ from core.testing import PASSWORD, create_test_user
 ANON, READER, OTHER, LIBRARIAN, ADMIN = "anonymous", "reader", "other_reader", "librarian", "admin"
 ROLES = (ANON, READER, OTHER, LIBRARIAN, ADMIN)
 PLUGINS = ("contributions", "brand_stories", "feedback", "staff_scores")
+# The relationship dashboard, switched with the activity plugins.
+PLUGINS += ("insights",)
 
 
 def png(colour=(200, 30, 30)) -> bytes:

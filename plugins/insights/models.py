@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, Text
+from sqlalchemy import Column, Integer, Text
 from sqlmodel import Field, SQLModel
 
 from core.models import _ts, utcnow
@@ -54,7 +54,7 @@ class InsightsReader(SQLModel, table=True):
 
     __tablename__ = "insights_reader"
 
-    user_id: int = Field(primary_key=True)
+    user_id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
     first_day: date = Field(index=True)
     first_week: str = Field(max_length=24)
     returned_day: date | None = None

@@ -57,7 +57,7 @@ def segments():
 def segment_size():
     """The live size (an htmx fragment) as the filters change."""
     form = segment_form()
-    return render("insights/segments.html", block="size", form=form, size=_size(form))
+    return render("insights/segments.html", block="size", form=form, size=_size(form), message=MessageForm())
 
 
 @bp.route("/segments/send", methods=["POST"])

@@ -1,145 +1,141 @@
-"""baseline
+"""The insights plugin's tables when it began: rollups, campaigns and messages (the baseline of its branch).
 
-Revision ID: insights_0001_baseline
-Revises: 
-Depends on: core_0007_term_recount
-Create Date: 2026-11-30 13:07:21.137681
-
-Frozen history: use plain ``sa.`` types and never import the app's models. Alter tables
-inside ``with op.batch_alter_table(name) as batch:`` (SQLite copies the table; PostgreSQL
-alters it in place). Every pending revision runs in one transaction.
+Frozen history: plain SQLAlchemy types, never the plugin's models. ``TABLES`` is what this
+revision creates.
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = 'insights_0001_baseline'
+revision = "insights_0001_baseline"
 down_revision = None
-branch_labels = ('insights',)
-depends_on = 'core_0007_term_recount'
+branch_labels = ("insights",)
+depends_on = "core_0001_baseline"
+
+metadata = sa.MetaData()
+# Core's users, named by the foreign key below (created by core's baseline, not here).
+sa.Table("core_user", metadata, sa.Column("id", sa.Integer(), primary_key=True))
+
+sa.Table(
+    "insights_active", metadata,
+    sa.Column("period", sa.String(8), primary_key=True),
+    sa.Column("period_key", sa.String(24), primary_key=True),
+    sa.Column("plugin", sa.String(40), primary_key=True),
+    sa.Column("faculty", sa.String(80), primary_key=True),
+    sa.Column("readers", sa.Integer(), nullable=False),
+    sa.Column("new_readers", sa.Integer(), nullable=False),
+    sa.Column("retained", sa.Integer(), nullable=False),
+    sqlite_with_rowid=False,
+)
+
+sa.Table(
+    "insights_campaign", metadata,
+    sa.Column("id", sa.Integer(), primary_key=True),
+    sa.Column("tag", sa.String(120), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("tag"),
+)
+
+sa.Table(
+    "insights_campaign_day", metadata,
+    sa.Column("campaign_id", sa.Integer(), primary_key=True),
+    sa.Column("day", sa.Date(), primary_key=True),
+    sa.Column("medium", sa.String(16), primary_key=True),
+    sa.Column("views", sa.Integer(), nullable=False),
+    sa.Column("visitors", sa.Integer(), nullable=False),
+    sa.Column("conversions", sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(["campaign_id"], ["insights_campaign.id"]),
+    sa.Index("ix_insights_campaign_day_day", "day"),
+)
+
+sa.Table(
+    "insights_cohort", metadata,
+    sa.Column("cohort", sa.String(24), primary_key=True),
+    sa.Column("week", sa.String(24), primary_key=True),
+    sa.Column("readers", sa.Integer(), nullable=False),
+)
+
+sa.Table(
+    "insights_counter", metadata,
+    sa.Column("name", sa.String(40), primary_key=True),
+    sa.Column("value", sa.Integer(), nullable=False),
+)
+
+sa.Table(
+    "insights_kind", metadata,
+    sa.Column("term", sa.String(24), primary_key=True),
+    sa.Column("plugin", sa.String(40), primary_key=True),
+    sa.Column("kind", sa.String(60), primary_key=True),
+    sa.Column("readers", sa.Integer(), nullable=False),
+    sa.Column("events", sa.Integer(), nullable=False),
+)
+
+sa.Table(
+    "insights_kind_reader", metadata,
+    sa.Column("term", sa.String(24), primary_key=True),
+    sa.Column("plugin", sa.String(40), primary_key=True),
+    sa.Column("kind", sa.String(60), primary_key=True),
+    sa.Column("user_id", sa.Integer(), primary_key=True),
+    sqlite_with_rowid=False,
+)
+
+sa.Table(
+    "insights_message", metadata,
+    sa.Column("id", sa.Integer(), primary_key=True),
+    sa.Column("sender_id", sa.Integer(), nullable=True),
+    sa.Column("text", sa.Text(), nullable=False),
+    sa.Column("link", sa.String(300), nullable=False),
+    sa.Column("segment", sa.Text(), nullable=False),
+    sa.Column("recipients", sa.Integer(), nullable=False),
+    sa.Column("sent", sa.Integer(), nullable=False),
+    sa.Column("last_user_id", sa.Integer(), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(["sender_id"], ["core_user.id"]),
+)
+
+sa.Table(
+    "insights_reader", metadata,
+    sa.Column("user_id", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("first_day", sa.Date(), nullable=False),
+    sa.Column("first_week", sa.String(24), nullable=False),
+    sa.Column("returned_day", sa.Date(), nullable=True),
+    sa.Column("last_day", sa.Date(), nullable=False),
+    sa.Index("ix_insights_reader_first_day", "first_day"),
+    sa.Index("ix_insights_reader_last_day", "last_day"),
+)
+
+sa.Table(
+    "insights_salt", metadata,
+    sa.Column("day", sa.Date(), primary_key=True),
+    sa.Column("salt", sa.String(64), nullable=False),
+)
+
+sa.Table(
+    "insights_touch", metadata,
+    sa.Column("period", sa.String(8), primary_key=True),
+    sa.Column("period_key", sa.String(24), primary_key=True),
+    sa.Column("plugin", sa.String(40), primary_key=True),
+    sa.Column("user_id", sa.Integer(), primary_key=True),
+    sqlite_with_rowid=False,
+)
+
+sa.Table(
+    "insights_visitor", metadata,
+    sa.Column("day", sa.Date(), primary_key=True),
+    sa.Column("campaign_id", sa.Integer(), primary_key=True),
+    sa.Column("digest", sa.String(32), primary_key=True),
+    sqlite_with_rowid=False,
+)
+
+TABLES = [table for table in metadata.sorted_tables if table.name.startswith("insights_")]
 
 
 def upgrade() -> None:
-    """baseline"""
-    # ### commands auto generated by Alembic - please adjust! ###
-    op.create_table('insights_active',
-    sa.Column('period', sa.String(length=8), nullable=False),
-    sa.Column('period_key', sa.String(length=24), nullable=False),
-    sa.Column('plugin', sa.String(length=40), nullable=False),
-    sa.Column('faculty', sa.String(length=80), nullable=False),
-    sa.Column('readers', sa.Integer(), nullable=False),
-    sa.Column('new_readers', sa.Integer(), nullable=False),
-    sa.Column('retained', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('period', 'period_key', 'plugin', 'faculty'),
-    sqlite_with_rowid=False
-    )
-    op.create_table('insights_campaign',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('tag', sa.String(length=120), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('tag')
-    )
-    op.create_table('insights_cohort',
-    sa.Column('cohort', sa.String(length=24), nullable=False),
-    sa.Column('week', sa.String(length=24), nullable=False),
-    sa.Column('readers', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('cohort', 'week')
-    )
-    op.create_table('insights_counter',
-    sa.Column('name', sa.String(length=40), nullable=False),
-    sa.Column('value', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('name')
-    )
-    op.create_table('insights_kind',
-    sa.Column('term', sa.String(length=24), nullable=False),
-    sa.Column('plugin', sa.String(length=40), nullable=False),
-    sa.Column('kind', sa.String(length=60), nullable=False),
-    sa.Column('readers', sa.Integer(), nullable=False),
-    sa.Column('events', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('term', 'plugin', 'kind')
-    )
-    op.create_table('insights_kind_reader',
-    sa.Column('term', sa.String(length=24), nullable=False),
-    sa.Column('plugin', sa.String(length=40), nullable=False),
-    sa.Column('kind', sa.String(length=60), nullable=False),
-    sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('term', 'plugin', 'kind', 'user_id'),
-    sqlite_with_rowid=False
-    )
-    op.create_table('insights_reader',
-    sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('first_day', sa.Date(), nullable=False),
-    sa.Column('first_week', sa.String(length=24), nullable=False),
-    sa.Column('returned_day', sa.Date(), nullable=True),
-    sa.Column('last_day', sa.Date(), nullable=False),
-    sa.PrimaryKeyConstraint('user_id')
-    )
-    with op.batch_alter_table('insights_reader', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_insights_reader_first_day'), ['first_day'], unique=False)
-        batch_op.create_index(batch_op.f('ix_insights_reader_last_day'), ['last_day'], unique=False)
-
-    op.create_table('insights_salt',
-    sa.Column('day', sa.Date(), nullable=False),
-    sa.Column('salt', sa.String(length=64), nullable=False),
-    sa.PrimaryKeyConstraint('day')
-    )
-    op.create_table('insights_touch',
-    sa.Column('period', sa.String(length=8), nullable=False),
-    sa.Column('period_key', sa.String(length=24), nullable=False),
-    sa.Column('plugin', sa.String(length=40), nullable=False),
-    sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('period', 'period_key', 'plugin', 'user_id'),
-    sqlite_with_rowid=False
-    )
-    op.create_table('insights_visitor',
-    sa.Column('day', sa.Date(), nullable=False),
-    sa.Column('campaign_id', sa.Integer(), nullable=False),
-    sa.Column('digest', sa.String(length=32), nullable=False),
-    sa.PrimaryKeyConstraint('day', 'campaign_id', 'digest'),
-    sqlite_with_rowid=False
-    )
-    op.create_table('insights_campaign_day',
-    sa.Column('campaign_id', sa.Integer(), nullable=False),
-    sa.Column('day', sa.Date(), nullable=False),
-    sa.Column('medium', sa.String(length=16), nullable=False),
-    sa.Column('views', sa.Integer(), nullable=False),
-    sa.Column('visitors', sa.Integer(), nullable=False),
-    sa.Column('conversions', sa.Integer(), nullable=False),
-    sa.ForeignKeyConstraint(['campaign_id'], ['insights_campaign.id'], ),
-    sa.PrimaryKeyConstraint('campaign_id', 'day', 'medium')
-    )
-    op.create_table('insights_message',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('sender_id', sa.Integer(), nullable=True),
-    sa.Column('text', sa.Text(), nullable=False),
-    sa.Column('segment', sa.Text(), nullable=False),
-    sa.Column('recipients', sa.Integer(), nullable=False),
-    sa.Column('sent', sa.Integer(), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['sender_id'], ['core_user.id'], ),
-    sa.PrimaryKeyConstraint('id')
-    )
-    # ### end Alembic commands ###
+    """Create the plugin's tables."""
+    metadata.create_all(op.get_bind(), tables=TABLES, checkfirst=False)
 
 
 def downgrade() -> None:
-    """Undo: baseline"""
-    # ### commands auto generated by Alembic - please adjust! ###
-    op.drop_table('insights_message')
-    op.drop_table('insights_campaign_day')
-    op.drop_table('insights_visitor')
-    op.drop_table('insights_touch')
-    op.drop_table('insights_salt')
-    with op.batch_alter_table('insights_reader', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_insights_reader_last_day'))
-        batch_op.drop_index(batch_op.f('ix_insights_reader_first_day'))
-
-    op.drop_table('insights_reader')
-    op.drop_table('insights_kind_reader')
-    op.drop_table('insights_kind')
-    op.drop_table('insights_counter')
-    op.drop_table('insights_cohort')
-    op.drop_table('insights_campaign')
-    op.drop_table('insights_active')
-    # ### end Alembic commands ###
+    """Drop the plugin's tables."""
+    metadata.drop_all(op.get_bind(), tables=TABLES, checkfirst=False)
