@@ -41,6 +41,9 @@ ADMIN_PAGES = [("me", "/me"), ("password", "/me/password"), ("admin", "/admin/")
                ("approvals", "/admin/approvals/"), ("admin-user-reader", "/admin/users/3"),
                ("board-staff-me", "/boards/staff/week"),
                ("board-as-staff", "/boards/all")]
+# The relationship dashboard (the insights plugin), its segments and its term report.
+ADMIN_PAGES += [("insights", "/insights/"), ("insights-segments", "/insights/segments"),
+                ("insights-report", "/insights/report")]
 ADMIN_EMAIL = "admin@browser.library"
 SCREEN: dict = {}  # the library screen's secret path, set up by live_server
 

@@ -22,7 +22,7 @@ _COMMON = dict(style=STYLE, js=[], disable_xml_declaration=True, explicit_size=F
 def stacked_readers(labels: list[str], new: list[int], returning: list[int], *, title: str, new_label: str,
                     returning_label: str) -> Markup:
     """Active readers per period, split into new and returning (stacked bars)."""
-    chart = pygal.StackedBar(width=760, height=360, title=title, x_label_rotation=0 if len(labels) <= 8 else 40,
+    chart = pygal.StackedBar(width=520, height=360, title=title, x_label_rotation=0 if len(labels) <= 8 else 40,
                              show_minor_x_labels=len(labels) <= 16, min_scale=1, **_COMMON)
     chart.x_labels = labels
     if len(labels) > 16:
@@ -35,9 +35,13 @@ def stacked_readers(labels: list[str], new: list[int], returning: list[int], *, 
 def bars(rows: list[tuple[str, float]], *, title: str, percent: bool = False) -> Markup:
     """Horizontal bars of ``(label, value)``, first row on top."""
     formatter = (lambda v: f"{v:.0f} %" if v is not None else "–") if percent else (lambda v: f"{v:g}")
-    chart = pygal.HorizontalBar(width=760, height=max(160, 44 * len(rows) + 90), title=title, show_legend=False,
+    top = max((value or 0 for _label, value in rows), default=0)
+    step = max(1, -(-int(top) // 5))  # whole numbers on the axis: nobody is 0.6 of a visitor
+    chart = pygal.HorizontalBar(width=520, height=max(160, 44 * len(rows) + 90), title=title, show_legend=False,
                                 print_values=True, value_formatter=formatter, min_scale=1, max_scale=5,
-                                range=(0, 100) if percent else None, **_COMMON)
+                                range=(0, 100) if percent else (0, step * 5), **_COMMON)
+    if not percent:
+        chart.y_labels = list(range(0, step * 5 + 1, step))
     ordered = list(reversed(rows))
     chart.x_labels = [label for label, _value in ordered]
     chart.add(title, [value for _label, value in ordered])
@@ -46,7 +50,7 @@ def bars(rows: list[tuple[str, float]], *, title: str, percent: bool = False) ->
 
 def line(labels: list[str], series: dict[str, list[float | None]], *, title: str, percent: bool = False) -> Markup:
     """Lines over periods (the satisfaction trend, a cohort's share active)."""
-    chart = pygal.Line(width=760, height=340, title=title, range=(0, 100) if percent else None,
+    chart = pygal.Line(width=520, height=340, title=title, range=(0, 100) if percent else None,
                        value_formatter=(lambda v: f"{v:.0f} %") if percent else (lambda v: f"{v:g}"),
                        allow_interruptions=True, **_COMMON)
     chart.x_labels = labels

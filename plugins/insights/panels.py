@@ -76,7 +76,8 @@ def activities(session: Session, *, term: str) -> Panel:
     rows = queries.activity_participation(session, term=term)
     panel = Panel("activities", _("Participation per activity this term"),
                   [_("Plugin"), _("Activity"), _("Readers"), _("Times")],
-                  [[plugin_title(r.plugin), r.kind, r.readers, r.events] for r in rows])
+                  [[plugin_title(r.plugin), r.kind.replace("_", " ").replace("-", " "), r.readers, r.events]
+                   for r in rows])
     if not rows:
         panel.empty = _("No activity recorded this term yet.")
     return panel
