@@ -142,16 +142,17 @@ def reach(session: Session, *, start: date, end: date, limit: int = 20) -> list[
     a QR code (posters and screens)."""
     day = InsightsCampaignDay
     rows = session.execute(
-        select(InsightsCampaign.tag, func.sum(day.views), day.medium, func.sum(day.visitors), func.sum(day.conversions))
-        .join(InsightsCampaign, InsightsCampaign.id == day.campaign_id)
-        .where(day.day >= start, day.day <= end)
-        .group_by(InsightsCampaign.tag, day.medium)).all()
-    totals: dict[str, list[int]] = {}
-    for tag, views, medium, visitors, conversions in rows:
-        t = totals.setdefault(tag, [0, 0, 0, 0])
+        select(day.campaign_id, day.medium, func.sum(day.views), func.sum(day.visitors), func.sum(day.conversions))
+        .where(day.day >= start, day.day <= end).group_by(day.campaign_id, day.medium)).all()
+    totals: dict[int, list[int]] = {}
+    for campaign_id, medium, views, visitors, conversions in rows:
+        t = totals.setdefault(campaign_id, [0, 0, 0, 0])
         t[0] += views
         t[1] += views if medium in ("qr", "screen") else 0
         t[2] += visitors
         t[3] += conversions
-    ranked = sorted(totals.items(), key=lambda kv: (-kv[1][2], -kv[1][0], kv[0]))[:limit]
+    best = sorted(totals.items(), key=lambda kv: (-kv[1][2], -kv[1][0], kv[0]))[:limit]
+    tags = dict(session.execute(select(InsightsCampaign.id, InsightsCampaign.tag).where(
+        InsightsCampaign.id.in_([campaign_id for campaign_id, _ in best]))).all()) if best else {}
+    ranked = [(tags[campaign_id], values) for campaign_id, values in best]
     return [Reach(tag, *values) for tag, values in ranked]

@@ -10,6 +10,7 @@ event, as the ledger's own statements are (``core.ledger_sql``).
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from sqlalchemy import bindparam, literal_column, select, update
 from sqlmodel import Session
@@ -127,8 +128,28 @@ def _was_active(_insert):
                                          touch.c.plugin == literal_column("''"), touch.c.user_id == bindparam("user_id"))
 
 
+_COMPILED: dict[str, dict[str, str]] = {}
+
+
+def _statements(session: Session) -> dict[str, str]:
+    """Every statement's SQL for the session's database, compiled on first use."""
+    dialect = session.get_bind().dialect.name
+    found = _COMPILED.get(dialect)
+    if found is None:
+        found = _COMPILED[dialect] = {name: compiled(session, f"insights.{name}", statement)
+                                      for name, statement in STATEMENTS.items()}
+    return found
+
+
 def _sql(session: Session, name: str) -> str:
-    return compiled(session, f"insights.{name}", STATEMENTS[name])
+    return _statements(session)[name]
+
+
+@lru_cache(maxsize=64)
+def _keys(calendar: Calendar, day: date) -> tuple[dict[str, str], str | None]:
+    """The period keys of a day and the term before its term (a calendar is re-read once a minute)."""
+    keys = period_keys(calendar, day)
+    return keys, previous_term_key(calendar, keys["term"]) if "term" in keys else None
 
 
 STATEMENTS = {"touch": _touch, "active": _active, "reader": _reader, "returned": _returned, "cohort": _cohort,
@@ -151,86 +172,76 @@ def note_activity(session: Session, *, user_id: int, plugin: str | None = None, 
     """
     calendar = calendar or current_calendar()
     day = calendar.local_date(at or utcnow())
-    keys = period_keys(calendar, day)
+    keys, before = _keys(calendar, day)
+    sql = _statements(session)
     with cursor(session) as handle:
-        touch = _sql(session, "touch")
-        handle.execute(touch, {"period": "day", "key": keys["day"], "plugin": ANY, "user_id": user_id})
+        handle.execute(sql["touch"], {"period": "day", "key": keys["day"], "plugin": ANY, "user_id": user_id})
         first_today = handle.rowcount == 1
         person = None
         if first_today:
-            handle.execute(_sql(session, "person"), {"user_id": user_id})
+            handle.execute(sql["person"], {"user_id": user_id})
             person = handle.fetchone()
             if person is None or person[0] != Role.student.value:
                 return  # the day's touch stays as a marker, so staff cost one ignored insert after this
-            _first_of_day(session, handle, user_id=user_id, day=day, keys=keys, faculty=person[1] or "",
-                          calendar=calendar)
+            _first_of_day(session, handle, sql, user_id=user_id, day=day, keys=keys, before=before,
+                          faculty=person[1] or "")
         if plugin:
-            handle.execute(touch, {"period": "day", "key": keys["day"], "plugin": plugin, "user_id": user_id})
-            if handle.rowcount == 1:
-                if person is None:
-                    handle.execute(_sql(session, "person"), {"user_id": user_id})
-                    person = handle.fetchone()
-                if person is None or person[0] != Role.student.value:
-                    return
-                _count_plugin(session, handle, user_id=user_id, plugin=plugin, keys=keys)
+            handle.execute(sql["touch"], {"period": "day", "key": keys["day"], "plugin": plugin, "user_id": user_id})
+            new_in_plugin = handle.rowcount == 1
+            if not (new_in_plugin or (kind and "term" in keys)):
+                return
+            if person is None:
+                handle.execute(sql["person"], {"user_id": user_id})
+                person = handle.fetchone()
+            if person is None or person[0] != Role.student.value:
+                return
+            if new_in_plugin:
+                _count_plugin(handle, sql, user_id=user_id, plugin=plugin, keys=keys)
             if kind and "term" in keys:
-                if person is None:
-                    handle.execute(_sql(session, "person"), {"user_id": user_id})
-                    person = handle.fetchone()
-                if person is None or person[0] != Role.student.value:
-                    return
-                _count_kind(session, handle, user_id=user_id, plugin=plugin, kind=kind, term=keys["term"])
+                handle.execute(sql["kind_reader"], {"term": keys["term"], "plugin": plugin, "kind": kind,
+                                                    "user_id": user_id})
+                handle.execute(sql["kind"], {"term": keys["term"], "plugin": plugin, "kind": kind,
+                                             "new": handle.rowcount})
 
 
-def _first_of_day(session, handle, *, user_id, day, keys, faculty, calendar) -> None:
+def _first_of_day(session, handle, sql, *, user_id, day, keys, before, faculty) -> None:
     """A reader's first event of a day: the reader's row, and each period that is new for them."""
-    handle.execute(_sql(session, "reader"), {"user_id": user_id, "day": _bind_day(session, day), "week": keys["week"]})
+    handle.execute(sql["reader"], {"user_id": user_id, "day": _bind_day(session, day), "week": keys["week"]})
     first_day, first_week, returned_day = handle.fetchone()
     new_reader = str(first_day) == keys["day"]
     if new_reader:
-        handle.execute(_sql(session, "counter"), {"name": "activated"})
-    active = _sql(session, "active")
+        handle.execute(sql["counter"], {"name": "activated"})
     faculties = (ANY, faculty) if faculty else (ANY,)
-    touch = _sql(session, "touch")
     for period in ("day",) + COARSE:
         key = keys.get(period)
         if key is None:
             continue
         if period != "day":
-            handle.execute(touch, {"period": period, "key": key, "plugin": ANY, "user_id": user_id})
+            handle.execute(sql["touch"], {"period": period, "key": key, "plugin": ANY, "user_id": user_id})
             if handle.rowcount != 1:
                 continue  # already counted in this period
         retained = 0
-        if period == "term":
-            before = previous_term_key(calendar, key)
-            if before:
-                handle.execute(_sql(session, "was_active"), {"period": "term", "key": before, "user_id": user_id})
-                retained = int(handle.fetchone() is not None)
-        for fac in faculties:
-            handle.execute(active, {"period": period, "key": key, "plugin": ANY, "faculty": fac,
-                                    "new": int(new_reader), "retained": retained})
+        if period == "term" and before:
+            handle.execute(sql["was_active"], {"period": "term", "key": before, "user_id": user_id})
+            retained = int(handle.fetchone() is not None)
+        handle.executemany(sql["active"], [{"period": period, "key": key, "plugin": ANY, "faculty": fac,
+                                            "new": int(new_reader), "retained": retained} for fac in faculties])
         if period == "week":
-            handle.execute(_sql(session, "cohort"), {"cohort": first_week, "week": key})
+            handle.execute(sql["cohort"], {"cohort": first_week, "week": key})
             if key != first_week and returned_day is None:
-                handle.execute(_sql(session, "returned"), {"user_id": user_id, "day": _bind_day(session, day)})
-                handle.execute(_sql(session, "counter"), {"name": "returned"})
+                handle.execute(sql["returned"], {"user_id": user_id, "day": _bind_day(session, day)})
+                handle.execute(sql["counter"], {"name": "returned"})
 
 
-def _count_plugin(session, handle, *, user_id, plugin, keys) -> None:
+def _count_plugin(handle, sql, *, user_id, plugin, keys) -> None:
     """A reader's first event of a day in ``plugin``: each period new for them in that plugin."""
-    active, touch = _sql(session, "active"), _sql(session, "touch")
     for period in ("day",) + COARSE:
         key = keys.get(period)
         if key is None:
             continue
         if period != "day":
-            handle.execute(touch, {"period": period, "key": key, "plugin": plugin, "user_id": user_id})
+            handle.execute(sql["touch"], {"period": period, "key": key, "plugin": plugin, "user_id": user_id})
             if handle.rowcount != 1:
                 continue
-        handle.execute(active, {"period": period, "key": key, "plugin": plugin, "faculty": ANY, "new": 0,
-                                "retained": 0})
-
-
-def _count_kind(session, handle, *, user_id, plugin, kind, term) -> None:
-    handle.execute(_sql(session, "kind_reader"), {"term": term, "plugin": plugin, "kind": kind, "user_id": user_id})
-    handle.execute(_sql(session, "kind"), {"term": term, "plugin": plugin, "kind": kind, "new": handle.rowcount})
+        handle.execute(sql["active"], {"period": period, "key": key, "plugin": plugin, "faculty": ANY, "new": 0,
+                                       "retained": 0})
