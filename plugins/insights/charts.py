@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import pygal
 from markupsafe import Markup
 from pygal.style import Style
@@ -15,6 +17,10 @@ STYLE = Style(background="transparent", plot_background="transparent", foregroun
               label_font_size=14, major_label_font_size=14, legend_font_size=14, value_font_size=13,
               title_font_size=16)
 
+# Charts are cached by their figures and words: the dashboard's figures change slowly, and drawing
+# a chart (twice: phone and desktop) costs far more than reading its figures.
+_cached = lru_cache(maxsize=64)
+
 _COMMON = dict(style=STYLE, js=[], disable_xml_declaration=True, explicit_size=False, legend_at_bottom=True,
                truncate_label=-1, margin=10)
 
@@ -22,6 +28,12 @@ _COMMON = dict(style=STYLE, js=[], disable_xml_declaration=True, explicit_size=F
 def stacked_readers(labels: list[str], new: list[int], returning: list[int], *, title: str, new_label: str,
                     returning_label: str) -> Markup:
     """Active readers per period, split into new and returning (stacked bars)."""
+    return _stacked(tuple(labels), tuple(new), tuple(returning), str(title), str(new_label), str(returning_label))
+
+
+@_cached
+def _stacked(labels, new, returning, title, new_label, returning_label) -> Markup:
+    labels, new, returning = list(labels), list(new), list(returning)
     chart = pygal.StackedBar(width=520, height=360, title=title, x_label_rotation=0 if len(labels) <= 8 else 40,
                              show_minor_x_labels=len(labels) <= 16, min_scale=1, **_COMMON)
     chart.x_labels = labels
@@ -34,6 +46,11 @@ def stacked_readers(labels: list[str], new: list[int], returning: list[int], *, 
 
 def bars(rows: list[tuple[str, float]], *, title: str, percent: bool = False) -> Markup:
     """Horizontal bars of ``(label, value)``, first row on top."""
+    return _bars(tuple((str(label), value) for label, value in rows), str(title), percent)
+
+
+@_cached
+def _bars(rows, title, percent) -> Markup:
     formatter = (lambda v: f"{v:.0f} %" if v is not None else "–") if percent else (lambda v: f"{v:g}")
     top = max((value or 0 for _label, value in rows), default=0)
     step = max(1, -(-int(top) // 5))  # whole numbers on the axis: nobody is 0.6 of a visitor
@@ -50,6 +67,12 @@ def bars(rows: list[tuple[str, float]], *, title: str, percent: bool = False) ->
 
 def line(labels: list[str], series: dict[str, list[float | None]], *, title: str, percent: bool = False) -> Markup:
     """Lines over periods (the satisfaction trend, a cohort's share active)."""
+    return _line(tuple(map(str, labels)), tuple((str(k), tuple(v)) for k, v in series.items()), str(title), percent)
+
+
+@_cached
+def _line(labels, series, title, percent) -> Markup:
+    labels, series = list(labels), {name: list(values) for name, values in series}
     chart = pygal.Line(width=520, height=340, title=title, range=(0, 100) if percent else None,
                        value_formatter=(lambda v: f"{v:.0f} %") if percent else (lambda v: f"{v:g}"),
                        allow_interruptions=True, **_COMMON)

@@ -119,9 +119,11 @@ class InsightsCampaignDay(SQLModel, table=True):
     visitors (by the day's salted hash) and conversions (activities of readers it brought)."""
 
     __tablename__ = "insights_campaign_day"
+    # Clustered by day (SQLite: WITHOUT ROWID), so a date range reads one stretch of the table.
+    __table_args__ = {"sqlite_with_rowid": False}
 
+    day: date = Field(primary_key=True)
     campaign_id: int = Field(foreign_key="insights_campaign.id", primary_key=True)
-    day: date = Field(primary_key=True, index=True)
     medium: str = Field(max_length=16, primary_key=True)
     views: int = 0
     visitors: int = 0

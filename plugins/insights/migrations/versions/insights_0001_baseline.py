@@ -38,14 +38,14 @@ sa.Table(
 
 sa.Table(
     "insights_campaign_day", metadata,
-    sa.Column("campaign_id", sa.Integer(), primary_key=True),
     sa.Column("day", sa.Date(), primary_key=True),
+    sa.Column("campaign_id", sa.Integer(), primary_key=True),
     sa.Column("medium", sa.String(16), primary_key=True),
     sa.Column("views", sa.Integer(), nullable=False),
     sa.Column("visitors", sa.Integer(), nullable=False),
     sa.Column("conversions", sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(["campaign_id"], ["insights_campaign.id"]),
-    sa.Index("ix_insights_campaign_day_day", "day"),
+    sqlite_with_rowid=False,
 )
 
 sa.Table(
