@@ -1,7 +1,8 @@
 """Benchmark: the relationship dashboard (plugins/insights) at scale, and its rollups' cost per event.
 
 1. A library of ``--readers`` readers (12 faculties), ``--activity`` rows of activity history over the
-   last year and ``--views`` page views through tagged links (200 campaigns), written with bulk SQL;
+   last year and ``--views`` page views through tagged links (200 campaigns of 45 days each, by QR code
+   and by shared address), written with bulk SQL;
    the rollups are then filled from that history with set-based SQL (as the listeners would have
    kept them, except that the new/returning split is not derived).
 2. Each dashboard panel is built ``--repeats`` times; its database time (the time spent in the
@@ -149,15 +150,16 @@ def generate(app, *, readers: int, activity: int, views: int, pg: bool) -> dict:
 
         t = time.perf_counter()
         rng = random.Random(1)
-        campaigns = 200
-        rows_per = views / (campaigns * 365 * 2)
+        campaigns, running = 200, 45  # each campaign (a poll, a challenge) runs for 45 days within the year
+        rows_per = views / (campaigns * running * 2)
         with db.engine.begin() as conn:
             conn.execute(text("INSERT INTO insights_campaign (tag, created_at) VALUES (:tag, :at)"),
                          [{"tag": f"{PLUGINS[c % 4]}:item:{c}", "at": utcnow()} for c in range(campaigns)])
             ids = [row[0] for row in conn.execute(text("SELECT id FROM insights_campaign ORDER BY id"))]
             batch, total = [], 0
             for cid in ids:
-                for day in days[:365]:
+                opens = rng.randrange(0, 365 - running)
+                for day in days[opens:opens + running]:
                     for medium in ("qr", "share"):
                         seen = max(0, int(rng.expovariate(1 / max(rows_per, 0.01))))
                         total += seen
