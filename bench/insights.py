@@ -6,7 +6,7 @@
    the rollups are then filled from that history with set-based SQL (as the listeners would have
    kept them, except that the new/returning split is not derived).
 2. Each dashboard panel is built ``--repeats`` times; its database time (the time spent in the
-   driver's execute, summed per build) is reported as p50/p99, and the whole page
+   driver's execute, summed per build) and its whole build time are reported as p50/p99, and the whole page
    (``GET /insights/`` as a librarian, charts and template included) as p50/p99.
 3. The rollups' cost per event: ``core.points.award`` one per transaction, with the insights plugin
    switched on and off, in a fresh database; the difference is what the rollup adds to an award.
@@ -218,13 +218,15 @@ def measure_panels(app, repeats: int) -> dict[str, list[float]]:
             "satisfaction (4 terms)": lambda s: extra_panels.satisfaction_panel(s, calendar, today=today),
         }
         for name, build in builders.items():
-            times = []
+            times, walls = [], []
             for _ in range(repeats):
                 with db.session() as session:
                     spent[0] = 0.0
+                    started = time.perf_counter()
                     build(session)
+                    walls.append((time.perf_counter() - started) * 1000)
                     times.append(spent[0] * 1000)
-            results[name] = times
+            results[name] = (times, walls)
     event.remove(db.engine, "before_cursor_execute", _before)
     event.remove(db.engine, "after_cursor_execute", _after)
     return results
@@ -330,17 +332,21 @@ def main(argv: list[str] | None = None) -> int:
 
     print()
     print("rows: " + ", ".join(f"{name} {n:,}" for name, n in counts.items()))
-    header = f"{'panel (database time per build)':<42} {'p50 ms':>8} {'p99 ms':>8}"
+    header = (f"{'panel':<42} {'execute p50':>11} {'execute p99':>11} {'build p50':>9} {'build p99':>9}  (ms)")
     print(header)
     print("-" * len(header))
     worst = 0.0
-    for name, times in panel_times.items():
-        worst = max(worst, pct(times, 0.99))
-        print(f"{name:<42} {statistics.median(times):>8.2f} {pct(times, 0.99):>8.2f}")
-    print(f"{'whole page GET /insights/ (wall time)':<42} {statistics.median(page_times):>8.1f} "
-          f"{pct(page_times, 0.99):>8.1f}")
+    for name, (times, walls) in panel_times.items():
+        worst = max(worst, pct(walls, 0.99))
+        print(f"{name:<42} {statistics.median(times):>11.2f} {pct(times, 0.99):>11.2f} "
+              f"{statistics.median(walls):>9.2f} {pct(walls, 0.99):>9.2f}")
+    print("execute: time inside the driver's execute (SQLite streams rows after it, so this undercounts there);")
+    print("build: the whole panel (queries, fetching, Python; charts cached after the first build), an upper bound")
+    print(f"{'whole page GET /insights/ (wall time)':<42} {statistics.median(page_times):>11.1f} "
+          f"{pct(page_times, 0.99):>11.1f}")
     if not pg:
-        print(f"target: every panel p99 <= {PANEL_TARGET_MS} ms -> {'met' if worst <= PANEL_TARGET_MS else 'NOT met'}")
+        print(f"target: every panel p99 <= {PANEL_TARGET_MS} ms (judged on build time) -> "
+              f"{'met' if worst <= PANEL_TARGET_MS else 'NOT met'}")
     print(f"target: whole page p99 <= {PAGE_TARGET_MS} ms -> "
           f"{'met' if pct(page_times, 0.99) <= PAGE_TARGET_MS else 'NOT met'}")
 

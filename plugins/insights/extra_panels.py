@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from core.hookspecs import Satisfaction
-from core.plugins import current_hooks
+from core.plugins import current_hooks, get_host
 from core.i18n import pick
 
 from . import campaigns, charts
+from .cache import kept
 from .i18n import _
 from .panels import Panel, percent, plugin_title
 from .queries import terms_between
@@ -42,10 +43,14 @@ def span_instants(calendar, first: date, last: date) -> tuple[datetime, datetime
 def satisfaction(session, calendar, *, start: date, end: date) -> list[Satisfaction]:
     """Every plugin's satisfaction in library days ``start``–``end``."""
     begin, finish = span_instants(calendar, start, end)
-    found = []
-    for result in current_hooks().engage_satisfaction(session=session, start=begin, end=finish):
-        found.extend(result if isinstance(result, (list, tuple)) else [result] if result is not None else [])
-    return [m for m in found if isinstance(m, Satisfaction)]
+
+    def ask() -> list[Satisfaction]:
+        found = []
+        for result in current_hooks().engage_satisfaction(session=session, start=begin, end=finish):
+            found.extend(result if isinstance(result, (list, tuple)) else [result] if result is not None else [])
+        return [m for m in found if isinstance(m, Satisfaction)]
+    # Kept for a minute per set of plugins switched on (their answers are other plugins' queries).
+    return kept(("satisfaction", begin, finish, get_host().generation), ask)
 
 
 def combined(measures: list[Satisfaction]) -> Satisfaction:

@@ -11,16 +11,24 @@ from sqlmodel import Session
 
 from core.models import Role, User
 
+from .cache import kept
+
+
+def _readers_per_cohort(session: Session) -> dict[str | None, int]:
+    """Active readers per ``User.cohort`` (None: no faculty given), in one pass over the cohort index;
+    kept for a minute (``cache.kept``)."""
+    def count() -> dict[str | None, int]:
+        rows = session.execute(select(User.cohort, func.count()).where(
+            User.is_active.is_(True), User.role == Role.student.value).group_by(User.cohort)).all()
+        return {cohort or None: n for cohort, n in rows}
+    return kept(("readers-per-cohort",), count)
+
 
 def roster_sizes(session: Session) -> dict[str, int]:
     """``{faculty: readers}`` for every faculty with at least one active reader."""
-    rows = session.execute(select(User.cohort, func.count()).where(
-        User.cohort.is_not(None), User.is_active.is_(True), User.role == Role.student.value)
-        .group_by(User.cohort)).all()
-    return {cohort: count for cohort, count in rows if cohort}
+    return {cohort: n for cohort, n in _readers_per_cohort(session).items() if cohort}
 
 
 def registered_readers(session: Session) -> int:
     """Active readers with an account (the funnel's first step)."""
-    return session.execute(select(func.count()).select_from(User).where(
-        User.role == Role.student.value, User.is_active.is_(True))).scalar_one()
+    return sum(_readers_per_cohort(session).values())
