@@ -61,6 +61,26 @@ class MailKind:
     order: int = 100
 
 
+@dataclass(frozen=True)
+class Satisfaction:
+    """Readers' satisfaction as one plugin measured it over a span (``engage_satisfaction``).
+
+    ``ratings`` counts readers' ratings by score (1–5); ``changes`` is "you said, we did": what
+    readers raised that led to a visible change; ``answered`` what the library answered.
+    """
+
+    plugin: str
+    ratings: dict
+    changes: int = 0
+    answered: int = 0
+
+    @property
+    def csat(self) -> float | None:
+        """The share of 4–5 ratings (None without ratings)."""
+        rated = sum(self.ratings.values())
+        return sum(n for score, n in self.ratings.items() if score >= 4) / rated if rated else None
+
+
 # --- start-up ---------------------------------------------------------------------------
 
 @hookspec
@@ -159,6 +179,12 @@ def engage_notification_created(session, notification):
 @hookspec
 def engage_badge_granted(session, award):
     """React to a badge ``award`` (a BadgeAward) just granted to a user, inside the transaction that granted it."""
+
+
+@hookspec
+def engage_satisfaction(session, start, end):
+    """Return Satisfaction objects (or a list): readers' ratings, answers and "you said, we did"
+    changes from ``start`` (included) to ``end`` (excluded), timezone-aware instants; for dashboards."""
 
 
 @hookspec

@@ -28,6 +28,7 @@ from core.plugins import get_host
 from core.points import current_calendar
 from core.security import role_required
 from core.security.headers import BASIC_HEADERS
+from core.source_tags import read_tag, tagged_url
 from core.ui import render
 
 bp = Blueprint("screens", __name__, url_prefix="/screens")
@@ -226,7 +227,10 @@ def _slide_context(info: service.ScreenInfo, token: str, n: int) -> dict:
     count = len(keys)
     following = (position + 1) % count if count else 0
     if slide is not None:
-        slide["qr"] = service.qr_svg(slide["url"])
+        # The QR code carries a source tag, so a campaign's reach counts scans from the lobby.
+        campaign = key.removeprefix("plugin:")
+        slide["qr"] = service.qr_svg(tagged_url(slide["url"], campaign=campaign, medium="screen")
+                                     if read_tag(f"screen.{campaign}") else slide["url"])
     return {"screen": info, "slide": slide, "position": position, "count": count,
             "next_url": url_for("screen.slide", token=token, n=following)}
 

@@ -440,6 +440,19 @@ ACCESS: dict[tuple[str, str], list[Case]] = {
     ("GET", "/signin/oidc/callback"): [get("/signin/oidc/callback?code=x&state=y", NOBODY)],
     ("GET", "/signin/ldap/"): [get("/signin/ldap/", NOBODY)],
     ("POST", "/signin/ldap/"): [post("/signin/ldap/", NOBODY, {"username": "reader", "password": PASSWORD})],
+    # --- insights: the relationship dashboard, librarians only -------------------------------------
+    ("GET", "/insights/"): [get("/insights/", STAFF), get("/insights/?period=week&start=2026-11-30&end=2026-11-01",
+                                                          STAFF | {LIBRARIAN: 400, ADMIN: 400})],
+    ("GET", "/insights/static/<path:filename>"): [get("/insights/static/insights.css", EVERYONE)],
+    ("GET", "/insights/<panel>.csv"): [get("/insights/active.csv", STAFF), get("/insights/cohorts.csv", STAFF)],
+    ("GET", "/insights/segments"): [get("/insights/segments?faculty=&activity=any", STAFF)],
+    ("GET", "/insights/segments/size"): [get("/insights/segments/size?activity=lapsed", STAFF)],
+    ("POST", "/insights/segments/send"): [
+        post("/insights/segments/send?activity=any", STAFF, {"text": "The library opens late on Friday."}),
+        post("/insights/segments/send?activity=any", STAFF | {LIBRARIAN: 400, ADMIN: 400}, {"text": ""})],
+    ("GET", "/insights/report"): [get("/insights/report", STAFF)],
+    # No reader of the world was active this term: the report page says so instead of printing.
+    ("GET", "/insights/report.pdf"): [get("/insights/report.pdf", STAFF | {LIBRARIAN: 404, ADMIN: 404})],
 }
 
 # --- accounts (core.identity): resets, confirming and changing addresses, my data ---------------

@@ -35,6 +35,8 @@ ROLES = (ANON, READER, OTHER, LIBRARIAN, ADMIN)
 # plugin is off, which one outcome per role and state cannot say (tests/test_identity_providers.py does).
 PLUGINS = ("contributions", "brand_stories", "feedback", "staff_scores",
            "rewards")
+# The relationship dashboard, switched with the activity plugins.
+PLUGINS += ("insights",)
 
 
 def png(colour=(200, 30, 30)) -> bytes:

@@ -138,6 +138,13 @@ def engage_point_rules():
     return {"read": {"en": "Read a book", "zh_Hans": "读了一本书"}}
 
 
+@hookimpl
+def engage_satisfaction(session, start, end):
+    from core.hookspecs import Satisfaction
+
+    return Satisfaction("example", {5: 3, 2: 1}, changes=2, answered=4)
+
+
 def _tick():
     events.append(("job", "tick"))
 

@@ -21,6 +21,8 @@ from core.testing import PG_URL
 BASELINE_ROWS = Path(__file__).parent / "data" / "baseline_rows.json"
 BUILTIN_BRANCHES = ("core", "contributions", "brand_stories", "staff_scores", "feedback",
                     "rewards", "signin_cas")
+# The relationship dashboard's branch.
+BUILTIN_BRANCHES += ("insights",)
 
 
 def wipe(url: str) -> None:

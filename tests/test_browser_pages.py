@@ -61,6 +61,9 @@ ADMIN_PAGES += [("rewards", "/rewards/"), ("rewards-wallet", "/rewards/wallet"),
 ADMIN_PAGES += [("signin-admin", "/admin/sign-in/"), ("signin-cas", "/admin/sign-in/cas"),
                 ("signin-oidc", "/admin/sign-in/oidc"), ("signin-ldap", "/admin/sign-in/ldap")]
 ANONYMOUS_PAGES += [("signin-ldap-form", "/signin/ldap/")]
+# The relationship dashboard (the insights plugin), its segments and its term report.
+ADMIN_PAGES += [("insights", "/insights/"), ("insights-segments", "/insights/segments"),
+                ("insights-report", "/insights/report")]
 ADMIN_EMAIL = "admin@browser.library"
 SCREEN: dict = {}  # the library screen's secret path, set up by live_server
 

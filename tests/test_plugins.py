@@ -289,6 +289,23 @@ def test_hook_engage_sign_in_providers(example_app):
     assert "Sign in with Example" in page and 'href="/example/"' in page
     switch(example_app, "example", False)
     assert "Sign in with Example" not in example_app.test_client().get("/auth/login").get_data(as_text=True)
+def test_hook_engage_satisfaction(example_app):
+    from datetime import timedelta
+
+    from core.hookspecs import Satisfaction
+    from core.models import utcnow
+    from core.plugins import current_hooks
+
+    def measures():
+        with example_app.app_context(), example_app.extensions["engage.db"].session() as session:
+            results = current_hooks().engage_satisfaction(session=session, start=utcnow() - timedelta(days=30),
+                                                          end=utcnow())
+        return [m for m in results if isinstance(m, Satisfaction) and m.plugin == "example"]
+
+    [mine] = measures()
+    assert (mine.ratings, mine.changes, mine.answered, mine.csat) == ({5: 3, 2: 1}, 2, 4, 0.75)
+    switch(example_app, "example", False)
+    assert measures() == []
 
 
 # --- meta-tests: the plugin API stays honest ----------------------------------------------

@@ -332,6 +332,7 @@ def test_the_qr_code_points_at_the_activity(screen_app, librarian):
 
     create_screen(librarian, slides=["board:week"])
     slide = screen_app.test_client().get(address_of(librarian) + "/slide?n=0").data.decode()
-    expected = segno.make("http://localhost/boards/week", error="m").svg_inline(
+    # With the source tag that counts a scan from the lobby for the slide (core.source_tags).
+    expected = segno.make("http://localhost/boards/week?src=screen.board:week", error="m").svg_inline(
         scale=1, dark="#0b1f24", light="#ffffff", omitsize=True)
     assert expected in slide

@@ -15,6 +15,7 @@ from core.files import file_response
 from core.images import ImageError, clean_image
 from core.models import Role, User, utcnow
 from core.security import rate_limit
+from core.source_tags import tagged_url
 from core.ui import render
 
 from . import charts, voting
@@ -112,9 +113,12 @@ def poll_view(db, poll: Poll) -> dict:
 
 
 def share(endpoint: str, **values) -> dict:
-    """The absolute address of a page and its QR code, for Open Graph tags and posters."""
+    """The absolute address of a page (for Open Graph tags), the address to copy and its QR code
+    (each with a source tag, so the library can see which brought readers)."""
     url = url_for(endpoint, _external=True, **values)
-    return {"url": url, "qr": charts.qr_svg(url, _("QR code for this page"))}
+    campaign = ":".join(["brand_stories", endpoint.split(".")[-1], *(str(v) for v in values.values())])
+    return {"url": url, "link": tagged_url(url, campaign=campaign, medium="share"),
+            "qr": charts.qr_svg(tagged_url(url, campaign=campaign, medium="qr"), _("QR code for this page"))}
 
 
 # --- pages ------------------------------------------------------------------------------------

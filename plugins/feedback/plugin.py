@@ -182,3 +182,13 @@ def engage_forget_user(session, user_id):
     from . import privacy
 
     privacy.forget_user(session, user_id)
+
+
+# --- satisfaction (dashboards) -------------------------------------------------------------
+
+@hookimpl
+def engage_satisfaction(session, start, end):
+    """Readers' ratings of answers, the answers and the "you said, we did" changes in a span."""
+    from .satisfaction import measure
+
+    return measure(session, start, end)
