@@ -35,6 +35,7 @@ BUILTIN_PLUGINS = (
     "plugins.brand_stories.plugin",
     "plugins.staff_scores.plugin",
     "plugins.feedback.plugin",
+    "plugins.badgemaker.plugin",
 )
 # Core's own listeners to the ledger's events, registered like plugins but never switched off:
 # levels and badges hear of awards and activities through the hooks, so the ledger imports

@@ -19,7 +19,7 @@ from core.migrations.scripts import VERSION_TABLE, branch_folders, load_scripts
 from core.testing import PG_URL
 
 BASELINE_ROWS = Path(__file__).parent / "data" / "baseline_rows.json"
-BUILTIN_BRANCHES = ("core", "contributions", "brand_stories", "staff_scores", "feedback")
+BUILTIN_BRANCHES = ("core", "contributions", "brand_stories", "staff_scores", "feedback", "badgemaker")
 
 
 def wipe(url: str) -> None:
