@@ -356,3 +356,19 @@ ACCESS: dict[tuple[str, str], list[Case]] = {
         post("/staff-scores/rounds/{open_round}/rate/{librarian2}", STAFF,
              {"c{criterion0}": "4", "c{criterion1}": "5", "comment": "Kind and quick."})],
 }
+
+
+# --- badgemaker: badges librarians make -------------------------------------------------------
+MADE_BADGE = {"name_en": "{new_badge_name}", "name_zh": "{new_badge_name}", "how_en": "Take part twice.",
+              "how_zh": "参加两次。", "needs-0-what": "badgemaker:activities|*", "needs-0-goal": "2", "artwork": "emblem"}
+ACCESS.update({
+    ("GET", "/badgemaker/"): [get("/badgemaker/", STAFF)],
+    ("GET", "/badgemaker/static/<path:filename>"): [get("/badgemaker/static/badgemaker.css", EVERYONE)],
+    ("GET", "/badgemaker/new"): [get("/badgemaker/new", STAFF)],
+    ("POST", "/badgemaker/new"): [post("/badgemaker/new", STAFF, MADE_BADGE),
+                                  post("/badgemaker/new", STAFF | {LIBRARIAN: 400, ADMIN: 400},
+                                       MADE_BADGE | {"needs-0-what": ""})],
+    ("POST", "/badgemaker/preview"): [post("/badgemaker/preview", STAFF, MADE_BADGE)],
+    ("GET", "/badgemaker/<int:badge_id>"): [get("/badgemaker/{made_badge}", STAFF)],
+    ("POST", "/badgemaker/<int:badge_id>/retire"): [post("/badgemaker/{new_made_badge}/retire", STAFF)],
+})

@@ -31,11 +31,11 @@ sa.Table(
     sa.Column("retired_by", sa.Integer(), nullable=True),
     sa.Column("created_by", sa.Integer(), nullable=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(["retired_by"], ["core_user.id"]),
-    sa.ForeignKeyConstraint(["created_by"], ["core_user.id"]),
     sa.UniqueConstraint("key"),
     sa.UniqueConstraint("name_en"),
     sa.UniqueConstraint("name_zh"),
+    sa.ForeignKeyConstraint(["retired_by"], ["core_user.id"]),
+    sa.ForeignKeyConstraint(["created_by"], ["core_user.id"]),
 )
 
 sa.Table(
@@ -46,8 +46,8 @@ sa.Table(
     sa.Column("criterion", sa.String(80), nullable=False),
     sa.Column("option", sa.String(120), nullable=False),
     sa.Column("goal", sa.Integer(), nullable=False),
-    sa.ForeignKeyConstraint(["badge_id"], ["badgemaker_badge.id"]),
     sa.UniqueConstraint("badge_id", "criterion", "option"),
+    sa.ForeignKeyConstraint(["badge_id"], ["badgemaker_badge.id"]),
     sa.Index("ix_badgemaker_requirement_badge_id", "badge_id"),
 )
 
@@ -62,8 +62,8 @@ sa.Table(
     sa.Column("settled", sa.Boolean(), nullable=False),
     sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(["badge_id"], ["badgemaker_badge.id"]),
     sa.UniqueConstraint("badge_id"),
+    sa.ForeignKeyConstraint(["badge_id"], ["badgemaker_badge.id"]),
     sa.Index("ix_badgemaker_backfill_state", "state"),
 )
 
