@@ -34,11 +34,9 @@ class MakeError(ValueError):
 
 
 def minutes(clock: str | None) -> int | None:
-    """"22:30" → 1350; empty → None."""
-    if not clock:
-        return None
-    hours, _sep, mins = clock.partition(":")
-    return int(hours) * 60 + int(mins)
+    """"22:30" → 1350; empty, or not a time of day, → None."""
+    match = re.fullmatch(r"([01]\d|2[0-3]):([0-5]\d)", (clock or "").strip())
+    return int(match[1]) * 60 + int(match[2]) if match else None
 
 
 def clock(value: int | None) -> str:
