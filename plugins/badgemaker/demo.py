@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from core.badges import runtime_rules_changed
-from core.jobs import run_soon_after_commit
 
 from .models import Backfill, MadeBadge, Requirement
-from .service import JOB
+from .service import grant_after_commit
 
 
 def populate(session, rng, students, librarians) -> None:
@@ -20,4 +19,4 @@ def populate(session, rng, students, librarians) -> None:
     session.add(Requirement(badge_id=badge.id, position=0, criterion="badgemaker:activities", option="*", goal=3))
     session.add(Backfill(badge_id=badge.id))
     runtime_rules_changed(session)
-    run_soon_after_commit(session, JOB)
+    grant_after_commit(session)

@@ -130,10 +130,33 @@ def make(session: Session, *, name_en: str, name_zh: str, how_en: str, how_zh: s
     session.add(AuditEntry(actor_id=actor_id, action="badgemaker.make", target=f"badge:{badge.key}",
                            detail=badge.name_en))
     badges.runtime_rules_changed(session)
-    from core.jobs import run_soon_after_commit
-
-    run_soon_after_commit(session, JOB)
+    grant_after_commit(session)
     return badge
+
+
+def grant_after_commit(session: Session) -> None:
+    """Once the session's outermost transaction commits, queue the first grant (coalesced).
+
+    ``core.jobs.run_soon_after_commit`` also fires when a SAVEPOINT inside the transaction is
+    released (another plugin's demo data uses one), before the new badge is visible; this waits
+    for the commit that ends the transaction, and the job's schedule catches up in any case."""
+    from flask import current_app as app_proxy
+    from sqlalchemy import event
+
+    session.info[JOB] = True
+    if session.info.get(JOB + ":listening"):
+        return
+    session.info[JOB + ":listening"] = True
+    app = app_proxy._get_current_object()
+
+    def after_commit(committed) -> None:
+        if not committed.info.get(JOB) or committed.in_nested_transaction():  # a SAVEPOINT: the transaction goes on
+            return
+        committed.info.pop(JOB, None)
+        with app.app_context():
+            app.extensions["engage.jobs"].run_soon(JOB)
+
+    event.listen(session, "after_commit", after_commit)  # for the session's life, which is short
 
 
 def retire(session: Session, *, badge: MadeBadge, actor_id: int | None) -> None:
