@@ -24,7 +24,7 @@ def test_the_demo_makes_one_badge_and_the_job_gives_it(bm_app):
         backfill = session.execute(select(Backfill)).scalar_one()
         assert backfill.state == "done"
         holders = session.execute(select(BadgeAward.id).where(BadgeAward.badge_key == badge.key)).all()
-        assert len(holders) == backfill.readers_total == backfill.readers_done >= backfill.granted
+        assert backfill.readers_done == backfill.readers_total <= len(holders)  # and others earned it as they went
 
 
 def test_a_librarian_can_export_and_be_forgotten(ctx, person):
