@@ -41,6 +41,8 @@ ADMIN_PAGES = [("me", "/me"), ("password", "/me/password"), ("admin", "/admin/")
                ("approvals", "/admin/approvals/"), ("admin-user-reader", "/admin/users/3"),
                ("board-staff-me", "/boards/staff/week"),
                ("board-as-staff", "/boards/all")]
+# badgemaker: the librarians' pages for making badges (a made badge's own pages: its plugin's sweep).
+ADMIN_PAGES += [("badgemaker", "/badgemaker/"), ("badgemaker-new", "/badgemaker/new")]
 ADMIN_EMAIL = "admin@browser.library"
 SCREEN: dict = {}  # the library screen's secret path, set up by live_server
 

@@ -4,9 +4,9 @@ Other plugins offer theirs (events attended…) through the same hook."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, and_, func, or_, select
 from sqlmodel import Session
 
 from core.badge_criteria import BadgeCriterion, CriterionScope
@@ -29,6 +29,76 @@ def _split(option: str) -> tuple[str, str] | None:
 
 def _triggers(option: str) -> tuple:
     return (_split(option),)
+
+
+class LocalClock:
+    """Library time for many moments at once: the zone's offset is looked up once per UTC hour
+    (offsets change on the hour), not per row, which ``astimezone`` would do."""
+
+    def __init__(self, tz) -> None:
+        self.tz = tz or timezone.utc
+        self._offsets: dict[datetime, timedelta] = {}
+
+    def local(self, moment: datetime) -> datetime:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        hour = moment.replace(minute=0, second=0, microsecond=0)
+        offset = self._offsets.get(hour)
+        if offset is None:
+            offset = self._offsets[hour] = hour.astimezone(self.tz).utcoffset()
+        return (moment + offset).replace(tzinfo=None)
+
+    def within(self, moment: datetime, hours: tuple[int, int]) -> bool:
+        """Whether ``moment`` falls in the window ``hours`` (minutes after local midnight; may wrap)."""
+        local = self.local(moment)
+        minute, (start, end) = local.hour * 60 + local.minute, hours
+        return start <= minute < end if start < end else minute >= start or minute < end
+
+
+def _fixed_offset(tz) -> timedelta | None:
+    """The zone's offset if it has not changed in this century (no summer time), else None."""
+    year = utcnow().year
+    offsets = {datetime(y, m, 15, tzinfo=timezone.utc).astimezone(tz).utcoffset()
+               for y in range(2000, year + 2) for m in (1, 4, 7, 10)}
+    return offsets.pop() if len(offsets) == 1 else None
+
+
+def hours_condition(session: Session, hours: tuple[int, int], tz):
+    """The window of hours as a SQL condition on ``created_at`` (None where the database cannot
+    say, and the rows are filtered one by one instead): PostgreSQL converts to library time
+    itself; on SQLite a zone without summer time shifts the window to UTC."""
+    column, tz = ActivityEntry.created_at, tz or timezone.utc
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql" and getattr(tz, "key", None):
+        local = func.timezone(tz.key, column)
+        minute, shift = func.extract("hour", local) * 60 + func.extract("minute", local), 0
+    elif dialect == "sqlite":
+        offset = _fixed_offset(tz)
+        if offset is None:
+            return None
+        minute = (func.cast(func.strftime("%H", column), Integer) * 60
+                  + func.cast(func.strftime("%M", column), Integer))
+        shift = int(offset.total_seconds() // 60)
+    else:
+        return None
+    start, end = (hours[0] - shift) % 1440, (hours[1] - shift) % 1440
+    if start < end:
+        return and_(minute >= start, minute < end)
+    return or_(minute >= start, minute < end)
+
+
+def _one_readers(session: Session, option: str, scope: CriterionScope, user_id: int) -> list[datetime]:
+    """One reader's matching moments, read through the index on the reader (a reader has few rows;
+    filtering by kind first would make the database walk every reader's rows of that kind)."""
+    pair = _split(option)
+    query = select(ActivityEntry.plugin, ActivityEntry.kind, ActivityEntry.created_at).where(
+        ActivityEntry.user_id == user_id)
+    moments = []
+    for plugin, kind, at in session.execute(query):
+        if pair is None or (plugin, kind) == pair:
+            if (scope.since is None or at >= scope.since) and (scope.until is None or at < scope.until):
+                moments.append(at)
+    return moments
 
 
 def _activity_query(columns, option: str, scope: CriterionScope, user_id: int | None):
@@ -57,13 +127,23 @@ def count_activities(session: Session, *, option: str, scope: CriterionScope,
                      user_id: int | None = None) -> dict[int, int]:
     """Activities of a kind (or of any kind) within the scope: one grouped query, or, with hours
     of the day (which depend on the library's time zone), one pass over the matching rows."""
-    if scope.hours is None:
+    if user_id is not None:
+        moments = _one_readers(session, option, scope, user_id)
+        if scope.hours is not None:
+            clock = LocalClock(scope.tz)
+            moments = [at for at in moments if clock.within(at, scope.hours)]
+        return {user_id: len(moments)} if moments else {}
+    window = hours_condition(session, scope.hours, scope.tz) if scope.hours is not None else None
+    if scope.hours is None or window is not None:
         query = _activity_query((ActivityEntry.user_id, func.count()), option, scope, user_id)
+        if window is not None:
+            query = query.where(window)
         return dict(session.execute(query.group_by(ActivityEntry.user_id)).all())
     counts: dict[int, int] = {}
-    query = _activity_query((ActivityEntry.user_id, ActivityEntry.created_at), option, scope, user_id)
+    clock, hours = LocalClock(scope.tz), scope.hours
+    query = _activity_query((ActivityEntry.user_id, ActivityEntry.created_at), option, scope, None)
     for who, at in session.execute(query.execution_options(yield_per=5000)):
-        if scope.admits(at):
+        if clock.within(at, hours):
             counts[who] = counts.get(who, 0) + 1
     return counts
 
@@ -75,14 +155,30 @@ def count_streak(session: Session, *, option: str, scope: CriterionScope, user_i
     from core.points import current_calendar
 
     calendar, holidays = current_calendar(), holiday_weeks()
+    clock = LocalClock(calendar.tz)
     at = min(utcnow(), scope.until - timedelta(seconds=1)) if scope.until is not None else utcnow()
     earliest = at - timedelta(weeks=MAX_STREAK_WEEKS + len(holidays) + 1)
-    query = _activity_query((ActivityEntry.user_id, ActivityEntry.created_at), option, scope, user_id)
-    query = query.where(ActivityEntry.created_at >= earliest, ActivityEntry.created_at <= at)
+    if user_id is not None:
+        rows = [(user_id, moment) for moment in _one_readers(session, option, scope, user_id)
+                if earliest <= moment <= at]
+    else:
+        query = _activity_query((ActivityEntry.user_id, ActivityEntry.created_at), option, scope, None)
+        query = query.where(ActivityEntry.created_at >= earliest, ActivityEntry.created_at <= at)
+        window = hours_condition(session, scope.hours, calendar.tz) if scope.hours is not None else None
+        if window is not None:
+            query = query.where(window)
+        rows = session.execute(query.execution_options(yield_per=5000))
     weeks: dict[int, set[str]] = {}
-    for who, moment in session.execute(query.execution_options(yield_per=5000)):
-        if scope.hours is None or scope.admits(moment):
-            weeks.setdefault(who, set()).add(calendar.keys(moment)["week"])
+    week_of: dict = {}
+    for who, moment in rows:
+        if scope.hours is not None and not clock.within(moment, scope.hours):
+            continue
+        day = clock.local(moment).date()
+        week = week_of.get(day)
+        if week is None:
+            iso = day.isocalendar()
+            week = week_of[day] = f"{iso.year}-W{iso.week:02d}"
+        weeks.setdefault(who, set()).add(week)
     day, current = calendar.local_date(at), calendar.keys(at)["week"]
     result = {}
     for who, active in weeks.items():

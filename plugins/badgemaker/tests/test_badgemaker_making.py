@@ -152,3 +152,24 @@ def test_switched_off_its_pages_answer_404_and_issued_badges_stay_verifiable(ctx
     assert holders(bm_app, badge.key) == {holder.id}
     switch(bm_app, "badgemaker", True)
     assert librarian.get(f"/badgemaker/{badge.id}").status_code == 200
+
+
+def test_hours_counted_by_the_database_agree_with_reading_each_row(ctx, person):
+    from core.badge_criteria import CriterionScope
+    from plugins.badgemaker.criteria import LocalClock, count_activities
+
+    reader = person()
+    moments = [datetime(2026, 11, 2, h, m, tzinfo=timezone.utc) for h in range(24) for m in (0, 59)]
+    with ctx() as session:
+        for i, at in enumerate(moments):
+            quests(session, reader.id, 1, at, kind=f"k{i}")
+    with ctx() as session:
+        from core.points import current_calendar
+
+        tz = current_calendar().tz
+        for hours in ((22 * 60, 6 * 60), (8 * 60, 12 * 60 + 30), (0, 60), (23 * 60 + 59, 0)):
+            scope = CriterionScope(hours=hours, tz=tz)
+            expected = sum(1 for at in moments if LocalClock(tz).within(at, hours))
+            assert count_activities(session, option="*", scope=scope) == {reader.id: expected}, hours
+            assert count_activities(session, option="*", scope=scope, user_id=reader.id) == {reader.id: expected}
+            assert expected == sum(1 for at in moments if scope.admits(at))
