@@ -4,7 +4,7 @@ Other plugins offer theirs (events attended…) through the same hook."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import Integer, and_, func, or_, select
 from sqlmodel import Session
@@ -87,6 +87,21 @@ def hours_condition(session: Session, hours: tuple[int, int], tz):
     return or_(minute >= start, minute < end)
 
 
+def week_column(session: Session, tz):
+    """The Monday (library time) of each activity's week, computed by the database, or None where
+    it cannot (SQLite with a zone that has summer time): the streak then reads each row."""
+    column, tz = ActivityEntry.created_at, tz or timezone.utc
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql" and getattr(tz, "key", None):
+        return func.date(func.date_trunc("week", func.timezone(tz.key, column)))
+    if dialect == "sqlite":
+        offset = _fixed_offset(tz)
+        if offset is not None:
+            shift = f"{int(offset.total_seconds() // 60):+d} minutes"
+            return func.date(column, shift, "weekday 0", "-6 days")
+    return None
+
+
 def _one_readers(session: Session, option: str, scope: CriterionScope, user_id: int) -> list[datetime]:
     """One reader's matching moments, read through the index on the reader (a reader has few rows;
     filtering by kind first would make the database walk every reader's rows of that kind)."""
@@ -162,11 +177,15 @@ def count_streak(session: Session, *, option: str, scope: CriterionScope, user_i
         rows = [(user_id, moment) for moment in _one_readers(session, option, scope, user_id)
                 if earliest <= moment <= at]
     else:
-        query = _activity_query((ActivityEntry.user_id, ActivityEntry.created_at), option, scope, None)
+        monday = week_column(session, calendar.tz)
+        columns = (ActivityEntry.user_id, monday if monday is not None else ActivityEntry.created_at)
+        query = _activity_query(columns, option, scope, None)
         query = query.where(ActivityEntry.created_at >= earliest, ActivityEntry.created_at <= at)
         window = hours_condition(session, scope.hours, calendar.tz) if scope.hours is not None else None
         if window is not None:
             query = query.where(window)
+        if monday is not None and (scope.hours is None or window is not None):
+            return _streaks(calendar, clock, holidays, at, _weeks_of_mondays(session.execute(query.distinct())))
         rows = session.execute(query.execution_options(yield_per=5000))
     weeks: dict[int, set[str]] = {}
     week_of: dict = {}
@@ -179,7 +198,25 @@ def count_streak(session: Session, *, option: str, scope: CriterionScope, user_i
             iso = day.isocalendar()
             week = week_of[day] = f"{iso.year}-W{iso.week:02d}"
         weeks.setdefault(who, set()).add(week)
-    day, current = calendar.local_date(at), calendar.keys(at)["week"]
+    return _streaks(calendar, clock, holidays, at, weeks)
+
+
+def _weeks_of_mondays(rows) -> dict[int, set[str]]:
+    weeks: dict[int, set[str]] = {}
+    names: dict = {}
+    for who, monday in rows:
+        week = names.get(monday)
+        if week is None:
+            day = monday if isinstance(monday, date) else date.fromisoformat(str(monday)[:10])
+            iso = day.isocalendar()
+            week = names[monday] = f"{iso.year}-W{iso.week:02d}"
+        weeks.setdefault(who, set()).add(week)
+    return weeks
+
+
+def _streaks(calendar, clock, holidays, at, weeks: dict[int, set[str]]) -> dict[int, int]:
+    """Each reader's run of weeks, counted back from the week of ``at``."""
+    day, current = clock.local(at).date(), calendar.keys(at)["week"]
     result = {}
     for who, active in weeks.items():
         streak = 0

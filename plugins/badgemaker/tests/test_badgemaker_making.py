@@ -173,3 +173,24 @@ def test_hours_counted_by_the_database_agree_with_reading_each_row(ctx, person):
             assert count_activities(session, option="*", scope=scope) == {reader.id: expected}, hours
             assert count_activities(session, option="*", scope=scope, user_id=reader.id) == {reader.id: expected}
             assert expected == sum(1 for at in moments if scope.admits(at))
+
+
+def test_weeks_in_a_row_counted_by_the_database_agree_with_one_readers_count(ctx, person):
+    from core.badge_criteria import CriterionScope
+    from core.models import utcnow
+    from plugins.badgemaker.criteria import count_streak
+
+    now = utcnow()
+    runs = {3: [0, 1, 2], 2: [1, 2, 5], 0: [2, 3], 1: [0, 4, 5]}  # streak: weeks ago with an activity
+    readers = {expected: person() for expected in runs}
+    with ctx() as session:
+        for expected, weeks_ago in runs.items():
+            reader = readers[expected]
+            for n, ago in enumerate(weeks_ago):
+                quests(session, reader.id, 1, now - timedelta(weeks=ago, hours=1), kind=f"w{n}")
+    with ctx() as session:
+        everyone = count_streak(session, option="*", scope=CriterionScope())
+        for expected, reader in readers.items():
+            alone = count_streak(session, option="*", scope=CriterionScope(), user_id=reader.id)
+            assert everyone.get(reader.id, 0) == alone.get(reader.id, 0), expected
+        assert everyone.get(readers[0].id, 0) == 0 and everyone.get(readers[2].id, 0) >= 2
