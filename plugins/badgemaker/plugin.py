@@ -7,13 +7,14 @@ Importing this module registers everything: the tables (models), the blueprint a
 from __future__ import annotations
 
 import click
-from flask import render_template
+from flask import render_template, url_for
 from markupsafe import Markup
 from sqlalchemy import func, select
 
 from core.db import get_db, get_session
 from core.hookspecs import hookimpl
-from core.ui import Panel
+from core.models import BadgeAward
+from core.ui import Panel, Slide
 
 from . import criteria, demo, models, rules, service, views  # noqa: F401  (views adds its routes)
 from .blueprint import bp
@@ -74,6 +75,40 @@ def engage_cli_commands(cli):
 @hookimpl
 def engage_demo_data(session, rng, students, librarians):
     demo.populate(session, rng, students, librarians)
+
+
+def _newest(session):
+    """The newest badge still being given, or None."""
+    return session.execute(select(models.MadeBadge).where(models.MadeBadge.retired_at.is_(None))
+                           .order_by(models.MadeBadge.id.desc()).limit(1)).scalar()
+
+
+@hookimpl
+def engage_home_panels(user):
+    """Signed-in readers hear of the newest badge they can earn."""
+    if not user.is_authenticated:
+        return None
+    session = get_session()
+    badge = _newest(session)
+    if badge is None:
+        return None
+    held = session.execute(select(BadgeAward.id).where(BadgeAward.badge_key == badge.key,
+                                                       BadgeAward.user_id == user.id)).first() is not None
+    html = render_template("badgemaker/_home_panel.html", badge=badge, held=held,
+                           holders=service.holder_count(session, badge.key))
+    return Panel(_("A new badge to earn"), Markup(html), 45, "badgemaker-new")
+
+
+@hookimpl
+def engage_screen_slides(screen):
+    """The newest made badge, its emblem and how to earn it; the code opens its page."""
+    session = get_session()
+    badge = _newest(session)
+    if badge is None:
+        return None
+    html = render_template("badgemaker/_slide.html", badge=badge, holders=service.holder_count(session, badge.key))
+    return Slide("newest", _("A new badge to earn"), Markup(html), url_for("badges.detail", key=badge.key,
+                                                                            _external=True), 70)
 
 
 @hookimpl

@@ -125,3 +125,18 @@ def test_a_made_badge_is_an_open_badge(app_factory):
     assertion = client.get(f"/openbadges/assertions/{award.id}").get_json()
     assert assertion["badge"] == badge_class["id"] and assertion["recipient"]["hashed"] is True
     assert client.get(f"/openbadges/badges/{award.badge_key}/image.png").status_code == 200
+
+
+def test_readers_hear_of_the_newest_badge_on_home_and_screens(person, login, ctx, bm_app):
+    from core.screens import ScreenInfo
+    from plugins.badgemaker import plugin
+
+    reader = login(person())
+    assert "A new badge to earn" not in reader.get("/").get_data(as_text=True)
+    librarian = login(person(Role.librarian))
+    librarian.post("/badgemaker/new", data=FORM)
+    home = reader.get("/").get_data(as_text=True)
+    assert "A new badge to earn" in home and "Regular" in home and "0 readers hold it so far." in home
+    with bm_app.test_request_context("/"):
+        slide = plugin.engage_screen_slides(ScreenInfo(None, "Hall", "en", 10, (), 0))
+        assert slide.key == "newest" and "Regular" in slide.html and slide.url.endswith("/badges/badgemaker:regular")
