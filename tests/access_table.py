@@ -370,5 +370,6 @@ ACCESS.update({
                                        MADE_BADGE | {"needs-0-what": ""})],
     ("POST", "/badgemaker/preview"): [post("/badgemaker/preview", STAFF, MADE_BADGE)],
     ("GET", "/badgemaker/<int:badge_id>"): [get("/badgemaker/{made_badge}", STAFF)],
+    ("GET", "/badgemaker/<int:badge_id>/holders.csv"): [get("/badgemaker/{made_badge}/holders.csv", STAFF)],
     ("POST", "/badgemaker/<int:badge_id>/retire"): [post("/badgemaker/{new_made_badge}/retire", STAFF)],
 })

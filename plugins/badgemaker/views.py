@@ -169,6 +169,27 @@ def detail(badge_id: int):
                   block="progress" if request.args.get("part") == "progress" else "content")
 
 
+@bp.route("/<int:badge_id>/holders.csv")
+@role_required(Role.librarian)
+def holders_csv(badge_id: int):
+    """Who holds the badge, earliest first (UTF-8 with a BOM; withdrawn awards marked)."""
+    from core.exports import csv_response
+    from core.localtime import to_local
+    from core.models import BadgeAward, User
+
+    badge = badge_or_404(badge_id)
+    rows = get_session().execute(
+        select(User.display_name, User.email, User.member_number, User.cohort, BadgeAward.granted_at,
+               BadgeAward.revoked_at)
+        .join(User, User.id == BadgeAward.user_id).where(BadgeAward.badge_key == badge.key)
+        .order_by(BadgeAward.granted_at, BadgeAward.id)).all()
+    header = [_("Name"), _("Email"), _("Member number"), _("Faculty"), _("Given on"), _("Withdrawn on")]
+    when = lambda at: f"{to_local(at):%Y-%m-%d %H:%M}" if at else ""  # noqa: E731
+    return csv_response(f"{badge.key.replace(':', '-')}-holders.csv", header,
+                        ([name, email, number or "", cohort or "", when(given), when(withdrawn)]
+                         for name, email, number, cohort, given, withdrawn in rows))
+
+
 @bp.route("/<int:badge_id>/retire", methods=["POST"])
 @role_required(Role.librarian)
 def retire(badge_id: int):

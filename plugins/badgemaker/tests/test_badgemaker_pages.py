@@ -140,3 +140,19 @@ def test_readers_hear_of_the_newest_badge_on_home_and_screens(person, login, ctx
     with bm_app.test_request_context("/"):
         slide = plugin.engage_screen_slides(ScreenInfo(None, "Hall", "en", 10, (), 0))
         assert slide.key == "newest" and "Regular" in slide.html and slide.url.endswith("/badges/badgemaker:regular")
+
+
+def test_librarians_download_who_holds_a_made_badge(person, login, ctx, bm_app):
+    regular = person(display_name="=HYPERLINK(1)")
+    with ctx() as session:
+        for ref in ("a", "b"):
+            record_activity(session, user_id=regular.id, plugin="feedback", kind="confirmed", source_ref=ref)
+    librarian = login(person(Role.librarian))
+    librarian.post("/badgemaker/new", data=FORM)
+    with bm_app.app_context(), bm_app.extensions["engage.db"].session() as session:
+        badge = session.execute(select(MadeBadge)).scalar_one()
+    response = librarian.get(f"/badgemaker/{badge.id}/holders.csv")
+    text = response.get_data(as_text=True)
+    assert response.mimetype == "text/csv" and regular.email in text and ",=HYPERLINK" not in text and "\n=HYPERLINK" not in text
+    assert text.count("\n") == 2  # the header and one holder
+    assert login(person()).get(f"/badgemaker/{badge.id}/holders.csv").status_code == 403
