@@ -70,7 +70,8 @@ def spec_from(form: MakeBadgeForm) -> tuple[Spec, list[str], bool]:
     if term and term not in {value for value, _label in form.term.choices}:
         messages.append(_("There is no such term."))
         term = None
-    return Spec(tuple(needs), term, hours), messages, (start is None) != (end is None)
+    given = bool((form.hours_from.data or "").strip()), bool((form.hours_to.data or "").strip())
+    return Spec(tuple(needs), term, hours), messages, given[0] != given[1]
 
 
 def badge_or_404(badge_id: int) -> MadeBadge:
@@ -108,6 +109,9 @@ def new():
                 form.image.errors.append(_("Choose an image to upload, or take the generated emblem."))
             elif len(image) > badge_artwork.MAX_UPLOAD_BYTES:
                 form.image.errors.append(_("The image is larger than 1 MB."))
+        if not valid and not messages and spec.needs:  # say what else is wrong at once
+            messages = service.problems(db, spec, name_en=(form.name_en.data or "").strip(),
+                                        name_zh=(form.name_zh.data or "").strip(), hours_half=half)
         if valid and not messages and not form.image.errors:
             try:
                 badge = service.make(db, name_en=form.name_en.data, name_zh=form.name_zh.data,
