@@ -194,3 +194,25 @@ def test_weeks_in_a_row_counted_by_the_database_agree_with_one_readers_count(ctx
             alone = count_streak(session, option="*", scope=CriterionScope(), user_id=reader.id)
             assert everyone.get(reader.id, 0) == alone.get(reader.id, 0), expected
         assert everyone.get(readers[0].id, 0) == 0 and everyone.get(readers[2].id, 0) >= 2
+
+
+def test_a_pass_after_every_process_knew_the_rule_catches_who_qualified_meanwhile(ctx, person, bm_app):
+    from core.models import utcnow
+
+    db = bm_app.extensions["engage.db"]
+    with ctx() as session:
+        badge = make(session)
+    with bm_app.app_context(), db.session() as session:
+        backfill = session.execute(select(Backfill).where(Backfill.badge_id == badge.id)).scalar_one()
+        assert backfill.state == "done" and not backfill.settled  # run at once: another worker may not know yet
+    meanwhile = person()
+    with bm_app.app_context(), db.write_session() as session:  # earned by a worker that had not read the rule
+        for n in range(2):
+            session.add(ActivityEntry(user_id=meanwhile.id, plugin="example", kind="quest", source_ref=f"m{n}"))
+        session.execute(update(MadeBadge).where(MadeBadge.id == badge.id).values(created_at=utcnow() - timedelta(minutes=5)))
+    with bm_app.test_request_context():
+        assert service.grant_waiting(db) == 1
+        assert service.grant_waiting(db) == 0  # settled: not asked again
+    assert holders(bm_app, badge.key) == {meanwhile.id}
+    with bm_app.app_context(), db.session() as session:
+        assert session.execute(select(Backfill.settled).where(Backfill.badge_id == badge.id)).scalar_one()
