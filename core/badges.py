@@ -13,7 +13,16 @@ Kinds of criteria:
 * ``weekly_streak`` — ``weeks`` consecutive weeks with an activity (of ``activity``, or of any
   kind when it is None); weeks in the ``HOLIDAY_WEEKS`` setting neither break nor extend it;
 * ``first`` — the first user ever to do ``activity``;
-* ``manual`` — a librarian awards it with a reason (audited).
+* ``manual`` — a librarian awards it with a reason (audited);
+* ``criteria`` — a rule a plugin builds from its own data (``qualifies(session, user_id)``),
+  asked when an award crosses ``threshold`` or an activity in ``triggers`` is recorded.
+
+Rules defined at run time (badges librarians make) come from the hook
+``engage_runtime_badge_rules(session)``. Each process asks it once, then again whenever the
+``badge_rules`` counter in ``core_counter`` has moved (``runtime_rules_changed``), read at most
+every ``PLUGIN_REFRESH_SECONDS`` as the plugin switches are: gunicorn workers and job workers
+agree within that interval. A retired rule (``retired=True``) is never granted again, and its
+badges, once issued, stay visible and verifiable.
 
 A grant is ``INSERT … ON CONFLICT DO NOTHING`` on UNIQUE(user_id, badge_key), so it happens
 exactly once even under concurrency; it notifies the user and fires ``engage_badge_granted``
@@ -27,24 +36,30 @@ as a built-in listener, so the ledger (``core.points``, ``core.activity``) never
 from __future__ import annotations
 
 import bisect
+import logging
 import secrets
+import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Callable
 
 from flask import Flask, current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlmodel import Session
 
 from core.hookspecs import hookimpl
 from core.ledger_sql import insert_for
-from core.models import ActivityEntry, AuditEntry, BadgeAward, PointTotal, User, utcnow
+from core.models import ActivityEntry, AuditEntry, BadgeAward, Counter, PointTotal, User, utcnow
 from core.ui import path_for
 
-KINDS = ("points", "activity_count", "weekly_streak", "first", "manual")
+log = logging.getLogger(__name__)
+KINDS = ("points", "activity_count", "weekly_streak", "first", "manual", "criteria")
 MAX_STREAK_WEEKS = 520
+RUNTIME_COUNTER = "badge_rules"
 
 
 class BadgeError(ValueError):
@@ -73,6 +88,11 @@ class BadgeRule:
     count: int | None = None
     weeks: int | None = None
     order: int = 100
+    # ``criteria`` rules: whether a user qualifies now, and the activities whose recording may
+    # make them qualify ((plugin, kind) pairs; None stands for any activity).
+    qualifies: Callable[[Session, int], bool] | None = field(default=None, compare=False)
+    triggers: tuple = ()
+    retired: bool = False
 
     def check(self) -> None:
         """Refuse a rule whose kind or parameters do not make sense."""
@@ -85,7 +105,7 @@ class BadgeRule:
         if self.kind not in KINDS:
             raise BadgeRuleError(f"{where}: kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
         needs = {"points": ("threshold",), "activity_count": ("activity", "count"), "weekly_streak": ("weeks",),
-                 "first": ("activity",), "manual": ()}[self.kind]
+                 "first": ("activity",), "manual": (), "criteria": ("qualifies",)}[self.kind]
         for name in needs:
             if getattr(self, name) is None:
                 raise BadgeRuleError(f"{where}: a {self.kind} rule needs {name}")
@@ -95,6 +115,14 @@ class BadgeRule:
                 raise BadgeRuleError(f"{where}: {name} must be a positive whole number")
         if self.activity is not None and (len(self.activity) != 2 or not all(isinstance(a, str) for a in self.activity)):
             raise BadgeRuleError(f"{where}: activity must be a (plugin, kind) pair")
+        if self.kind == "criteria":
+            if not callable(self.qualifies):
+                raise BadgeRuleError(f"{where}: qualifies must be a function of (session, user_id)")
+            if self.threshold is None and not self.triggers:
+                raise BadgeRuleError(f"{where}: a criteria rule needs a threshold or triggers to be checked on")
+            for pair in self.triggers:
+                if pair is not None and (len(pair) != 2 or not all(isinstance(a, str) for a in pair)):
+                    raise BadgeRuleError(f"{where}: each trigger is a (plugin, kind) pair or None")
 
     def text(self, texts: dict) -> str:
         return texts.get(str(get_locale())) or texts.get("en") or self.key
@@ -151,7 +179,9 @@ class ActiveRules:
     any_activity: list[BadgeRule] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.points = sorted((r for r in self.rules.values() if r.kind == "points"), key=lambda r: r.threshold)
+        self.points = sorted((r for r in self.rules.values()
+                              if r.kind == "points" or (r.kind == "criteria" and r.threshold is not None)),
+                             key=lambda r: r.threshold)
         self.thresholds = [r.threshold for r in self.points]
         for rule in self.rules.values():
             if rule.kind in ("activity_count", "first", "weekly_streak"):
@@ -159,6 +189,12 @@ class ActiveRules:
                     self.any_activity.append(rule)
                 else:
                     self.by_activity.setdefault(tuple(rule.activity), []).append(rule)
+            elif rule.kind == "criteria":
+                for pair in dict.fromkeys(rule.triggers):
+                    if pair is None:
+                        self.any_activity.append(rule)
+                    else:
+                        self.by_activity.setdefault(tuple(pair), []).append(rule)
 
     def crossed(self, old_total: int, new_total: int) -> list[BadgeRule]:
         """Points rules whose threshold lies in (old_total, new_total]."""
@@ -171,26 +207,57 @@ class ActiveRules:
 
 
 class BadgeRegistry:
-    """Every installed rule, collected once; the active subset is cached per set of switched-off plugins."""
+    """Every installed rule: the start-up ones, collected once, and the run-time ones, re-read when
+    their counter moves; the active subset is cached per set of switched-off plugins and rules."""
 
-    def __init__(self, rules: list[BadgeRule]) -> None:
-        self.all: dict[str, BadgeRule] = {}
+    def __init__(self, rules: list[BadgeRule], refresh_seconds: float = 1.0) -> None:
+        self.static: dict[str, BadgeRule] = {}
         for rule in rules:
             rule.check()
-            other = self.all.get(rule.key)
+            other = self.static.get(rule.key)
             if other is not None:
                 raise BadgeRuleError(f"badge key {rule.key!r} is defined twice: by {other.plugin or 'core'} "
                                      f"and by {rule.plugin or 'core'}")
-            self.all[rule.key] = rule
-        self._cache: tuple[frozenset, ActiveRules] | None = None
+            self.static[rule.key] = rule
+        self.all: dict[str, BadgeRule] = dict(self.static)
+        self.refresh_seconds = refresh_seconds
+        self.runtime_version: int | None = None
+        self.stale = True
+        self._checked_at = float("-inf")
+        self._lock = threading.Lock()
+        self._cache: tuple[frozenset, dict, ActiveRules] | None = None
 
     def active(self, host) -> ActiveRules:
-        disabled = host._disabled
+        disabled, known = host._disabled, self.all
         cached = self._cache
-        if cached is None or cached[0] is not disabled:
-            rules = {k: r for k, r in self.all.items() if r.plugin == "core" or host.is_enabled(r.plugin)}
-            cached = self._cache = (disabled, ActiveRules(rules))
-        return cached[1]
+        if cached is None or cached[0] is not disabled or cached[1] is not known:
+            rules = {k: r for k, r in known.items()
+                     if not r.retired and (r.plugin == "core" or host.is_enabled(r.plugin))}
+            cached = self._cache = (disabled, known, ActiveRules(rules))
+        return cached[2]
+
+    def refresh_runtime(self, db, host) -> None:
+        """Re-read the run-time rules when their counter moved (read at most every
+        ``refresh_seconds``, or at once after ``runtime_rules_changed`` in this process)."""
+        now = time.monotonic()
+        if not self.stale and now - self._checked_at < self.refresh_seconds:
+            return
+        with self._lock:
+            self.stale = False
+            self._checked_at = now
+            with db.engine.connect() as conn:
+                version = conn.execute(select(Counter.value).where(Counter.name == RUNTIME_COUNTER)).scalar() or 0
+            if version == self.runtime_version:
+                return
+            rules = dict(self.static)
+            with db.session() as session:
+                for rule in collect_runtime_rules(host, session):
+                    if rule.key in rules:
+                        log.error("badge key %r of %s is taken; the run-time rule is left out", rule.key, rule.plugin)
+                        continue
+                    rules[rule.key] = rule
+            self.all = rules
+            self.runtime_version = version
 
 
 def collect_rules(host) -> list[BadgeRule]:
@@ -209,11 +276,63 @@ def collect_rules(host) -> list[BadgeRule]:
     return rules
 
 
+def collect_runtime_rules(host, session: Session) -> list[BadgeRule]:
+    """Every installed plugin's run-time rules (switched on or not, retired ones included), each
+    checked and tagged with its plugin; a rule whose key does not start with ``<plugin>:`` or
+    fails its check is left out with an error in the log (a live site must keep granting)."""
+    rules = []
+    for impl in host.pm.hook.engage_runtime_badge_rules.get_hookimpls():
+        try:
+            result = impl.function(session=session)
+        except Exception:  # noqa: BLE001  (a plugin's tables may be missing or broken: keep the rest)
+            log.exception("plugin %s: engage_runtime_badge_rules failed", impl.plugin_name)
+            continue
+        for rule in result if isinstance(result, (list, tuple)) else [result]:
+            if rule is None:
+                continue
+            try:
+                if not isinstance(rule, BadgeRule):
+                    raise BadgeRuleError(f"engage_runtime_badge_rules returned {rule!r}")
+                if rule.plugin != impl.plugin_name:
+                    rule = BadgeRule(**{**rule.__dict__, "plugin": impl.plugin_name})
+                if not rule.key.startswith(impl.plugin_name + ":"):
+                    raise BadgeRuleError(f"run-time badge key {rule.key!r} must start with {impl.plugin_name}:")
+                rule.check()
+            except BadgeRuleError as exc:
+                log.error("plugin %s: %s", impl.plugin_name, exc)
+                continue
+            rules.append(rule)
+    return rules
+
+
+def runtime_rules_changed(session: Session) -> None:
+    """Public service for plugins: say that the rules ``engage_runtime_badge_rules`` returns have
+    changed (a badge made, edited or retired). Moves the ``badge_rules`` counter in the caller's
+    transaction, so every process re-reads the rules within ``PLUGIN_REFRESH_SECONDS`` of the
+    commit, and this process at its next look."""
+    table = Counter.__table__
+    session.execute(insert_for(session)(table).values(name=RUNTIME_COUNTER, value=0).on_conflict_do_nothing())
+    session.execute(update(table).where(table.c.name == RUNTIME_COUNTER).values(value=table.c.value + 1))
+    current_app.extensions["engage.badges"].stale = True
+
+
 def init_app(app: Flask, host) -> BadgeRegistry:
-    """Collect and check every badge rule at start-up; duplicate keys stop the app."""
+    """Collect and check every start-up badge rule; duplicate keys stop the app. Run-time rules
+    are read when badges are first needed (the database may not exist yet at start-up)."""
     with app.app_context():
-        registry = BadgeRegistry(collect_rules(host))
+        registry = BadgeRegistry(collect_rules(host), refresh_seconds=host.refresh_seconds)
     app.extensions["engage.badges"] = registry
+    return registry
+
+
+def _registry() -> BadgeRegistry:
+    from core.plugins import get_host
+
+    db = current_app.extensions["engage.db"]
+    host = get_host()
+    host.refresh(db)  # cheap: re-reads only when the interval has passed
+    registry = current_app.extensions["engage.badges"]
+    registry.refresh_runtime(db, host)
     return registry
 
 
@@ -221,9 +340,7 @@ def active_rules() -> ActiveRules:
     """The rules of core and the switched-on plugins, for this worker's current view."""
     from core.plugins import get_host
 
-    host = get_host()
-    host.refresh(current_app.extensions["engage.db"])  # cheap: re-reads only when the interval has passed
-    return current_app.extensions["engage.badges"].active(host)
+    return _registry().active(get_host())
 
 
 def get_rule(key: str) -> BadgeRule | None:
@@ -237,7 +354,7 @@ def known_rule(key: str) -> BadgeRule | None:
     Badges already issued stay verifiable and visible whatever their plugin's state: only new
     awards stop while it is switched off. Pages and documents about issued badges ask this.
     """
-    return current_app.extensions["engage.badges"].all.get(key)
+    return _registry().all.get(key)
 
 
 def issued(session: Session, key: str) -> bool:
@@ -358,6 +475,9 @@ def check_points(session: Session, *, user_id: int, old_total: int, new_total: i
         return
     crossed = active_rules().crossed(old_total, new_total)
     for rule in crossed:  # usually empty: no query at all
+        if rule.kind == "criteria" and (rule.key in _held(session, user_id, [rule.key])
+                                        or not rule.qualifies(session, user_id)):
+            continue
         grant(session, user_id=user_id, rule=rule)
 
 
@@ -367,6 +487,7 @@ def check_activity(session: Session, activity: ActivityEntry) -> None:
     rules = active.by_activity.get((activity.plugin, activity.kind), []) + active.any_activity
     if not rules:
         return
+    rules = list({rule.key: rule for rule in rules}.values())  # a criteria rule may list both
     held = _held(session, activity.user_id, [r.key for r in rules])
     for rule in rules:
         if rule.key in held:
@@ -382,6 +503,9 @@ def check_activity(session: Session, activity: ActivityEntry) -> None:
                 grant(session, user_id=activity.user_id, rule=rule)
         elif rule.kind == "weekly_streak":
             if weekly_streak(session, activity.user_id, activity=rule.activity, at=activity.created_at) >= rule.weeks:
+                grant(session, user_id=activity.user_id, rule=rule)
+        elif rule.kind == "criteria":
+            if rule.qualifies(session, activity.user_id):
                 grant(session, user_id=activity.user_id, rule=rule)
 
 
@@ -538,4 +662,4 @@ def holders(session: Session, key: str, *, limit: int = 100) -> tuple[list[tuple
 # How a badge is earned, in readers' words (the kinds themselves are internal names).
 KIND_LABELS = {"points": _l("Earned with points"), "activity_count": _l("Earned by taking part"),
                "weekly_streak": _l("Earned by coming back every week"), "first": _l("For the first to do it"),
-               "manual": _l("Awarded by a librarian")}
+               "manual": _l("Awarded by a librarian"), "criteria": _l("Earned as the library sets out")}

@@ -123,6 +123,18 @@ def engage_badge_rules():
 
 
 @hookspec
+def engage_badge_criteria():
+    """Return core.badge_criteria.BadgeCriterion objects (or a list): what this plugin can count for
+    badges librarians make (events attended, say), with a function that counts it per reader."""
+
+
+@hookspec
+def engage_runtime_badge_rules(session):
+    """Return core.badges.BadgeRule objects defined at run time from the plugin's own tables (badges
+    librarians make), retired ones included; asked again after ``core.badges.runtime_rules_changed``."""
+
+
+@hookspec
 def engage_mail_kinds():
     """Return MailKind objects (or a list): the kinds of this plugin's notifications a reader may get by email, with their defaults."""
 

@@ -43,6 +43,7 @@ BUILTIN_PLUGINS = (
     "plugins.signin_ldap.plugin",
     # The relationship dashboard.
     "plugins.insights.plugin",
+    "plugins.badgemaker.plugin",
 )
 # Core's own listeners to the ledger's events, registered like plugins but never switched off:
 # levels and badges hear of awards and activities through the hooks, so the ledger imports

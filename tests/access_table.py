@@ -476,4 +476,19 @@ ACCESS.update({
     ("GET", "/admin/accounts"): [get("/admin/accounts", ADMINS)],
     ("POST", "/admin/accounts"): [post("/admin/accounts", ADMINS, {"retention_years": "0"})],
     ("POST", "/admin/users/<int:user_id>/send-reset"): [post("/admin/users/{new_student}/send-reset", ADMINS)],
+
+# --- badgemaker: badges librarians make -------------------------------------------------------
+MADE_BADGE = {"name_en": "{new_badge_name}", "name_zh": "{new_badge_name}", "how_en": "Take part twice.",
+              "how_zh": "参加两次。", "needs-0-what": "badgemaker:activities|*", "needs-0-goal": "2", "artwork": "emblem"}
+ACCESS.update({
+    ("GET", "/badgemaker/"): [get("/badgemaker/", STAFF)],
+    ("GET", "/badgemaker/static/<path:filename>"): [get("/badgemaker/static/badgemaker.css", EVERYONE)],
+    ("GET", "/badgemaker/new"): [get("/badgemaker/new", STAFF)],
+    ("POST", "/badgemaker/new"): [post("/badgemaker/new", STAFF, MADE_BADGE),
+                                  post("/badgemaker/new", STAFF | {LIBRARIAN: 400, ADMIN: 400},
+                                       MADE_BADGE | {"needs-0-what": ""})],
+    ("POST", "/badgemaker/preview"): [post("/badgemaker/preview", STAFF, MADE_BADGE)],
+    ("GET", "/badgemaker/<int:badge_id>"): [get("/badgemaker/{made_badge}", STAFF)],
+    ("GET", "/badgemaker/<int:badge_id>/holders.csv"): [get("/badgemaker/{made_badge}/holders.csv", STAFF)],
+    ("POST", "/badgemaker/<int:badge_id>/retire"): [post("/badgemaker/{new_made_badge}/retire", STAFF)],
 })

@@ -37,6 +37,8 @@ PLUGINS = ("contributions", "brand_stories", "feedback", "staff_scores",
            "rewards")
 # The relationship dashboard, switched with the activity plugins.
 PLUGINS += ("insights",)
+# Badges librarians make.
+PLUGINS += ("badgemaker",)
 
 
 def png(colour=(200, 30, 30)) -> bytes:
@@ -365,6 +367,26 @@ class World(dict):
             session.flush()
             return row.id
 
+    # --- badgemaker ---------------------------------------------------------------------------
+
+    def make_badge_name(self) -> str:
+        return f"Matrix badge {next(self._numbers)}"
+
+    def make_made_badge(self) -> int:
+        """Written directly, so that it can be made while the plugin is switched off too."""
+        from core.badges import runtime_rules_changed
+        from plugins.badgemaker.models import MadeBadge, Requirement
+
+        name = self.make_badge_name()
+        with self.context(), self.session() as session:
+            badge = MadeBadge(key=f"badgemaker:matrix-{next(self._numbers)}", name_en=name, name_zh=name + " 中",
+                              how_en="Take part.", how_zh="参加。", created_by=self["librarian2"])
+            session.add(badge)
+            session.flush()
+            session.add(Requirement(badge_id=badge.id, criterion="badgemaker:activities", option="*", goal=3))
+            runtime_rules_changed(session)
+            return badge.id
+
 
 def build(app) -> World:
     """Users, their clients, and one of each thing worth protecting."""
@@ -397,6 +419,7 @@ def build(app) -> World:
     _feedback(world, now)
     _staff_scores(world, now)
     _rewards(world, now)
+    world["made_badge"] = world.make_made_badge()
     staff = {LIBRARIAN, ADMIN}
     world.secrets = {
         "reader@test.library": {READER} | staff,  # a reader's email: theirs and the library's

@@ -13,6 +13,8 @@ DESCRIPTION = {"en": "Used by the tests.", "zh_Hans": "测试使用。"}
 
 # What the event hooks saw, so tests can check they ran (tests clear it).
 events: list = []
+# Badge rules "defined at run time" (tests fill it, then call core.badges.runtime_rules_changed).
+runtime_rules: list = []
 
 bp = Blueprint("example", __name__, url_prefix="/example")
 
@@ -116,6 +118,33 @@ def engage_badge_rules():
         BadgeRule("example:rich", {"en": "Example riches", "zh_Hans": "示例财富"},
                   {"en": "Reach 50 points.", "zh_Hans": "达到 50 积分。"}, kind="points", threshold=50),
     ]
+
+
+@hookimpl
+def engage_badge_criteria():
+    from sqlalchemy import func, select
+
+    from core.badge_criteria import BadgeCriterion
+    from core.models import ActivityEntry
+
+    def count(session, *, option, scope, user_id=None):
+        query = select(ActivityEntry.user_id, ActivityEntry.created_at).where(
+            ActivityEntry.plugin == NAME, ActivityEntry.kind == "quest")
+        if user_id is not None:
+            query = query.where(ActivityEntry.user_id == user_id)
+        counts: dict = {}
+        for who, at in session.execute(query):
+            if scope.admits(at):
+                counts[who] = counts.get(who, 0) + 1
+        return counts
+
+    return BadgeCriterion("example:quests", {"en": "Quests finished", "zh_Hans": "完成的探索"}, count,
+                          triggers=lambda option: ((NAME, "quest"),))
+
+
+@hookimpl
+def engage_runtime_badge_rules(session):
+    return list(runtime_rules)
 
 
 @hookimpl

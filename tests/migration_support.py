@@ -23,6 +23,7 @@ BUILTIN_BRANCHES = ("core", "contributions", "brand_stories", "staff_scores", "f
                     "rewards", "signin_cas")
 # The relationship dashboard's branch.
 BUILTIN_BRANCHES += ("insights",)
+BUILTIN_BRANCHES += ("badgemaker",)
 
 
 def wipe(url: str) -> None:

@@ -64,6 +64,8 @@ ANONYMOUS_PAGES += [("signin-ldap-form", "/signin/ldap/")]
 # The relationship dashboard (the insights plugin), its segments and its term report.
 ADMIN_PAGES += [("insights", "/insights/"), ("insights-segments", "/insights/segments"),
                 ("insights-report", "/insights/report")]
+# badgemaker: the librarians' pages for making badges (a made badge's own pages: its plugin's sweep).
+ADMIN_PAGES += [("badgemaker", "/badgemaker/"), ("badgemaker-new", "/badgemaker/new")]
 ADMIN_EMAIL = "admin@browser.library"
 SCREEN: dict = {}  # the library screen's secret path, set up by live_server
 

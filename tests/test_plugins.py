@@ -207,6 +207,49 @@ def test_hook_engage_badge_rules(example_app, make_user_in):
     assert b"Quester" not in example_app.test_client().get("/badges/").data
 
 
+def test_hook_engage_badge_criteria(example_app, make_user_in):
+    from core.badge_criteria import CriterionScope, collect_criteria
+    from core.plugins import current_hooks
+
+    user = make_user_in(example_app)
+    with example_app.app_context(), example_app.extensions["engage.db"].write_session() as session:
+        for ref in ("q1", "q2"):
+            record_activity(session, user_id=user.id, plugin="example", kind="quest", source_ref=ref)
+    with example_app.test_request_context(), example_app.extensions["engage.db"].write_session() as session:
+        criterion = collect_criteria(current_hooks())["example:quests"]
+        assert criterion.plugin == "example" and criterion.triggers("") == (("example", "quest"),)
+        assert criterion.count(session, option="", scope=CriterionScope()) == {user.id: 2}
+    switch(example_app, "example", False)
+    with example_app.test_request_context():
+        assert "example:quests" not in collect_criteria(current_hooks())
+
+
+def test_hook_engage_runtime_badge_rules(example_app, make_user_in):
+    from core.badges import BadgeRule, active_rules, known_rule, runtime_rules_changed
+
+    user = make_user_in(example_app)
+    rule = BadgeRule("example:made", {"en": "Made", "zh_Hans": "自制"}, {"en": "One quest.", "zh_Hans": "一次探索。"},
+                     kind="criteria", qualifies=lambda session, user_id: True, triggers=(("example", "quest"),))
+    with example_app.test_request_context():
+        assert "example:made" not in active_rules().rules
+    example_plugin.runtime_rules[:] = [rule]
+    try:
+        with example_app.test_request_context(), example_app.extensions["engage.db"].write_session() as session:
+            assert "example:made" not in active_rules().rules  # nothing said it changed yet: still cached
+            runtime_rules_changed(session)
+        with example_app.test_request_context(), example_app.extensions["engage.db"].write_session() as session:
+            assert active_rules().rules["example:made"].plugin == "example"
+            record_activity(session, user_id=user.id, plugin="example", kind="quest", source_ref="q1")
+        assert ("badge", user.id, "example:made") in example_plugin.events
+        example_plugin.runtime_rules[:] = [BadgeRule(**{**rule.__dict__, "retired": True})]
+        with example_app.test_request_context(), example_app.extensions["engage.db"].write_session() as session:
+            runtime_rules_changed(session)
+        with example_app.test_request_context():
+            assert "example:made" not in active_rules().rules and known_rule("example:made").retired
+    finally:
+        example_plugin.runtime_rules.clear()
+
+
 def test_hook_engage_badge_granted(example_app, make_user_in):
     user = make_user_in(example_app)
     with example_app.app_context(), example_app.extensions["engage.db"].write_session() as session:

@@ -1,0 +1,1 @@
+"""Revisions of the badgemaker branch, oldest first by number."""
