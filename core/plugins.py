@@ -35,6 +35,8 @@ BUILTIN_PLUGINS = (
     "plugins.brand_stories.plugin",
     "plugins.staff_scores.plugin",
     "plugins.feedback.plugin",
+    # events: registration, waitlists, reminders, calendar feeds and QR check-in
+    "plugins.events.plugin",
 )
 # Core's own listeners to the ledger's events, registered like plugins but never switched off:
 # levels and badges hear of awards and activities through the hooks, so the ledger imports

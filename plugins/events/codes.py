@@ -1,0 +1,98 @@
+"""Secrets the plugin hands out: the rotating check-in code, readers' personal codes and feed tokens.
+
+The check-in code works like TOTP (RFC 6238): an HMAC of the event's id and the current
+30-second step under the app's secret key, so every worker computes the same code without a
+table or a shared cache. The current and the previous step are accepted (a reader scanning as
+the code turns over still gets in); a photo sent to a friend stops working within a minute,
+and no code works outside the event's check-in window.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import time
+from datetime import datetime, timedelta
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
+
+STEP_SECONDS = 30
+CODE_LENGTH = 10
+
+
+def _key() -> bytes:
+    return str(current_app.config["SECRET_KEY"]).encode()
+
+
+def _mac(purpose: str, *parts) -> str:
+    message = "|".join([purpose, *map(str, parts)]).encode()
+    digest = hmac.new(_key(), message, hashlib.sha256).digest()
+    return base64.b32encode(digest).decode().rstrip("=").lower()
+
+
+def step_at(moment: float | None = None) -> int:
+    """The 30-second step ``moment`` (a Unix time, now by default) falls in."""
+    return int((time.time() if moment is None else moment) // STEP_SECONDS)
+
+
+def checkin_code(event_id: int, step: int | None = None) -> str:
+    """The code a reader scans to check in to ``event_id`` during ``step`` (now by default)."""
+    return _mac("events:checkin", event_id, step_at() if step is None else step)[:CODE_LENGTH]
+
+
+def code_matches(event_id: int, code: str, moment: float | None = None) -> bool:
+    """True when ``code`` is ``event_id``'s code for the current or the previous step."""
+    now = step_at(moment)
+    given = (code or "").strip().lower()
+    return any(hmac.compare_digest(given, checkin_code(event_id, s)) for s in (now, now - 1))
+
+
+def seconds_left(moment: float | None = None) -> int:
+    """Seconds until the code turns over."""
+    now = time.time() if moment is None else moment
+    return STEP_SECONDS - int(now % STEP_SECONDS)
+
+
+def checkin_window(starts_at: datetime, ends_at: datetime) -> tuple[datetime, datetime]:
+    """When codes for an event are accepted: from a little before it starts to a little after it ends."""
+    before = timedelta(minutes=current_app.config.get("EVENTS_CHECKIN_OPENS_MINUTES", 30))
+    after = timedelta(minutes=current_app.config.get("EVENTS_CHECKIN_CLOSES_MINUTES", 30))
+    return starts_at - before, ends_at + after
+
+
+def reader_code(user_id: int) -> str:
+    """The reader's personal code: a librarian scanning it can check them in."""
+    return _mac("events:reader", user_id)[:16]
+
+
+def reader_code_matches(user_id: int, code: str) -> bool:
+    return hmac.compare_digest((code or "").lower(), reader_code(user_id))
+
+
+def feed_token(user_id: int) -> str:
+    """The secret part of the reader's calendar feed address."""
+    return _mac("events:feed", user_id)[:24]
+
+
+def feed_token_matches(user_id: int, token: str) -> bool:
+    return hmac.compare_digest((token or "").lower(), feed_token(user_id))
+
+
+def _live_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(_key(), salt="events:live-code")
+
+
+def live_token(event_id: int) -> str:
+    """A token for a screen slide's live code: whoever holds it (a screen's secret page) may read
+    the current code of this one event, which is what the screen shows anyway."""
+    return _live_serializer().dumps(event_id)
+
+
+def read_live_token(token: str) -> int | None:
+    try:
+        value = _live_serializer().loads(token)
+    except BadSignature:
+        return None
+    return value if isinstance(value, int) else None
