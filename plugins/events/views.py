@@ -120,7 +120,7 @@ def mine():
     personal = url_for("events.reader", user_id=current_user.id, code=codes.reader_code(current_user.id),
                        _external=True)
     feed = url_for("events.feed", user_id=current_user.id, token=codes.feed_token(current_user.id), _external=True)
-    return render("events/mine.html", rows=rows, qr=qr_svg(personal), feed=feed,
+    return render("events/mine.html", rows=rows, qr=qr_svg(personal), personal=personal, feed=feed,
                   attended=checkin.attended_count(db, current_user.id))
 
 
