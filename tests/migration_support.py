@@ -20,6 +20,7 @@ from core.testing import PG_URL
 
 BASELINE_ROWS = Path(__file__).parent / "data" / "baseline_rows.json"
 BUILTIN_BRANCHES = ("core", "contributions", "brand_stories", "staff_scores", "feedback")
+BUILTIN_BRANCHES += ("events",)
 
 
 def wipe(url: str) -> None:
