@@ -32,6 +32,7 @@ from core.testing import PASSWORD, create_test_user
 ANON, READER, OTHER, LIBRARIAN, ADMIN = "anonymous", "reader", "other_reader", "librarian", "admin"
 ROLES = (ANON, READER, OTHER, LIBRARIAN, ADMIN)
 PLUGINS = ("contributions", "brand_stories", "feedback", "staff_scores")
+PLUGINS += ("events",)
 
 
 def png(colour=(200, 30, 30)) -> bytes:
@@ -349,6 +350,7 @@ def build(app) -> World:
     _brand_stories(world, now)
     _feedback(world, now)
     _staff_scores(world, now)
+    _events(world, now)
     staff = {LIBRARIAN, ADMIN}
     world.secrets = {
         "reader@test.library": {READER} | staff,  # a reader's email: theirs and the library's
@@ -503,3 +505,48 @@ def _staff_scores(world: World, now) -> None:
             session.add_all([ReviewMark(review_id=review.id, criterion_id=world[f"criterion{n}"], value=4)
                              for n in range(2)])
 
+
+
+# --- events -------------------------------------------------------------------------------------
+
+def _events(world: World, now) -> None:
+    """An event to come and one on now (its check-in open), and the reader's secret codes."""
+    from plugins.events import codes
+    from plugins.events.models import Event
+
+    with world.context(), world.session() as session:
+        for name, start, end in (("event", now + timedelta(days=3), now + timedelta(days=3, hours=2)),
+                                 ("running_event", now - timedelta(minutes=10), now + timedelta(hours=2))):
+            row = Event(title_en=f"Matrix {name}", title_zh="矩阵活动", place="Hall", starts_at=start, ends_at=end,
+                        capacity=100, points=5, created_by=world["librarian2"])
+            session.add(row)
+            session.flush()
+            world[name] = row.id
+        world["reader_code"] = codes.reader_code(world[READER])
+        world["reader_feed_token"] = codes.feed_token(world[READER])
+        world["live_token"] = codes.live_token(world["running_event"])
+
+
+def _make_event(self) -> int:
+    """An event to come, for a request that registers or cancels."""
+    from plugins.events.models import Event
+
+    with self.session() as session:
+        start = utcnow() + timedelta(days=2)
+        row = Event(title_en=f"Matrix event {next(self._numbers)}", title_zh="矩阵活动", place="Hall",
+                    starts_at=start, ends_at=start + timedelta(hours=1), capacity=100, points=5)
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def _make_checkin_code(self) -> str:
+    """The running event's code of this 30-second step."""
+    from plugins.events import codes
+
+    with self.context():
+        return codes.checkin_code(self["running_event"])
+
+
+World.make_event = _make_event
+World.make_checkin_code = _make_checkin_code
