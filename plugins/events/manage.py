@@ -7,7 +7,8 @@ live code, which answers whoever holds its signed address (a screen's slide or a
 
 from __future__ import annotations
 
-from flask import abort, flash, make_response, redirect, request, url_for
+from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import force_locale, get_locale
 from flask_login import current_user
 
 from core.db import get_session
@@ -143,8 +144,11 @@ def live(token: str):
         abort(404)
     is_open = checkin.window_open(event)
     url = url_for("events.check_in", event_id=event.id, code=codes.checkin_code(event.id), _external=True)
-    response = make_response(render("events/_live.html", event=event, open=is_open, url=url,
-                                    qr=qr_svg(url) if is_open else None, block="live"))
+    locale = request.args.get("locale")  # a screen's slide speaks the screen's language
+    with force_locale(locale if locale in current_app.config["LANGUAGES"] else get_locale()):
+        body = render_template("events/_live.html", event=event, open=is_open, url=url,
+                               qr=qr_svg(url) if is_open else None)
+    response = make_response(body)
     response.headers["Cache-Control"] = "no-store"
     return response
 

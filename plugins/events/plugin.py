@@ -118,8 +118,8 @@ def engage_screen_slides(screen):
     now_open = service.in_window(db)
     if now_open:
         event = now_open[0]
-        html = render_template("events/_slide.html", event=event, live=url_for("events.live",
-                                                                                token=codes.live_token(event.id)))
+        html = render_template("events/_slide.html", event=event, live=url_for(
+            "events.live", token=codes.live_token(event.id), locale=getattr(screen, "locale", None)))
         return Slide("checkin", _("Check in"), Markup(html), url_for("events.event", event_id=event.id,
                                                                      _external=True), 35)
     upcoming = service.events(db, when="upcoming", limit=1)

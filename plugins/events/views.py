@@ -116,7 +116,7 @@ def cancel(event_id: int):
 def mine():
     """The reader's seats and waitlist places, their personal code, and their calendar address."""
     db = get_session()
-    rows = service.my_registrations(db, current_user.id)
+    rows = [(e, r) for e, r in service.my_registrations(db, current_user.id) if service.state_of(e) != "ended"]
     personal = url_for("events.reader", user_id=current_user.id, code=codes.reader_code(current_user.id),
                        _external=True)
     feed = url_for("events.feed", user_id=current_user.id, token=codes.feed_token(current_user.id), _external=True)
