@@ -41,6 +41,10 @@ ADMIN_PAGES = [("me", "/me"), ("password", "/me/password"), ("admin", "/admin/")
                ("approvals", "/admin/approvals/"), ("admin-user-reader", "/admin/users/3"),
                ("board-staff-me", "/boards/staff/week"),
                ("board-as-staff", "/boards/all")]
+# The events plugin's pages an administrator reaches with no event yet (its own sweep,
+# plugins/events/tests/test_events_browser.py, visits them full of demo events).
+ADMIN_PAGES += [("events", "/events/"), ("events-mine", "/events/mine"), ("events-manage", "/events/manage"),
+                ("events-new", "/events/new")]
 ADMIN_EMAIL = "admin@browser.library"
 SCREEN: dict = {}  # the library screen's secret path, set up by live_server
 

@@ -22,6 +22,11 @@ STEP_SECONDS = 30
 CODE_LENGTH = 10
 
 
+def _same(given: str, expected: str) -> bool:
+    """A constant-time comparison that also takes text no code could be (any character at all)."""
+    return hmac.compare_digest((given or "").strip().lower().encode(), expected.encode())
+
+
 def _key() -> bytes:
     return str(current_app.config["SECRET_KEY"]).encode()
 
@@ -45,8 +50,7 @@ def checkin_code(event_id: int, step: int | None = None) -> str:
 def code_matches(event_id: int, code: str, moment: float | None = None) -> bool:
     """True when ``code`` is ``event_id``'s code for the current or the previous step."""
     now = step_at(moment)
-    given = (code or "").strip().lower()
-    return any(hmac.compare_digest(given, checkin_code(event_id, s)) for s in (now, now - 1))
+    return any(_same(code, checkin_code(event_id, s)) for s in (now, now - 1))
 
 
 def seconds_left(moment: float | None = None) -> int:
@@ -68,7 +72,7 @@ def reader_code(user_id: int) -> str:
 
 
 def reader_code_matches(user_id: int, code: str) -> bool:
-    return hmac.compare_digest((code or "").lower(), reader_code(user_id))
+    return _same(code, reader_code(user_id))
 
 
 def feed_token(user_id: int) -> str:
@@ -77,7 +81,7 @@ def feed_token(user_id: int) -> str:
 
 
 def feed_token_matches(user_id: int, token: str) -> bool:
-    return hmac.compare_digest((token or "").lower(), feed_token(user_id))
+    return _same(token, feed_token(user_id))
 
 
 def _live_serializer() -> URLSafeSerializer:

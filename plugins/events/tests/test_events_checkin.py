@@ -160,3 +160,13 @@ def test_the_live_code_answers_its_signed_address_only(app, people, client):
     assert client.get(f"/events/live/{token}x").status_code == 404
     assert people["lib"][1].get(f"/events/{event.id}/code").status_code == 200
     assert people["ann"][1].get(f"/events/{event.id}/code").status_code == 403
+
+
+def test_hostile_codes_are_refused_without_an_error(app, people, client):
+    event = running_event(app)
+    ann, ann_client = people["ann"]
+    for code in ("é" * 40, "码", "%00".replace("%00", "x") * 500):
+        assert ann_client.post(f"/events/check-in/{event.id}/{code}").status_code == 400
+        assert client.get(f"/events/feed/{ann.id}/{code}.ics").status_code == 404
+        assert people["lib"][1].get(f"/events/readers/{ann.id}/{code}").status_code == 404
+    assert not rows(app, CheckIn)
