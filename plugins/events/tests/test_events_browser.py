@@ -28,7 +28,7 @@ def demo_app(app_factory):
     app = app_factory()
     names = ["Quiet Heron", "书虫小林", "Curious Panda", "南园晨读", "Bright Crane", "夜读人", "Kind Owl", "竹影",
              "History Fan 史学迷", "Old Maps 旧地图"]
-    students = [create_test_user(app, display_name=name, cohort="History" if n % 3 == 0 else "Physics")
+    students = [create_test_user(app, display_name=name, cohort="历史学院 History" if n % 3 == 0 else "物理学院 Physics")
                 for n, name in enumerate(names)]
     librarian = create_test_user(app, Role.librarian, display_name="Wang Lin 王琳")
     with app.test_request_context("/"), app.extensions["engage.db"].write_session() as session:

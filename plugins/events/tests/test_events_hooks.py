@@ -143,3 +143,13 @@ def test_demo_data_has_an_event_on_now_a_waitlist_and_past_attendance(app, peopl
         from plugins.events.service import in_window
 
         assert in_window(session)
+
+
+def test_the_whole_demo_library_includes_events(app):
+    """`engage demo` calls every plugin's demo data after core's people and points exist."""
+    from core import demo
+
+    with app.app_context():
+        assert demo.populate(app.extensions["engage.db"], students=24)
+    events = rows(app, Event)
+    assert len(events) == 5 and rows(app, CheckIn) and rows(app, Registration, Registration.status == "waitlisted")
