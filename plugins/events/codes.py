@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
-STEP_SECONDS = 30
+STEP_SECONDS = 30  # the default; ``EVENTS_CODE_SECONDS`` changes it
 CODE_LENGTH = 10
 
 
@@ -37,9 +37,14 @@ def _mac(purpose: str, *parts) -> str:
     return base64.b32encode(digest).decode().rstrip("=").lower()
 
 
+def step_seconds() -> int:
+    """How long one code lasts (``EVENTS_CODE_SECONDS``, 30 by default)."""
+    return int(current_app.config.get("EVENTS_CODE_SECONDS", STEP_SECONDS))
+
+
 def step_at(moment: float | None = None) -> int:
-    """The 30-second step ``moment`` (a Unix time, now by default) falls in."""
-    return int((time.time() if moment is None else moment) // STEP_SECONDS)
+    """The step (30 seconds by default) ``moment`` (a Unix time, now by default) falls in."""
+    return int((time.time() if moment is None else moment) // step_seconds())
 
 
 def checkin_code(event_id: int, step: int | None = None) -> str:
@@ -51,12 +56,6 @@ def code_matches(event_id: int, code: str, moment: float | None = None) -> bool:
     """True when ``code`` is ``event_id``'s code for the current or the previous step."""
     now = step_at(moment)
     return any(_same(code, checkin_code(event_id, s)) for s in (now, now - 1))
-
-
-def seconds_left(moment: float | None = None) -> int:
-    """Seconds until the code turns over."""
-    now = time.time() if moment is None else moment
-    return STEP_SECONDS - int(now % STEP_SECONDS)
 
 
 def checkin_window(starts_at: datetime, ends_at: datetime) -> tuple[datetime, datetime]:

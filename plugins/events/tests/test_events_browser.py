@@ -42,6 +42,7 @@ def demo_app(app_factory):
 
 def test_every_page_looks_right(app_factory, browser, screenshots):
     app, students, librarian = demo_app(app_factory)
+    app.config["EVENTS_CODE_SECONDS"] = 3600  # the sweep takes minutes; the code must outlast it
     with app.test_request_context("/"), app.extensions["engage.db"].session() as session:
         events = list(session.exec(select(Event).order_by(Event.id)))
         now_on, full, past = events[0], events[1], events[3]

@@ -55,7 +55,8 @@ def test_scanning_the_code_checks_the_reader_in_once_and_pays_once(app, people):
 
 def test_a_code_from_two_steps_ago_is_refused_with_a_clear_message(app, people):
     event = running_event(app)
-    old = code_now(app, event.id, codes.step_at() - 2)
+    with app.test_request_context("/"):
+        old = codes.checkin_code(event.id, codes.step_at() - 2)
     response = people["ann"][1].post(f"/events/check-in/{event.id}/{old}")
     assert response.status_code == 400 and "expired" in response.get_data(as_text=True)
     assert not rows(app, CheckIn)
