@@ -21,8 +21,8 @@ from . import checkin, codes, service
 from .blueprint import bp
 from .forms import OUTCOME_LABELS, ActionForm, EventForm
 from .i18n import _
-from .qr import qr_svg
 from .models import Event
+from .qr import qr_svg
 from .service import EventError
 from .views import event_or_404
 

@@ -7,7 +7,6 @@ and ``manage``) and the hooks below.
 from __future__ import annotations
 
 from flask import render_template, url_for
-from flask_login import current_user
 from markupsafe import Markup
 
 from core.badges import BadgeRule
