@@ -19,6 +19,7 @@ from . import checkin, codes, manage, reminders, service, views  # noqa: F401  (
 from .blueprint import bp
 from .demo import populate_demo
 from .i18n import _, _l
+from .qr import qr_svg
 
 NAME = "events"
 VERSION = "0.1.0"
@@ -85,8 +86,10 @@ def engage_profile_panels(user, subject):
     """How many events the subject has attended (their own profile, or a librarian looking)."""
     if not user.is_authenticated or (user.id != subject.id and not _is_librarian(user)):
         return None
+    own = user.id == subject.id
+    personal = url_for("events.reader", user_id=subject.id, code=codes.reader_code(subject.id), _external=True)
     html = render_template("events/_panel_profile.html", attended=checkin.attended_count(get_session(), subject.id),
-                           own=user.id == subject.id)
+                           own=own, personal=personal, qr=qr_svg(personal) if own else None)
     return Panel(_("Events"), Markup(html), 35, "events-profile")
 
 
