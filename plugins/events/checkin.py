@@ -45,7 +45,10 @@ def check_code(session: Session, *, event: Event, code: str) -> None:
 
 
 def check_in(session: Session, *, event: Event, user_id: int, method: str, actor_id: int | None = None) -> CheckIn:
-    """Record that the reader attended, pay the event's points and count the activity, once."""
+    """Record that the reader attended, pay the event's points and count the activity, once.
+    A librarian never checks themselves in by hand (whoever makes an award never receives it)."""
+    if actor_id is not None and actor_id == user_id:
+        raise EventError(_("Nobody can check themselves in by hand; scan the code or ask a colleague."), 403)
     if session.exec(select(CheckIn.id).where(CheckIn.event_id == event.id, CheckIn.user_id == user_id)).first():
         raise EventError(_("Already checked in."), 409)
     row = CheckIn(event_id=event.id, user_id=user_id, method=method, actor_id=actor_id, created_at=utcnow())

@@ -171,3 +171,12 @@ def test_hostile_codes_are_refused_without_an_error(app, people, client):
         assert client.get(f"/events/feed/{ann.id}/{code}.ics").status_code == 404
         assert people["lib"][1].get(f"/events/readers/{ann.id}/{code}").status_code == 404
     assert not rows(app, CheckIn)
+
+
+def test_a_librarian_cannot_tick_their_own_name(app, people):
+    event = running_event(app)
+    lib, lib_client = people["lib"]
+    lib_client.post(f"/events/{event.id}/attendance/{lib.id}")
+    page = lib_client.get(f"/events/{event.id}/attendance").get_data(as_text=True)
+    assert "ask a colleague" in page
+    assert not rows(app, CheckIn)
