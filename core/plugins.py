@@ -44,6 +44,8 @@ BUILTIN_PLUGINS = (
     # The relationship dashboard.
     "plugins.insights.plugin",
     "plugins.badgemaker.plugin",
+    # events: registration, waitlists, reminders, calendar feeds and QR check-in
+    "plugins.events.plugin",
 )
 # Core's own listeners to the ledger's events, registered like plugins but never switched off:
 # levels and badges hear of awards and activities through the hooks, so the ledger imports

@@ -453,6 +453,41 @@ ACCESS: dict[tuple[str, str], list[Case]] = {
     ("GET", "/insights/report"): [get("/insights/report", STAFF)],
     # No reader of the world was active this term: the report page says so instead of printing.
     ("GET", "/insights/report.pdf"): [get("/insights/report.pdf", STAFF | {LIBRARIAN: 404, ADMIN: 404})],
+    # --- events -----------------------------------------------------------------------------------
+    ("GET", "/events/"): [get("/events/", EVERYONE)],
+    ("GET", "/events/static/<path:filename>"): [get("/events/static/events.css", EVERYONE)],
+    ("GET", "/events/<int:event_id>"): [get("/events/{event}", EVERYONE)],
+    ("POST", "/events/<int:event_id>/register"): [post("/events/{new_event}/register", SIGNED_IN)],
+    ("POST", "/events/<int:event_id>/cancel"): [  # nothing to cancel: refused, nothing changes
+        post("/events/{new_event}/cancel", who(reader=409, other=409, librarian=409, admin=409))],
+    ("GET", "/events/mine"): [get("/events/mine", SIGNED_IN)],
+    ("GET", "/events/check-in/<int:event_id>/<code>"): [
+        get("/events/check-in/{running_event}/{new_checkin_code}", SIGNED_IN),
+        get("/events/check-in/{running_event}/expired", who(reader=400, other=400, librarian=400, admin=400))],
+    ("POST", "/events/check-in/<int:event_id>/<code>"): [
+        post("/events/check-in/{running_event}/{new_checkin_code}", SIGNED_IN),
+        post("/events/check-in/{event}/{new_checkin_code}", who(reader=400, other=400, librarian=400, admin=400))],
+    ("GET", "/events/calendar.ics"): [get("/events/calendar.ics", EVERYONE)],
+    ("GET", "/events/feed/<int:user_id>/<token>.ics"): [
+        get("/events/feed/{reader}/{reader_feed_token}.ics", EVERYONE),
+        get("/events/feed/{reader}/wrong.ics", NOBODY)],
+    ("GET", "/events/live/<token>"): [get("/events/live/{live_token}", EVERYONE),
+                                      get("/events/live/forged", NOBODY)],
+    ("GET", "/events/manage"): [get("/events/manage", STAFF)],
+    ("GET", "/events/new"): [get("/events/new", STAFF)],
+    ("POST", "/events/new"): [post("/events/new", STAFF | {LIBRARIAN: 400, ADMIN: 400})],
+    ("GET", "/events/<int:event_id>/edit"): [get("/events/{event}/edit", STAFF)],
+    ("POST", "/events/<int:event_id>/edit"): [post("/events/{event}/edit", STAFF | {LIBRARIAN: 400, ADMIN: 400},
+                                                   {"title_en": ""})],
+    ("GET", "/events/<int:event_id>/attendance"): [get("/events/{running_event}/attendance", STAFF)],
+    ("POST", "/events/<int:event_id>/attendance/<int:user_id>"): [
+        post("/events/{running_event}/attendance/{other_reader}", STAFF)],
+    ("GET", "/events/<int:event_id>/attendance.csv"): [get("/events/{running_event}/attendance.csv", STAFF)],
+    ("GET", "/events/<int:event_id>/code"): [get("/events/{running_event}/code", STAFF)],
+    ("GET", "/events/readers/<int:user_id>/<code>"): [get("/events/readers/{reader}/{reader_code}", STAFF),
+                                                      get("/events/readers/{reader}/forged", STAFF | {LIBRARIAN: 404, ADMIN: 404})],
+    ("POST", "/events/readers/<int:user_id>/<code>"): [
+        post("/events/readers/{reader}/{reader_code}", STAFF, {"event_id": "{running_event}"})],
 }
 
 # --- accounts (core.identity): resets, confirming and changing addresses, my data ---------------

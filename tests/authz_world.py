@@ -39,6 +39,7 @@ PLUGINS = ("contributions", "brand_stories", "feedback", "staff_scores",
 PLUGINS += ("insights",)
 # Badges librarians make.
 PLUGINS += ("badgemaker",)
+PLUGINS += ("events",)
 
 
 def png(colour=(200, 30, 30)) -> bytes:
@@ -420,6 +421,7 @@ def build(app) -> World:
     _staff_scores(world, now)
     _rewards(world, now)
     world["made_badge"] = world.make_made_badge()
+    _events(world, now)
     staff = {LIBRARIAN, ADMIN}
     world.secrets = {
         "reader@test.library": {READER} | staff,  # a reader's email: theirs and the library's
@@ -604,3 +606,46 @@ def _rewards(world: World, now) -> None:
         world["drawn_draw"] = drawn.id
         world["draw_opens"] = to_local(now).strftime("%Y-%m-%dT%H:%M")
         world["draw_at"] = to_local(now + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M")
+# --- events -------------------------------------------------------------------------------------
+
+def _events(world: World, now) -> None:
+    """An event to come and one on now (its check-in open), and the reader's secret codes."""
+    from plugins.events import codes
+    from plugins.events.models import Event
+
+    with world.context(), world.session() as session:
+        for name, start, end in (("event", now + timedelta(days=3), now + timedelta(days=3, hours=2)),
+                                 ("running_event", now - timedelta(minutes=10), now + timedelta(hours=2))):
+            row = Event(title_en=f"Matrix {name}", title_zh="矩阵活动", place="Hall", starts_at=start, ends_at=end,
+                        capacity=100, points=5, created_by=world["librarian2"])
+            session.add(row)
+            session.flush()
+            world[name] = row.id
+        world["reader_code"] = codes.reader_code(world[READER])
+        world["reader_feed_token"] = codes.feed_token(world[READER])
+        world["live_token"] = codes.live_token(world["running_event"])
+
+
+def _make_event(self) -> int:
+    """An event to come, for a request that registers or cancels."""
+    from plugins.events.models import Event
+
+    with self.session() as session:
+        start = utcnow() + timedelta(days=2)
+        row = Event(title_en=f"Matrix event {next(self._numbers)}", title_zh="矩阵活动", place="Hall",
+                    starts_at=start, ends_at=start + timedelta(hours=1), capacity=100, points=5)
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def _make_checkin_code(self) -> str:
+    """The running event's code of this 30-second step."""
+    from plugins.events import codes
+
+    with self.context():
+        return codes.checkin_code(self["running_event"])
+
+
+World.make_event = _make_event
+World.make_checkin_code = _make_checkin_code

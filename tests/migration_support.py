@@ -24,6 +24,7 @@ BUILTIN_BRANCHES = ("core", "contributions", "brand_stories", "staff_scores", "f
 # The relationship dashboard's branch.
 BUILTIN_BRANCHES += ("insights",)
 BUILTIN_BRANCHES += ("badgemaker",)
+BUILTIN_BRANCHES += ("events",)
 
 
 def wipe(url: str) -> None:

@@ -66,6 +66,10 @@ ADMIN_PAGES += [("insights", "/insights/"), ("insights-segments", "/insights/seg
                 ("insights-report", "/insights/report")]
 # badgemaker: the librarians' pages for making badges (a made badge's own pages: its plugin's sweep).
 ADMIN_PAGES += [("badgemaker", "/badgemaker/"), ("badgemaker-new", "/badgemaker/new")]
+# The events plugin's pages an administrator reaches with no event yet (its own sweep,
+# plugins/events/tests/test_events_browser.py, visits them full of demo events).
+ADMIN_PAGES += [("events", "/events/"), ("events-mine", "/events/mine"), ("events-manage", "/events/manage"),
+                ("events-new", "/events/new")]
 ADMIN_EMAIL = "admin@browser.library"
 SCREEN: dict = {}  # the library screen's secret path, set up by live_server
 

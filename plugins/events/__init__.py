@@ -1,0 +1,1 @@
+"""Events: workshops, talks and reading clubs with registration, waitlists, reminders and QR check-in."""

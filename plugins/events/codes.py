@@ -1,0 +1,101 @@
+"""Secrets the plugin hands out: the rotating check-in code, readers' personal codes and feed tokens.
+
+The check-in code works like TOTP (RFC 6238): an HMAC of the event's id and the current
+30-second step under the app's secret key, so every worker computes the same code without a
+table or a shared cache. The current and the previous step are accepted (a reader scanning as
+the code turns over still gets in); a photo sent to a friend stops working within a minute,
+and no code works outside the event's check-in window.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import time
+from datetime import datetime, timedelta
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
+
+STEP_SECONDS = 30  # the default; ``EVENTS_CODE_SECONDS`` changes it
+CODE_LENGTH = 10
+
+
+def _same(given: str, expected: str) -> bool:
+    """A constant-time comparison that also takes text no code could be (any character at all)."""
+    return hmac.compare_digest((given or "").strip().lower().encode(), expected.encode())
+
+
+def _key() -> bytes:
+    return str(current_app.config["SECRET_KEY"]).encode()
+
+
+def _mac(purpose: str, *parts) -> str:
+    message = "|".join([purpose, *map(str, parts)]).encode()
+    digest = hmac.new(_key(), message, hashlib.sha256).digest()
+    return base64.b32encode(digest).decode().rstrip("=").lower()
+
+
+def step_seconds() -> int:
+    """How long one code lasts (``EVENTS_CODE_SECONDS``, 30 by default)."""
+    return int(current_app.config.get("EVENTS_CODE_SECONDS", STEP_SECONDS))
+
+
+def step_at(moment: float | None = None) -> int:
+    """The step (30 seconds by default) ``moment`` (a Unix time, now by default) falls in."""
+    return int((time.time() if moment is None else moment) // step_seconds())
+
+
+def checkin_code(event_id: int, step: int | None = None) -> str:
+    """The code a reader scans to check in to ``event_id`` during ``step`` (now by default)."""
+    return _mac("events:checkin", event_id, step_at() if step is None else step)[:CODE_LENGTH]
+
+
+def code_matches(event_id: int, code: str, moment: float | None = None) -> bool:
+    """True when ``code`` is ``event_id``'s code for the current or the previous step."""
+    now = step_at(moment)
+    return any(_same(code, checkin_code(event_id, s)) for s in (now, now - 1))
+
+
+def checkin_window(starts_at: datetime, ends_at: datetime) -> tuple[datetime, datetime]:
+    """When codes for an event are accepted: from a little before it starts to a little after it ends."""
+    before = timedelta(minutes=current_app.config.get("EVENTS_CHECKIN_OPENS_MINUTES", 30))
+    after = timedelta(minutes=current_app.config.get("EVENTS_CHECKIN_CLOSES_MINUTES", 30))
+    return starts_at - before, ends_at + after
+
+
+def reader_code(user_id: int) -> str:
+    """The reader's personal code: a librarian scanning it can check them in."""
+    return _mac("events:reader", user_id)[:16]
+
+
+def reader_code_matches(user_id: int, code: str) -> bool:
+    return _same(code, reader_code(user_id))
+
+
+def feed_token(user_id: int) -> str:
+    """The secret part of the reader's calendar feed address."""
+    return _mac("events:feed", user_id)[:24]
+
+
+def feed_token_matches(user_id: int, token: str) -> bool:
+    return _same(token, feed_token(user_id))
+
+
+def _live_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(_key(), salt="events:live-code")
+
+
+def live_token(event_id: int) -> str:
+    """A token for a screen slide's live code: whoever holds it (a screen's secret page) may read
+    the current code of this one event, which is what the screen shows anyway."""
+    return _live_serializer().dumps(event_id)
+
+
+def read_live_token(token: str) -> int | None:
+    try:
+        value = _live_serializer().loads(token)
+    except BadSignature:
+        return None
+    return value if isinstance(value, int) else None

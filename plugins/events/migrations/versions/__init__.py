@@ -1,0 +1,1 @@
+"""Revisions of the events branch, oldest first by number."""
