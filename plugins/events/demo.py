@@ -32,7 +32,7 @@ EVENTS = [
          capacity=20, points=10),
     dict(title_en="Reading club: The Earth is Flat?", title_zh="读书会：地球是平的吗？", place="East reading room 东阅览室",
          description_en="A lively discussion.", description_zh="热烈的讨论。", hours=(-24 * 20, -24 * 20 + 2),
-         capacity=15, points=15, faculties="历史学院 History"),
+         capacity=15, points=15, faculties="HIST"),
 ]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wtforms import IntegerField, StringField, TextAreaField
+from wtforms import IntegerField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from core.forms import Form
@@ -36,8 +36,9 @@ class EventForm(Form):
     capacity = IntegerField(_l("Seats"), default=30, validators=[HasValue(_REQUIRED), NumberRange(min=1, max=10000)])
     points = IntegerField(_l("Points for attending"), default=10,
                           validators=[HasValue(_REQUIRED), NumberRange(min=0, max=1000)])
-    faculties = TextAreaField(_l("Faculties"), description=_l("One faculty per line; leave empty to open the event to all."),
-                              validators=[Optional(), Length(max=2000)])
+    # Choices: the library's managed faculties (set by the view); stored as their codes.
+    faculties = SelectMultipleField(_l("Faculties"), description=_l("Choose none to open the event to all."),
+                                    choices=[], validate_choice=True)
 
 
 class ActionForm(Form):

@@ -13,6 +13,7 @@ from flask_login import current_user
 
 from core.db import get_session
 from core.exports import csv_response, local_time
+from core.identity.faculties import faculty_choices, names_by_code
 from core.models import Role, User
 from core.security import role_required
 from core.ui import render
@@ -44,13 +45,26 @@ def _event_page(form, event=None, error=None, status=200):
     return render("events/event_form.html", form=form, event=event, error=error, status=status)
 
 
+def _event_form(event: Event | None = None) -> EventForm:
+    """The event form, its audience offered from the library's managed faculties (a faculty the
+    event already names stays offered even when it was switched off since)."""
+    chosen = service.faculties_of(event) if event else []
+    form = EventForm(obj=event, faculties=chosen)
+    names = names_by_code(get_session())
+    offered = [(code, name) for code, name in faculty_choices(get_session()) if code]
+    form.faculties.choices = offered + [(code, names.get(code, code)) for code in chosen
+                                        if code not in {c for c, _n in offered}]
+    return form
+
+
 def _save(event: Event | None):
-    form = EventForm(obj=event)
+    form = _event_form(event)
     if not form.validate_on_submit():
         return _event_page(form, event, status=400)
     values = {name: getattr(form, name).data for name in FIELDS}
-    for name in ("description_en", "description_zh", "faculties"):
+    for name in ("description_en", "description_zh"):
         values[name] = values[name] or ""
+    values["faculties"] = "\n".join(values["faculties"] or [])
     db = get_session()
     try:
         saved = service.save_event(db, event=event, actor_id=current_user.id, **values)
@@ -68,7 +82,7 @@ def new_event():
     """A librarian announces an event."""
     if request.method == "POST":
         return _save(None)
-    return _event_page(EventForm())
+    return _event_page(_event_form())
 
 
 @bp.route("/<int:event_id>/edit", methods=["GET", "POST"])
@@ -78,7 +92,7 @@ def edit_event(event_id: int):
     event = event_or_404(event_id)
     if request.method == "POST":
         return _save(event)
-    return _event_page(EventForm(obj=event), event)
+    return _event_page(_event_form(event), event)
 
 
 @bp.route("/<int:event_id>/attendance")

@@ -8,6 +8,7 @@ from flask_babel import get_locale
 from flask_login import current_user, login_required
 
 from core.db import get_session
+from core.identity.faculties import names_by_code
 from core.models import User
 from core.ui import render
 
@@ -55,10 +56,12 @@ def show_event(event: Event, status: int = 200):
         if registration and registration.status == "waitlisted":
             position = service.waitlist_position(db, registration)
         attended = checkin.checked_in(db, event.id, current_user.id)
+    names = names_by_code(db)  # an event's audience is a list of faculty codes
     return render("events/event.html", event=event, state=service.state_of(event),
                   counts=service.counts(db, [event.id])[event.id], registration=registration, position=position,
                   attended=attended, allowed=service.is_for(event, current_user),
-                  faculties=service.faculties_of(event), form=ActionForm(), status=status)
+                  faculties=[names.get(code, code) for code in service.faculties_of(event)], form=ActionForm(),
+                  status=status)
 
 
 @bp.route("/<int:event_id>")

@@ -95,15 +95,22 @@ def test_switched_off_the_pages_answer_404_and_the_data_stays(app, people):
 
 
 def test_a_librarian_creates_an_event_through_the_form(app, people):
+    from core.identity.faculties import Faculty
+
+    with app.app_context(), app.extensions["engage.db"].write_session() as session:
+        session.add_all([Faculty(code="HIST", name_en="History", name_zh="历史学院"),
+                         Faculty(code="PHYS", name_en="Physics", name_zh="物理学院")])
     lib_client = people["lib"][1]
-    assert lib_client.get("/events/new").status_code == 200
-    response = lib_client.post("/events/new", data={
-        "title_en": "Talk", "title_zh": "讲座", "description_en": "", "description_zh": "", "place": "Hall",
-        "starts_at": "2030-05-01T18:00", "ends_at": "2030-05-01T19:30", "capacity": "10", "points": "5",
-        "faculties": "History\n\nHistory\nPhysics"})
+    page = lib_client.get("/events/new").get_data(as_text=True)
+    assert "History" in page and "Physics" in page  # the audience is chosen from the managed faculties
+    data = {"title_en": "Talk", "title_zh": "讲座", "description_en": "", "description_zh": "", "place": "Hall",
+            "starts_at": "2030-05-01T18:00", "ends_at": "2030-05-01T19:30", "capacity": "10", "points": "5"}
+    assert lib_client.post("/events/new", data={**data, "faculties": ["Magic"]}).status_code == 400
+    response = lib_client.post("/events/new", data={**data, "faculties": ["HIST", "PHYS"]})
     assert response.status_code == 302
     [event] = rows(app, Event)
-    assert event.faculties == "History\nPhysics" and event.capacity == 10
+    assert event.faculties == "HIST\nPHYS" and event.capacity == 10
+    assert "History, Physics" in lib_client.get(f"/events/{event.id}").get_data(as_text=True)
     assert people["ann"][1].get("/events/new").status_code == 403
     assert people["lib"][1].get("/events/manage").status_code == 200
 
