@@ -92,7 +92,13 @@ def report_pdf():
 
 def pdf_bytes(html: str) -> bytes:
     """The report's HTML printed to PDF with its own stylesheet (fonts subset and embedded)."""
+    from PIL import ImageFile
+
+    strict = ImageFile.LOAD_TRUNCATED_IMAGES
     import weasyprint  # imported on use: Pango is loaded only by those who print
 
+    # Importing WeasyPrint makes Pillow accept truncated images in the whole process; put back
+    # what the rest of the site checks uploads with (core.images refuses broken and bomb files).
+    ImageFile.LOAD_TRUNCATED_IMAGES = strict
     return weasyprint.HTML(string=html, base_url=request.host_url).write_pdf(
         stylesheets=[weasyprint.CSS(filename=str(STYLESHEET))])
