@@ -511,6 +511,7 @@ ACCESS.update({
     ("GET", "/admin/accounts"): [get("/admin/accounts", ADMINS)],
     ("POST", "/admin/accounts"): [post("/admin/accounts", ADMINS, {"retention_years": "0"})],
     ("POST", "/admin/users/<int:user_id>/send-reset"): [post("/admin/users/{new_student}/send-reset", ADMINS)],
+})
 
 # --- badgemaker: badges librarians make -------------------------------------------------------
 MADE_BADGE = {"name_en": "{new_badge_name}", "name_zh": "{new_badge_name}", "how_en": "Take part twice.",
