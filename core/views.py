@@ -118,6 +118,7 @@ def profile():
     user = current_user._get_current_object()
     form = ProfileForm(obj=user)
     form.cohort.choices = faculty_choices(db, keep=user.cohort)
+    form.cohort.data = form.cohort.data or ""  # no faculty yet, or none posted: "Not given"
     if form.validate_on_submit():
         form.populate_obj(user)
         user.cohort = (user.cohort or "").strip() or None
