@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from core.accounts import create_user
+from core.identity.faculties import Faculty
 from core.models import Role
 from core.testing import PASSWORD, make_app, open_menu, serve, sign_in
 
@@ -37,6 +38,7 @@ def library(database_url, tmp_path):
     database = app.extensions["engage.db"]
     with app.app_context(), database.write_session() as session:
         create_user(session, email=LIBRARIAN, password=PASSWORD, display_name="Librarian Wang", role=Role.librarian)
+        session.add(Faculty(code="LETTERS", name_en="School of Letters", name_zh="文学院"))
     try:
         with serve(app) as base:
             yield app, base
@@ -86,7 +88,7 @@ def test_a_new_student_contributes_and_sees_the_reward(browser, library, screens
         assert student.url.endswith("/auth/register")
         student.get_by_label("Email").fill(STUDENT["email"])
         student.get_by_label("Display name").fill(STUDENT["name"])
-        student.get_by_label("Faculty or college").fill("School of Letters")
+        student.get_by_label("Faculty or college").select_option(label="School of Letters")
         student.get_by_label("Password", exact=True).fill(PASSWORD)
         student.get_by_label("Repeat password").fill(PASSWORD)
         click_and_wait(student, student.get_by_role("button", name="Create my account"))
