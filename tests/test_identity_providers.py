@@ -16,7 +16,7 @@ from core.identity.providers import provider_secret, save_provider_settings
 from core.identity.providers_mapping import (MappingError, check_mapping, faculty_for, map_attributes, parse_allow,
                                              parse_rules)
 from core.identity.providers_models import IdentityLink, SignInSetting
-from core.models import AuditEntry, Role, User
+from core.models import AuditEntry, Role, User, utcnow
 from core.testing import PASSWORD, create_test_user
 from tests.identity_servers import campus_faculties
 
@@ -127,6 +127,29 @@ def test_existing_account_is_linked_by_email_or_number(probe_app, person):
         assert links == {"alice": by_email.id, "bob": by_number.id}
         assert session.get(User, by_number.id).email == "bob@campus.edu"
     assert counts(probe_app) == (2, 2)
+
+
+def test_linking_an_unconfirmed_account_ends_its_password_and_sessions(probe_app, person):
+    """Someone signed up with Alice's address before she came: their password must not reach her account."""
+    set_mapping(probe_app)
+    squatter = person(email="alice@campus.edu")
+    early = probe_app.test_client()
+    assert early.post("/auth/login", data={"email": squatter.email, "password": PASSWORD}).status_code == 302
+    assert come_back(probe_app.test_client()).status_code == 302
+    assert early.get("/me").status_code == 302  # the squatter's session ended
+    assert probe_app.test_client().post("/auth/login", data={"email": squatter.email,
+                                                              "password": PASSWORD}).status_code == 400
+    assert user_by_email(probe_app, "alice@campus.edu").email_verified_at is not None
+
+
+def test_a_confirmed_account_keeps_its_password_when_linked(probe_app, person):
+    set_mapping(probe_app)
+    alice = person(email="alice@campus.edu")
+    with probe_app.app_context(), probe_app.extensions["engage.db"].write_session() as session:
+        session.get(User, alice.id).email_verified_at = utcnow()
+    assert come_back(probe_app.test_client()).status_code == 302
+    assert probe_app.test_client().post("/auth/login", data={"email": alice.email,
+                                                              "password": PASSWORD}).status_code == 302
 
 
 def test_a_name_alone_never_links(probe_app, person):

@@ -56,6 +56,7 @@ def account_for(session: Session, identity: VerifiedIdentity, profile: MappedPro
         else:
             session.add(AuditEntry(actor_id=None, action="signin.link", target=f"user:{user.id}",
                                    detail=f"{identity.provider}: {subject}"))
+            _take_over_unconfirmed(session, user, identity, profile)
         link = IdentityLink(user_id=user.id, provider=identity.provider, subject=subject)
     if not user.is_active:
         raise SignInRefused(_("This account has been deactivated. Ask the library if you think this is a mistake."))
@@ -78,6 +79,21 @@ def _existing_account(session: Session, identity: VerifiedIdentity, profile: Map
         raise SignInRefused(_("Your email and your student or staff number belong to two different accounts "
                               "here. Ask the library to sort it out."), 409)
     return by_email or by_number
+
+
+def _take_over_unconfirmed(session: Session, user: User, identity: VerifiedIdentity, profile: MappedProfile) -> None:
+    """Linking an account whose address nobody ever confirmed here: whoever chose its password
+    may not be the person the campus vouches for (someone can sign up with another's address
+    first). That password and every session of the account end; the campus sign-in, or a reset
+    sent to the address, is the way in from now on. The campus's verified address confirms it."""
+    if user.email_verified_at is not None:
+        return
+    user.password_hash = "!" + secrets.token_hex(16)
+    if identity.email_verified and profile.email and normalise_email(user.email) == profile.email:
+        user.email_verified_at = utcnow()
+    session.add(user)
+    session.flush()
+    end_sessions(session, user_id=user.id)
 
 
 def _new_account(session: Session, identity: VerifiedIdentity, profile: MappedProfile) -> User:
