@@ -19,7 +19,7 @@ PROBLEM_TYPE = "about:blank"
 class Problem(Exception):
     """Raised by a view to answer with a problem: ``status``, ``title``, ``detail`` and extra members."""
 
-    def __init__(self, status: int, title: str, detail: str | None = None, **extra) -> None:
+    def __init__(self, status: int, title: str | None = None, detail: str | None = None, **extra) -> None:
         super().__init__(detail or title)
         self.status, self.title, self.detail, self.extra = status, title, detail, extra
 
