@@ -372,8 +372,8 @@ ACCESS: dict[tuple[str, str], list[Case]] = {
     ("POST", "/api/v1/awards"): [post("/api/v1/awards", KEY_ONLY)],
     ("POST", "/api/v1/awards/batch"): [post("/api/v1/awards/batch", KEY_ONLY)],
     ("GET", "/api/v1/badges"): [get("/api/v1/badges", KEY_ONLY)],
-    ("GET", "/api/v1/boards/<string:period>"): [get("/api/v1/boards/all", KEY_ONLY)],
-    ("GET", "/api/v1/boards/<string:period>/around/<string:number>"): [
+    ("GET", "/api/v1/boards/<any(all, week, month, term):period>"): [get("/api/v1/boards/all", KEY_ONLY)],
+    ("GET", "/api/v1/boards/<any(all, week, month, term):period>/around/<string:number>"): [
         get("/api/v1/boards/all/around/{reader_number}", KEY_ONLY)],
     ("GET", "/api/v1/faculties"): [get("/api/v1/faculties", KEY_ONLY)],
     ("GET", "/api/v1/activities"): [get("/api/v1/activities", KEY_ONLY)],

@@ -90,7 +90,7 @@ def _period(period: str) -> str:
     return period
 
 
-@bp.route("/boards/<string:period>")
+@bp.route("/boards/<any(all, week, month, term):period>")
 @needs("boards:read")
 @bp.arguments(s.BoardArgs, location="query")
 @bp.response(200, s.BoardSchema)
@@ -101,7 +101,7 @@ def board(args, period):
     return {"period": period, "faculty": args["faculty"], "rows": _rows(rows)}
 
 
-@bp.route("/boards/<string:period>/around/<string:number>")
+@bp.route("/boards/<any(all, week, month, term):period>/around/<string:number>")
 @needs("boards:read")
 @bp.arguments(s.AroundArgs, location="query")
 @bp.response(200, s.BoardSchema)
