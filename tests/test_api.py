@@ -255,3 +255,42 @@ def test_the_reference_page_and_document(client):
     document = client.get("/api/v1/openapi.json").get_json()
     assert document["openapi"].startswith("3.1")
     assert document["paths"]["/api/v1/awards"]["post"]["x-scope"] == "points:award"
+
+
+def test_each_key_has_its_own_rate_limit(app_factory, make_user):
+    app = app_factory(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://")
+    admin = make_user(Role.admin)
+    with app.test_request_context(), app.extensions["engage.db"].write_session() as session:
+        slow = create_key(session, name="Slow", scopes=["boards:read"], actor_id=admin.id, rate_limit="2 per minute").token
+        other = create_key(session, name="Other", scopes=["boards:read"], actor_id=admin.id).token
+    client = app.test_client()
+    codes = [client.get("/api/v1/faculties", headers={"Authorization": f"Bearer {slow}"}).status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
+    limited = client.get("/api/v1/faculties", headers={"Authorization": f"Bearer {slow}"})
+    assert limited.mimetype == "application/problem+json"
+    assert client.get("/api/v1/faculties", headers={"Authorization": f"Bearer {other}"}).status_code == 200
+
+
+def test_an_admin_makes_a_key_sees_it_once_and_revokes_it(app, db, client, auth, admin):
+    auth.login(admin.email)
+    page = client.post("/admin/api-keys", data={"name": "Gate system", "scopes": ["points:award", "boards:read"],
+                                                "daily_points_cap": "500", "rate_limit": "60 per minute"})
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+    html = page.get_data(as_text=True)
+    token = html.split('<code class="token">')[1].split("</code>")[0]
+    assert token.startswith("le_")
+    assert token not in client.get("/admin/api-keys").get_data(as_text=True)  # shown once
+    assert client.get("/api/v1/faculties", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    with db.session() as session:
+        key = session.execute(select(ApiKey)).scalar()
+        assert key.daily_points_cap == 500 and key.scope_set == {"points:award", "boards:read"}
+    client.post(f"/admin/api-keys/{key.id}/revoke")
+    assert client.get("/api/v1/faculties", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    refused = client.post("/admin/api-keys", data={"name": "", "scopes": ["nonsense"]})
+    assert refused.status_code == 400
+
+
+def test_the_key_pages_speak_chinese(client, auth, admin):
+    auth.login(admin.email)
+    client.post("/language", data={"locale": "zh_Hans"})
+    assert "API 密钥" in client.get("/admin/api-keys").get_data(as_text=True)
