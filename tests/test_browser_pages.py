@@ -41,6 +41,9 @@ ADMIN_PAGES = [("me", "/me"), ("password", "/me/password"), ("admin", "/admin/")
                ("approvals", "/admin/approvals/"), ("admin-user-reader", "/admin/users/3"),
                ("board-staff-me", "/boards/staff/week"),
                ("board-as-staff", "/boards/all")]
+# The JSON API's pages: the administrators' key page and the public reference.
+ANONYMOUS_PAGES += [("api-reference", "/developers/api")]
+ADMIN_PAGES += [("admin-api-keys", "/admin/api-keys")]
 ADMIN_EMAIL = "admin@browser.library"
 SCREEN: dict = {}  # the library screen's secret path, set up by live_server
 
