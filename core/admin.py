@@ -48,7 +48,12 @@ def _names():
                           "points.adjust.request": _("Adjustment asked for"),
                           "points.adjust.approve": _("Adjustment approved"),
                           "points.adjust.reject": _("Adjustment turned down"),
-                          "account.register_taken": _("Registration tried with this email")},
+                          "account.register_taken": _("Registration tried with this email"),
+                          "apikey.create": _("API key made"), "apikey.revoke": _("API key revoked"),
+                          "api.award": _("Points awarded through the API"),
+                          "api.reader.create": _("Reader added through the API"),
+                          "api.reader.update": _("Reader updated through the API"),
+                          "api.badge.award": _("Badge awarded through the API")},
     }
 
 

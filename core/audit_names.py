@@ -53,6 +53,11 @@ def name_targets(session: Session, targets: set[str]) -> dict[str, Target]:
     terms = {t.partition(":")[2]: t for t in targets if t.startswith("term:")}
     for term in session.execute(select(Term).where(Term.key.in_(terms))).scalars():
         named[terms[term.key]] = Target(pick({"en": term.name_en, "zh_Hans": term.name_zh}), url_for("admin.terms"))
+    from core.api.models import ApiKey
+
+    keys = _ids(targets, "apikey")
+    for key_id, name in session.execute(select(ApiKey.id, ApiKey.name).where(ApiKey.id.in_(keys))).all():
+        named[keys[key_id]] = Target(_("API key %(name)s", name=name), url_for("api_keys.index"))
     host = get_host()
     for target in targets:
         kind, _sep, value = target.partition(":")

@@ -294,3 +294,10 @@ def test_the_key_pages_speak_chinese(client, auth, admin):
     auth.login(admin.email)
     client.post("/language", data={"locale": "zh_Hans"})
     assert "API 密钥" in client.get("/admin/api-keys").get_data(as_text=True)
+
+
+def test_the_audit_trail_names_the_key(client, auth, headers, admin, reader):
+    client.post("/api/v1/awards", headers=headers, json={"reader": "S1001", "amount": 3, "idempotency_key": "au"})
+    auth.login(admin.email)
+    page = client.get("/admin/audit").get_data(as_text=True)
+    assert "Points awarded through the API" in page and "API key Library system" in page
