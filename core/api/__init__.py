@@ -13,7 +13,7 @@ already builds (and lets core and plugins add blueprints to one OpenAPI 3.1 docu
 from __future__ import annotations
 
 from flask import Flask, request
-from flask.sessions import SecureCookieSessionInterface
+from flask.sessions import SessionInterface
 from flask_smorest import Api as _Api
 
 from core.api import problems
@@ -36,13 +36,16 @@ class Api(_Api):
         """Nothing: each operation documents its own problems (``core.api.blueprint.documented``)."""
 
 
-class _NoCookiesForApi(SecureCookieSessionInterface):
-    """Sessions as usual, except that an API response never sets a cookie (keys, not sessions)."""
+def _no_cookies_for_api(interface: type[SessionInterface]) -> type[SessionInterface]:
+    """The app's session interface, except that an API response never sets a cookie (keys, not sessions)."""
 
-    def save_session(self, app, session, response):
-        if request.path.startswith(API_PREFIX):
-            return None
-        return super().save_session(app, session, response)
+    class NoCookiesForApi(interface):
+        def save_session(self, app, session, response):
+            if request.path.startswith(API_PREFIX):
+                return None
+            return super().save_session(app, session, response)
+
+    return NoCookiesForApi
 
 
 def is_api_request() -> bool:
@@ -83,6 +86,6 @@ def init_app(app: Flask, host) -> Api:
     app.register_blueprint(reference.bp)
     app.register_blueprint(admin_views.bp)
     app.register_error_handler(problems.Problem, problems.from_exception)
-    app.session_interface = _NoCookiesForApi()
+    app.session_interface = _no_cookies_for_api(type(app.session_interface))()
     app.extensions["engage.api"] = api
     return api

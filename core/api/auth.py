@@ -33,9 +33,15 @@ def limit_key() -> str:
 
 
 def limit_value() -> str:
-    """The calling key's own rate limit (the default for calls without a valid key)."""
+    """The calling key's own rate limit. Calls without a valid key count per address: writes as any
+    anonymous write (``WRITE_RATE_LIMIT``, which also slows guessing tokens), reads at ``API_RATE_LIMIT``."""
     key = _lookup()
-    return key.rate_limit if key is not None else current_app.config["API_RATE_LIMIT"]
+    if key is not None:
+        return key.rate_limit
+    config = current_app.config
+    if request.method not in SAFE_METHODS and config.get("WRITE_RATE_LIMIT"):
+        return config["WRITE_RATE_LIMIT"]
+    return config["API_RATE_LIMIT"]
 
 
 def _lookup() -> ApiKey | None:
