@@ -301,3 +301,19 @@ def test_the_audit_trail_names_the_key(client, auth, headers, admin, reader):
     auth.login(admin.email)
     page = client.get("/admin/audit").get_data(as_text=True)
     assert "Points awarded through the API" in page and "API key Library system" in page
+
+
+def test_a_key_refuses_a_senseless_rate_limit(app, db, admin):
+    from core.api.keys import KeyError_
+
+    with app.test_request_context(), db.write_session() as session:
+        for limit in ("x", "0 per minute", "99999999999 per second"):
+            with pytest.raises(KeyError_):
+                create_key(session, name="Bad", scopes=["boards:read"], actor_id=admin.id, rate_limit=limit)
+
+
+def test_deactivating_a_reader_through_the_api_is_audited(db, client, headers, reader):
+    assert client.put("/api/v1/readers/S1001", headers=headers, json={"active": False}).get_json()["active"] is False
+    with db.session() as session:
+        row = session.execute(select(AuditEntry).where(AuditEntry.action == "user.deactivate")).scalar()
+        assert row is not None and "Library system" in row.reason

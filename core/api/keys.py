@@ -75,7 +75,8 @@ def create_key(session: Session, *, name: str, scopes: list[str], actor_id: int 
     try:
         from limits import parse_many
 
-        if not parse_many(rate_limit):
+        parsed = parse_many(rate_limit)
+        if not parsed or not all(1 <= item.amount <= 1_000_000 for item in parsed):
             raise ValueError(rate_limit)
     except ValueError:
         raise KeyError_(_("The rate limit must read like \"600 per minute\".")) from None

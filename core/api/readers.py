@@ -7,9 +7,9 @@ import secrets
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from core.accounts import AccountError, create_user, hash_password, normalise_email
+from core.accounts import AccountError, create_user, hash_password, normalise_email, set_active
 from core.api import cursors
-from core.api.auth import audit, needs
+from core.api.auth import audit, current_key, needs
 from core.api.blueprint import Blueprint, documented
 from core.api.problems import Problem
 from core.api import schemas as s
@@ -107,8 +107,9 @@ def put_reader(fields, number):
             user.cohort = (fields["faculty"] or "").strip() or None
         session.add(user)
     if "active" in fields and fields["active"] != user.is_active:
-        user.is_active = fields["active"]
-        session.add(user)
+        # As an administrator's switch does: audited, and a deactivated reader's sessions end.
+        set_active(session, user=user, active=fields["active"], actor_id=current_key().created_by,
+                   reason=f"API key {current_key().name} (roster sync)")
     session.flush()
     audit("api.reader.create" if created else "api.reader.update", f"user:{user.id}",
           ", ".join(sorted(fields)) or "-")
