@@ -62,7 +62,6 @@ def init_app(app: Flask, host) -> Api:
     app.config.setdefault("API_TITLE", "Library Engage")
     app.config.setdefault("API_VERSION", "1")
     app.config.setdefault("OPENAPI_VERSION", "3.1.0")
-    app.config.setdefault("API_RATE_LIMIT", "600 per minute")
     api = Api(app, spec_kwargs={"info": {"description": "The library's engagement platform, for the library's "
                                          "other systems. Authenticate with `Authorization: Bearer <key>`."}})
     api.spec.components.security_scheme("apiKey", {"type": "http", "scheme": "bearer",
