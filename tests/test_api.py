@@ -317,3 +317,17 @@ def test_deactivating_a_reader_through_the_api_is_audited(db, client, headers, r
     with db.session() as session:
         row = session.execute(select(AuditEntry).where(AuditEntry.action == "user.deactivate")).scalar()
         assert row is not None and "Library system" in row.reason
+
+
+def test_api_writes_need_no_csrf_token_but_the_key_pages_do(app_factory, make_user):
+    app = app_factory(WTF_CSRF_ENABLED=True)
+    admin = make_user(Role.admin)
+    make_user(member_number="S7")
+    with app.test_request_context(), app.extensions["engage.db"].write_session() as session:
+        token = create_key(session, name="Gate", scopes=["points:award"], actor_id=admin.id).token
+    client = app.test_client()
+    response = client.post("/api/v1/awards", headers={"Authorization": f"Bearer {token}"},
+                           json={"reader": "S7", "amount": 2, "idempotency_key": "csrf"})
+    assert response.status_code == 200
+    client.post("/auth/login", data={"email": admin.email, "password": "correct horse battery"})
+    assert client.post("/admin/api-keys", data={"name": "No token", "scopes": ["boards:read"]}).status_code == 400
