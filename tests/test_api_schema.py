@@ -68,3 +68,34 @@ def test_the_api_keeps_to_its_document(api_app, api_schema):
             case.call_and_validate(headers=headers, checks=[not_a_server_error, response_schema_conformance])
 
         conforms()
+
+
+REAL_CALLS = [  # (method, path, path parameters, query, body): calls that meet real data
+    ("GET", "/api/v1/readers", {}, {"limit": 2}, None),
+    ("GET", "/api/v1/readers/{number}", {"number": "S1"}, {}, None),
+    ("GET", "/api/v1/readers/{number}/points", {"number": "S1"}, {}, None),
+    ("GET", "/api/v1/readers/{number}/points/history", {"number": "S2"}, {"limit": 1}, None),
+    ("GET", "/api/v1/readers/{number}/badges", {"number": "S1"}, {}, None),
+    ("PUT", "/api/v1/readers/{number}", {"number": "S9"}, {}, {"email": "s9@uni.example", "display_name": "Nine"}),
+    ("POST", "/api/v1/awards", {}, {}, {"reader": "S0", "amount": 3, "idempotency_key": "real-1"}),
+    ("POST", "/api/v1/awards", {}, {}, {"reader": "S0", "amount": 3, "idempotency_key": "real-1"}),
+    ("POST", "/api/v1/awards/batch", {}, {}, {"awards": [{"reader": "S1", "amount": 1, "idempotency_key": "real-2"}]}),
+    ("GET", "/api/v1/badges", {}, {}, None),
+    ("GET", "/api/v1/boards/{period}", {"period": "all"}, {"faculty": "History"}, None),
+    ("GET", "/api/v1/boards/{period}/around/{number}", {"period": "week"}, {}, None),
+    ("GET", "/api/v1/faculties", {}, {}, None),
+    ("GET", "/api/v1/activities", {}, {}, None),
+]
+
+
+@pytest.mark.parametrize("method, path, path_parameters, query, body", REAL_CALLS,
+                         ids=[f"{c[0]} {c[1]}" for c in REAL_CALLS])
+def test_real_answers_match_the_document(api_app, api_schema, method, path, path_parameters, query, body):
+    path_parameters = {"number": "S2", **path_parameters} if "{number}" in path else path_parameters
+    operation = api_schema[path][method]
+    kwargs = {"path_parameters": path_parameters, "query": query}
+    if body is not None:
+        kwargs |= {"body": body, "media_type": "application/json"}
+    response = operation.Case(**kwargs).call_and_validate(
+        headers={"Authorization": f"Bearer {api_app.api_token}"}, checks=[not_a_server_error, response_schema_conformance])
+    assert response.status_code in (200, 201), response.text
