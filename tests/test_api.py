@@ -304,11 +304,11 @@ def test_the_audit_trail_names_the_key(client, auth, headers, admin, reader):
 
 
 def test_a_key_refuses_a_senseless_rate_limit(app, db, admin):
-    from core.api.keys import KeyError_
+    from core.api.keys import ApiKeyError
 
     with app.test_request_context(), db.write_session() as session:
         for limit in ("x", "0 per minute", "99999999999 per second"):
-            with pytest.raises(KeyError_):
+            with pytest.raises(ApiKeyError):
                 create_key(session, name="Bad", scopes=["boards:read"], actor_id=admin.id, rate_limit=limit)
 
 

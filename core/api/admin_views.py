@@ -9,7 +9,7 @@ from flask_login import current_user
 from wtforms import IntegerField, SelectMultipleField, StringField, widgets
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from core.api.keys import KeyError_, all_scopes, create_key, list_keys, revoke_key
+from core.api.keys import ApiKeyError, all_scopes, create_key, list_keys, revoke_key
 from core.db import get_session
 from core.forms import ConfirmForm, Form
 from core.models import Role
@@ -61,7 +61,7 @@ def create():
     try:
         new = create_key(session, name=form.name.data, scopes=form.scopes.data, actor_id=current_user.id,
                          daily_points_cap=form.daily_points_cap.data, rate_limit=form.rate_limit.data)
-    except KeyError_ as exc:
+    except ApiKeyError as exc:
         form.name.errors = [*form.name.errors, str(exc)]
         return _page(form, status=400)
     session.commit()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from core import badges, boards
 from core.api import schemas as s
@@ -76,8 +77,6 @@ def _rows(rows: list[boards.Row]) -> list[dict]:
     session = get_session()
     numbers = {}
     if rows:
-        from sqlalchemy import select
-
         numbers = dict(session.execute(select(User.id, User.member_number).where(
             User.id.in_([r.user_id for r in rows]))).all())
     return [{"rank": r.rank, "reader": numbers.get(r.user_id), "display_name": r.display_name,

@@ -33,7 +33,7 @@ NAME_MAX = 80
 RATE_LIMIT_DEFAULT = "600 per minute"
 
 
-class KeyError_(ValueError):
+class ApiKeyError(ValueError):
     """A key that cannot be made as asked; ``str()`` is safe to show an administrator."""
 
 
@@ -64,13 +64,13 @@ def create_key(session: Session, *, name: str, scopes: list[str], actor_id: int 
     """Make a key; the returned token is shown once and never stored. Audited."""
     name = (name or "").strip()
     if not name or len(name) > NAME_MAX:
-        raise KeyError_(_("A key needs a name of at most %(max)d characters.", max=NAME_MAX))
+        raise ApiKeyError(_("A key needs a name of at most %(max)d characters.", max=NAME_MAX))
     known = all_scopes()
     unknown = sorted(set(scopes) - set(known))
     if unknown or not scopes:
-        raise KeyError_(_("Choose at least one scope from the list."))
+        raise ApiKeyError(_("Choose at least one scope from the list."))
     if daily_points_cap is not None and not 1 <= daily_points_cap <= 10_000_000:
-        raise KeyError_(_("The cap per day must be between 1 and 10,000,000 points."))
+        raise ApiKeyError(_("The cap per day must be between 1 and 10,000,000 points."))
     rate_limit = (rate_limit or RATE_LIMIT_DEFAULT).strip()
     try:
         from limits import parse_many
@@ -79,7 +79,7 @@ def create_key(session: Session, *, name: str, scopes: list[str], actor_id: int 
         if not parsed or not all(1 <= item.amount <= 1_000_000 for item in parsed):
             raise ValueError(rate_limit)
     except ValueError:
-        raise KeyError_(_("The rate limit must read like \"600 per minute\".")) from None
+        raise ApiKeyError(_("The rate limit must read like \"600 per minute\".")) from None
     prefix = secrets.token_hex(6)
     token = f"{PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     key = ApiKey(name=name, prefix=prefix, token_hash=hash_token(token), scopes=" ".join(sorted(set(scopes))),

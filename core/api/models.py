@@ -14,8 +14,8 @@ class ApiKey(SQLModel, table=True):
 
     The token is shown once; only its SHA-256 is kept. ``prefix`` (the token's public first part)
     finds the row without a scan; ``scopes`` is a space-separated list. ``daily_points_cap`` bounds the
-    positive points the key may pay per day (None: it may not award at all unless it has the scope,
-    and then without a cap)."""
+    points the key may award per day, in library time (None: no cap); ``rate_limit`` is its own limit
+    in the ``limits`` notation."""
 
     __tablename__ = "core_api_key"
 
