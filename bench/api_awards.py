@@ -21,6 +21,7 @@ import argparse
 import http.client
 import json
 import os
+import random
 import shutil
 import socket
 import statistics
@@ -82,8 +83,9 @@ def post(port: int, token: str, body: bytes) -> tuple[int, dict]:
 def batches(total: int, size: int, readers: int) -> list[bytes]:
     out = []
     for start in range(0, total, size):
-        awards = [{"reader": f"B{n % readers}", "amount": 1 + n % 5, "idempotency_key": f"bench-{n}", "rule": "bench"}
-                  for n in range(start, min(total, start + size))]
+        rng = random.Random(start)  # readers in no order: concurrent batches share readers, as real ones do
+        awards = [{"reader": f"B{rng.randrange(readers)}", "amount": 1 + n % 5, "idempotency_key": f"bench-{n}",
+                   "rule": "bench"} for n in range(start, min(total, start + size))]
         out.append(json.dumps({"awards": awards}).encode())
     return out
 

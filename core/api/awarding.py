@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from core.api.models import ApiKey, ApiKeyDay
 from core.api.problems import Problem
-from core.ledger_sql import insert_for
+from core.ledger_sql import insert_for, rank_counts_at_commit
 from core.models import PointEntry, PointTotal, Role, User, utcnow
 from core.points import award, current_calendar
 
@@ -54,19 +54,25 @@ def award_batch(session: Session, *, key: ApiKey, awards: list[dict]) -> dict:
                         numbers=", ".join(unknown[:20])), errors={"readers": unknown[:100]})
     calendar = current_calendar()
     now = utcnow()
-    results, paid, replays = [], 0, []
-    for item in awards:
+    results: list[dict] = [{} for _ in awards]
+    paid, replays = 0, []
+    # As the reward queue does: pay in reader order and write the shared rank counts, summed and
+    # sorted, at commit, so two batches lock rows in one order and never deadlock on PostgreSQL.
+    if len(awards) > 1:
+        rank_counts_at_commit(session)
+    for index in sorted(range(len(awards)), key=lambda i: (ids[awards[i]["reader"]], i)):
+        item = awards[index]
         user_id = ids[item["reader"]]
         outcome = award(session, user_id=user_id, amount=item["amount"], rule=f"api:{item['rule']}", plugin="api",
                         idempotency_key=ledger_key(item["idempotency_key"]), source_ref=f"apikey:{key.id}",
                         reason=item.get("reason"), at=now, calendar=calendar)
         if outcome.status == "duplicate":
-            replays.append(len(results))
+            replays.append(index)
         else:
             paid += outcome.amount
-        results.append({"idempotency_key": item["idempotency_key"], "status": outcome.status,
-                        "replayed": outcome.status == "duplicate", "reader": item["reader"],
-                        "amount": outcome.amount, "entry_id": outcome.entry_id, "user_id": user_id})
+        results[index] = {"idempotency_key": item["idempotency_key"], "status": outcome.status,
+                          "replayed": outcome.status == "duplicate", "reader": item["reader"],
+                          "amount": outcome.amount, "entry_id": outcome.entry_id, "user_id": user_id}
     _answer_replays(session, results, replays)
     if paid:
         _count_against_cap(session, key, paid, calendar.local_date(now))
