@@ -87,6 +87,9 @@ def create_app(test_config: dict | None = None, *, plugins: tuple = (), instance
     app.register_blueprint(screens_views.public_bp)
     app.extensions["engage.limiter"].exempt(screens_views.public_bp)  # TVs poll; nothing there to brute-force
     app.wsgi_app = screens_views.SlidePollFastPath(app, app.wsgi_app)
+    from core import api  # the JSON API for the library's other systems, and its keys
+
+    api.init_app(app, host)
     limits.apply_declared_limits(app, host)
     from core import monitoring  # /healthz, /metrics, request ids and logs; inside the proxy fix
 

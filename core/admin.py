@@ -63,7 +63,12 @@ def _names():
                           "signin.link": _("Account linked to a campus identity"),
                           "signin.settings": _("Sign-in provider set up"),
                           "signin.passwords_on": _("Password sign-in switched on"),
-                          "signin.passwords_off": _("Password sign-in switched off")},
+                          "signin.passwords_off": _("Password sign-in switched off"),
+                          "apikey.create": _("API key made"), "apikey.revoke": _("API key revoked"),
+                          "api.award": _("Points awarded through the API"),
+                          "api.reader.create": _("Reader added through the API"),
+                          "api.reader.update": _("Reader updated through the API"),
+                          "api.badge.award": _("Badge awarded through the API")},
     }
 
 

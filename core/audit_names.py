@@ -62,6 +62,11 @@ def name_targets(session: Session, targets: set[str]) -> dict[str, Target]:
     for target, label in (("roster", _("Readers and staff")), ("faculties", _("Faculties"))):
         if target in targets:
             named[target] = Target(label, url_for("admin.roster"))
+    from core.api.models import ApiKey
+
+    keys = _ids(targets, "apikey")
+    for key_id, name in session.execute(select(ApiKey.id, ApiKey.name).where(ApiKey.id.in_(keys))).all():
+        named[keys[key_id]] = Target(_("API key %(name)s", name=name), url_for("api_keys.index"))
     host = get_host()
     for target in targets:
         kind, _sep, value = target.partition(":")

@@ -46,6 +46,9 @@ class Defaults:
     # Every other write (POST…) per signed-in account, else per address, unless core, a plugin
     # (hook engage_rate_limits) or RATE_LIMITS ({endpoint: limit}) says otherwise.
     WRITE_RATE_LIMIT = "120 per minute"
+    # API reads without a valid key, per address (each key carries its own limit; writes without a
+    # key count as WRITE_RATE_LIMIT).
+    API_RATE_LIMIT = "600 per minute"
     RATE_LIMITS: dict[str, str] = {}
     # How many reverse proxies stand in front of the app and add X-Forwarded-For/-Proto/-Host;
     # 0 believes none of those headers (a client could forge them).

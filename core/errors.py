@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -36,4 +36,8 @@ def init_app(app: Flask) -> None:
     def _http(exc: HTTPException):
         if exc.code is None or exc.code < 400 or exc.code in (304,):
             return exc
+        if request.path.startswith("/api/"):  # the API answers in problem details, not pages
+            from core.api.problems import from_exception
+
+            return from_exception(exc)
         return _page(exc.code)

@@ -107,6 +107,27 @@ def engage_rate_limits():
     address. Writes left out get ``WRITE_RATE_LIMIT``; a deployment may override any in ``RATE_LIMITS``."""
 
 
+# --- the JSON API (core.api) -------------------------------------------------------------
+
+@hookspec
+def engage_api_blueprints():
+    """Return ``core.api.blueprint.Blueprint`` objects (flask-smorest), each named ``<plugin>_…`` with
+    a ``url_prefix`` under ``/api/v1/<plugin>``: the plugin's API endpoints, in the OpenAPI document,
+    each guarded by ``core.api.auth.needs(scope)``; they answer 404 while the plugin is off."""
+
+
+@hookspec
+def engage_api_scopes():
+    """Return ``{scope: label}`` for the scopes the plugin's API endpoints need (``"<plugin>:<verb>"``,
+    the label lazy text), offered when an administrator makes a key."""
+
+
+@hookspec
+def engage_api_activities():
+    """Return a list of ``{"plugin", "key", "name", "description"}`` dicts (texts in the current
+    language): what readers can do for points in this plugin, listed by ``GET /api/v1/activities``."""
+
+
 @hookspec
 def engage_demo_data(session, rng, students, librarians):
     """Populate demo data in ``session`` for these ``students`` and ``librarians``, using ``rng`` (random.Random)."""

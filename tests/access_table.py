@@ -32,6 +32,7 @@ ADMINS = who(reader=403, other=403, librarian=403)
 AUTHOR_ONLY = who(other=404, librarian=404, admin=404)  # the author's own pages and actions
 AUTHOR_AND_STAFF = who(anon=404, other=404)  # hidden work: its author and librarians, else not found
 STAFF_SEE = who(anon=404, reader=404, other=404)  # drafts and unpublished things: librarians only
+KEY_ONLY = who(401, 401, 401, 401, 401)  # the API: an API key, never a session
 
 
 @dataclass(frozen=True)
@@ -490,6 +491,33 @@ ACCESS: dict[tuple[str, str], list[Case]] = {
                                                       get("/events/readers/{reader}/forged", STAFF | {LIBRARIAN: 404, ADMIN: 404})],
     ("POST", "/events/readers/<int:user_id>/<code>"): [
         post("/events/readers/{reader}/{reader_code}", STAFF, {"event_id": "{running_event}"})],
+    # --- the JSON API (core.api) ----------------------------------------------------------------
+    # The matrix's roles sign in with sessions; the API takes only keys, so every role is answered
+    # 401 (a problem, nothing changed). Keys and scopes are covered by tests/test_api.py.
+    ("GET", "/api/v1/openapi.json"): [get("/api/v1/openapi.json", EVERYONE)],
+    ("GET", "/developers/api"): [get("/developers/api", EVERYONE)],
+    ("GET", "/api/v1/readers"): [get("/api/v1/readers", KEY_ONLY)],
+    ("GET", "/api/v1/readers/<string:number>"): [get("/api/v1/readers/{reader_number}", KEY_ONLY)],
+    ("PUT", "/api/v1/readers/<string:number>"): [Case("/api/v1/readers/{reader_number}", KEY_ONLY)],
+    ("GET", "/api/v1/readers/<string:number>/points"): [get("/api/v1/readers/{reader_number}/points", KEY_ONLY)],
+    ("GET", "/api/v1/readers/<string:number>/points/history"): [
+        get("/api/v1/readers/{reader_number}/points/history", KEY_ONLY)],
+    ("GET", "/api/v1/readers/<string:number>/badges"): [get("/api/v1/readers/{reader_number}/badges", KEY_ONLY)],
+    ("POST", "/api/v1/readers/<string:number>/badges"): [post("/api/v1/readers/{reader_number}/badges", KEY_ONLY)],
+    ("POST", "/api/v1/awards"): [post("/api/v1/awards", KEY_ONLY)],
+    ("POST", "/api/v1/awards/batch"): [post("/api/v1/awards/batch", KEY_ONLY)],
+    ("GET", "/api/v1/badges"): [get("/api/v1/badges", KEY_ONLY)],
+    ("GET", "/api/v1/boards/<any(all, week, month, term):period>"): [get("/api/v1/boards/all", KEY_ONLY)],
+    ("GET", "/api/v1/boards/<any(all, week, month, term):period>/around/<string:number>"): [
+        get("/api/v1/boards/all/around/{reader_number}", KEY_ONLY)],
+    ("GET", "/api/v1/faculties"): [get("/api/v1/faculties", KEY_ONLY)],
+    ("GET", "/api/v1/activities"): [get("/api/v1/activities", KEY_ONLY)],
+    ("GET", "/admin/api-keys"): [get("/admin/api-keys", ADMINS)],
+    ("POST", "/admin/api-keys"): [post("/admin/api-keys", ADMINS, {"name": "Matrix system", "scopes": "boards:read",
+                                                                    "rate_limit": "600 per minute"})],
+    ("POST", "/admin/api-keys/<int:key_id>/revoke"): [
+        post("/admin/api-keys/{new_api_key}/revoke", ADMINS),
+        post("/admin/api-keys/999999/revoke", who(reader=403, other=403, librarian=403, admin=404))],
 }
 
 # --- accounts (core.identity): resets, confirming and changing addresses, my data ---------------

@@ -59,6 +59,7 @@ class World(dict):
         self.emails: dict[str, str] = {}
         self.state = "on"
         self["plugins_on"] = "1"
+        self["reader_number"] = "S-MATRIX"  # the API answers 401 before it looks anyone up
         # Words only some roles may read, on any page: {text: roles that may}.
         self.secrets: dict[str, set[str]] = {}
         self.seen: set[str] = set()  # private words some allowed role was shown
@@ -122,6 +123,14 @@ class World(dict):
     def _user(self, role=Role.student) -> User:
         n = next(self._numbers)
         return create_test_user(self.app, role, email=f"fresh{n}@test.library", display_name=f"Fresh {n}")
+
+    def make_api_key(self) -> int:
+        """A fresh API key (its revocation uses it up)."""
+        from core.api.keys import create_key
+
+        with self.context(), self.session() as session:
+            return create_key(session, name=f"Matrix key {next(self._numbers)}", scopes=["boards:read"],
+                              actor_id=None).key.id
 
     def make_student(self) -> int:
         return self._user().id

@@ -195,6 +195,52 @@ def engage_user_data(session, user_id):
 @hookimpl
 def engage_forget_user(session, user_id):
     events.append(("forget", user_id))
+
+
+# --- sign-in providers ----------------------------------------------------------------------
+
 @hookimpl
 def engage_sign_in_providers():
     return SignInProvider("example", {"en": "Sign in with Example", "zh_Hans": "用示例账号登录"}, url_for("example.index"))
+# --- the JSON API (core.api) ---------------------------------------------------------------
+
+api_bp = None
+
+
+def _api_blueprint():
+    """Built on first use: core.api's decorators need core.api importable, which needs the app's modules."""
+    global api_bp
+    if api_bp is None:
+        from marshmallow import Schema, fields
+
+        from core.api.auth import needs
+        from core.api.blueprint import Blueprint, documented
+
+        class Hello(Schema):
+            greeting = fields.String(required=True)
+
+        api_bp = Blueprint("example_api", __name__, url_prefix="/api/v1/example", description="The example plugin.")
+
+        @api_bp.route("/hello")
+        @needs("example:read")
+        @api_bp.response(200, Hello)
+        @documented
+        def hello():
+            """Say hello to a key holding example:read."""
+            return {"greeting": "hello"}
+    return api_bp
+
+
+@hookimpl
+def engage_api_blueprints():
+    return [_api_blueprint()]
+
+
+@hookimpl
+def engage_api_scopes():
+    return {"example:read": "Read the example plugin's greeting"}
+
+
+@hookimpl
+def engage_api_activities():
+    return [{"plugin": NAME, "key": "poke", "name": "Poke", "description": "Poke the example."}]

@@ -70,6 +70,9 @@ ADMIN_PAGES += [("badgemaker", "/badgemaker/"), ("badgemaker-new", "/badgemaker/
 # plugins/events/tests/test_events_browser.py, visits them full of demo events).
 ADMIN_PAGES += [("events", "/events/"), ("events-mine", "/events/mine"), ("events-manage", "/events/manage"),
                 ("events-new", "/events/new")]
+# The JSON API's pages: the administrators' key page and the public reference.
+ANONYMOUS_PAGES += [("api-reference", "/developers/api")]
+ADMIN_PAGES += [("admin-api-keys", "/admin/api-keys")]
 ADMIN_EMAIL = "admin@browser.library"
 SCREEN: dict = {}  # the library screen's secret path, set up by live_server
 

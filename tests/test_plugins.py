@@ -61,6 +61,39 @@ def test_hook_engage_rate_limits(app_factory):
     assert [client.post("/example/poke").status_code for _ in range(2)] == [200, 429]
 
 
+def _api_headers(app, scopes):
+    from core.api.keys import create_key
+
+    with app.test_request_context(), app.extensions["engage.db"].write_session() as session:
+        return {"Authorization": "Bearer " + create_key(session, name="Example", scopes=scopes, actor_id=None).token}
+
+
+def test_hook_engage_api_blueprints(example_app):
+    client = example_app.test_client()
+    headers = _api_headers(example_app, ["example:read"])
+    assert client.get("/api/v1/example/hello", headers=headers).get_json() == {"greeting": "hello"}
+    assert "/api/v1/example/hello" in client.get("/api/v1/openapi.json").get_json()["paths"]
+    switch(example_app, "example", False)
+    assert client.get("/api/v1/example/hello", headers=headers).status_code == 404
+
+
+def test_hook_engage_api_scopes(example_app):
+    client = example_app.test_client()
+    headers = _api_headers(example_app, ["boards:read"])  # a core scope only
+    response = client.get("/api/v1/example/hello", headers=headers)
+    assert response.status_code == 403 and response.get_json()["scope"] == "example:read"
+
+
+def test_hook_engage_api_activities(example_app):
+    client = example_app.test_client()
+    headers = _api_headers(example_app, ["boards:read"])
+    items = client.get("/api/v1/activities", headers=headers).get_json()["items"]
+    assert {"plugin": "example", "key": "poke", "name": "Poke", "description": "Poke the example."} in items
+    switch(example_app, "example", False)
+    assert not [i for i in client.get("/api/v1/activities", headers=headers).get_json()["items"]
+                if i["plugin"] == "example"]
+
+
 def test_hook_engage_cli_commands(example_app):
     example_app.extensions["engage.plugins"].hooks.engage_cli_commands(cli=example_app.cli)
     result = example_app.test_cli_runner().invoke(args=["example-hello"])
