@@ -64,6 +64,9 @@ def create_app(test_config: dict | None = None, *, plugins: tuple = (), instance
     from core import term_recount_job  # a worker finishes a term recount nobody is watching
 
     host.pm.register(term_recount_job, name="core_term_recount_job")
+    from core import webhooks  # events out to the library's other systems, signed, through the job queue
+
+    webhooks.init_app(app, host)
     from core import jobs  # the background queue: pays rewards, runs core's and plugins' periodic jobs
 
     jobs.init_app(app, host)
@@ -73,6 +76,9 @@ def create_app(test_config: dict | None = None, *, plugins: tuple = (), instance
     app.register_blueprint(screens_views.public_bp)
     app.extensions["engage.limiter"].exempt(screens_views.public_bp)  # TVs poll; nothing there to brute-force
     app.wsgi_app = screens_views.SlidePollFastPath(app, app.wsgi_app)
+    from core import embeds  # read-only boards for the library's own website
+
+    embeds.init_app(app)
     limits.apply_declared_limits(app, host)
     from core import monitoring  # /healthz, /metrics, request ids and logs; inside the proxy fix
 

@@ -117,6 +117,27 @@ class Defaults:
     # How far back digests look for readers with news (a little over a week).
     MAIL_DIGEST_LOOKBACK_DAYS = 8
 
+    # Webhooks out (core.webhooks). WEBHOOK_ALLOW_PRIVATE lets administrators send to this site
+    # itself and to private, loopback and link-local addresses (off: such URLs are refused when
+    # saved and at every delivery). A POST waits at most WEBHOOK_TIMEOUT_SECONDS and reads at most
+    # WEBHOOK_RESPONSE_BYTES of the answer. A failed attempt is retried after
+    # WEBHOOK_RETRY_SECONDS × 2^(attempt-1), up to WEBHOOK_MAX_ATTEMPTS; WEBHOOK_DISABLE_AFTER
+    # failed attempts in a row switch the endpoint off and tell the administrators. WEBHOOK_JOBS:
+    # an event's deliveries leave as its transaction commits (off: with the minute's run only).
+    WEBHOOK_ALLOW_PRIVATE = False
+    WEBHOOK_TIMEOUT_SECONDS = 10.0
+    WEBHOOK_RESPONSE_BYTES = 64 * 1024
+    WEBHOOK_RETRY_SECONDS = 30
+    WEBHOOK_MAX_ATTEMPTS = 8
+    WEBHOOK_DISABLE_AFTER = 15
+    WEBHOOK_CLAIM_TIMEOUT_SECONDS = 300
+    WEBHOOK_JOBS = True
+    WEBHOOK_KEEP_DAYS = 30
+    WEBHOOK_REFRESH_SECONDS = 1.0
+    # Embeddable boards (core.embeds, /embed/boards/…): the origins whose pages may frame the HTML
+    # board (e.g. ["https://library.example.edu"]); empty: none may.
+    EMBED_FRAME_ANCESTORS: list[str] = []
+
 
 def load_config(app: Flask, test_config: dict | None) -> None:
     """Apply the configuration chain to ``app`` in its documented order."""

@@ -164,3 +164,10 @@ def engage_badge_granted(session, award):
 @hookspec
 def engage_answer_rated(session, rating):
     """React to an AnswerRating: a user rated a librarian's answer, inside the transaction that stored the rating."""
+
+
+# --- webhooks out -------------------------------------------------------------------------
+
+@hookspec
+def engage_webhook_events():
+    """Return core.webhooks.WebhookEvent objects (or a list): the plugin's event types an administrator may subscribe a URL to; the plugin sends one with ``core.webhooks.emit(session, event_type, data)``."""

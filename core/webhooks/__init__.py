@@ -1,0 +1,23 @@
+"""Webhooks out: administrators subscribe URLs to events; each event is signed and sent by the job queue.
+
+Offers ``emit(session, event_type, data)`` (queue a plugin's event in the caller's transaction),
+``WebhookEvent`` (what a plugin returns from ``engage_webhook_events``) and ``init_app``.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from core.webhooks.events import WebhookEvent, emit
+
+__all__ = ["WebhookEvent", "emit", "init_app"]
+
+
+def init_app(app: Flask, host) -> None:
+    """Listen for core's events, put delivery on the job queue and register the admin pages
+    (before ``core.jobs.init_app``, which collects the periodic jobs)."""
+    from core.webhooks import events, jobs, views
+
+    host.pm.register(events, name="core_webhooks")  # always on, as the ledger's events are
+    host.pm.register(jobs, name="core_webhooks_jobs")
+    app.register_blueprint(views.bp)
