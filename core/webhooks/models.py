@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, Text
+from sqlalchemy import Column, ForeignKey, Index, Text
 from sqlmodel import Field, SQLModel
 
 from core.models import LedgerId, _ts, utcnow
@@ -71,7 +71,8 @@ class WebhookAttempt(SQLModel, table=True):
     __tablename__ = "core_webhook_attempt"
 
     id: int | None = Field(default=None, sa_column=Column(LedgerId, primary_key=True, autoincrement=True))
-    delivery_id: int = Field(foreign_key="core_webhook_delivery.id", index=True)
+    delivery_id: int = Field(sa_column=Column(LedgerId, ForeignKey("core_webhook_delivery.id"), index=True,
+                                              nullable=False))
     number: int
     attempted_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
     response_code: int | None = None
