@@ -147,3 +147,12 @@ def engage_jobs():
     from core.jobs import PeriodicJob, every_minutes
 
     return PeriodicJob("example:tick", NAME, _tick, every_minutes(5))
+
+
+# --- webhooks out -------------------------------------------------------------------------
+
+@hookimpl
+def engage_webhook_events():
+    from core.webhooks import WebhookEvent
+
+    return WebhookEvent("example.quest_done", {"en": "Quest done", "zh_Hans": "探索完成"})
