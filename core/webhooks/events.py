@@ -48,10 +48,10 @@ CORE_EVENTS = (
 
 def registry() -> list[WebhookEvent]:
     """Every event type on offer now: core's, then the switched-on plugins', by order."""
-    from core.plugins import get_host
+    from core.plugins import current_hooks
 
     found = list(CORE_EVENTS)
-    for result in get_host().hooks.engage_webhook_events():
+    for result in current_hooks().engage_webhook_events():
         found.extend(result if isinstance(result, (list, tuple)) else [result] if result else [])
     return sorted(found, key=lambda event: (event.order, event.key))
 
