@@ -29,7 +29,9 @@ pytestmark = pytest.mark.browser
 
 ANONYMOUS_PAGES = [("home", "/"), ("login", "/auth/login"), ("register", "/auth/register"),
                    ("badges", "/badges/"), ("badge", "/badges/core:first-points"), ("board-all", "/boards/all"),
-                   ("board-week", "/boards/week"), ("board-staff", "/boards/staff"), ("public-profile", "/people/1")]
+                   ("board-week", "/boards/week"), ("board-staff", "/boards/staff"), ("public-profile", "/people/1"),
+                   # the embeddable board a library's website frames
+                   ("embed-board", "/embed/boards/all")]
 ADMIN_PAGES = [("me", "/me"), ("password", "/me/password"), ("admin", "/admin/"), ("admin-users", "/admin/users"), ("admin-user", "/admin/users/1"),
                ("admin-terms", "/admin/terms"), ("admin-levels", "/admin/levels"), ("admin-audit", "/admin/audit"),
                ("admin-jobs", "/admin/jobs"),
@@ -40,9 +42,32 @@ ADMIN_PAGES = [("me", "/me"), ("password", "/me/password"), ("admin", "/admin/")
                ("screen-edit", "/screens/1"), ("board-cohort", "/boards/all/cohort/图书馆 Library"),
                ("approvals", "/admin/approvals/"), ("admin-user-reader", "/admin/users/3"),
                ("board-staff-me", "/boards/staff/week"),
-               ("board-as-staff", "/boards/all")]
+               ("board-as-staff", "/boards/all"),
+               # webhooks out (a subscription, its delivery log and one delivery made by live_server)
+               ("webhooks", "/admin/webhooks/"), ("webhook-new", "/admin/webhooks/new"),
+               ("webhook", "/admin/webhooks/1"), ("webhook-delivery", "/admin/webhooks/deliveries/1")]
 ADMIN_EMAIL = "admin@browser.library"
 SCREEN: dict = {}  # the library screen's secret path, set up by live_server
+
+
+def _webhook_with_deliveries(session, admin_id):
+    """A subscription with a delivered, a failed and a waiting delivery (rows only: nothing is sent)."""
+    from core.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+
+    endpoint = WebhookEndpoint(url="https://catalogue.library.example.edu/integrations/engage/webhooks/receive",
+                               description="Library system 图书馆系统", event_types="points.awarded badge.granted",
+                               secret="whsec_" + "A" * 43, created_by=admin_id, failures=2)
+    session.add(endpoint)
+    session.flush()
+    for n, (status, code) in enumerate([("delivered", 204), ("failed", 500), ("pending", None)]):
+        delivery = WebhookDelivery(endpoint_id=endpoint.id, message_id=f"msg_browser{n}", event_type="points.awarded",
+                                   payload='{"type":"points.awarded","data":{"user_id":1,"amount":10,"total":30}}',
+                                   status=status, attempts=1 if code else 0, response_code=code,
+                                   last_error=None if status != "failed" else "HTTP 500")
+        session.add(delivery)
+        session.flush()
+        if code:
+            session.add(WebhookAttempt(delivery_id=delivery.id, number=1, response_code=code, milliseconds=42))
 
 
 @pytest.fixture
@@ -75,6 +100,7 @@ def live_server(database_url, tmp_path):
                                  slides=slides, allowed=set(slides), actor_id=admin.id)
             session.flush()
             SCREEN["path"] = f"/screen/{make_token(screen)}"
+        _webhook_with_deliveries(session, admin.id)
     try:
         with serve(app) as base:
             yield base

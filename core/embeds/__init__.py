@@ -1,6 +1,7 @@
 """Boards for the library's own website: read-only JSON and an HTML fragment it may frame.
 
-``/embed/boards/<period>.json`` and ``/embed/boards/<period>`` (``?cohort=…&lang=en|zh_Hans&limit=…``)
+``/embed/boards/<period>.json`` and ``/embed/boards/<period>`` (``?cohort=…&lang=en|zh_Hans&limit=…``;
+without ``lang``, the visitor's language)
 answer 304 before any query when the caller's ETag is current, as the lobby screens do; the HTML
 may be framed by the origins in ``EMBED_FRAME_ANCESTORS`` alone.
 """

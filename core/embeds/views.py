@@ -6,7 +6,7 @@ import hashlib
 import time
 
 from flask import Blueprint, current_app, g, jsonify, make_response, render_template, request
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale
 
 from core import boards
 from core.db import get_session
@@ -23,9 +23,9 @@ def _params(period: str) -> tuple[str | None, str, int]:
     if period not in boards.PERIODS:
         raise boards.BoardNotFound("period", period)
     cohort = (request.args.get("cohort") or "").strip()[:100] or None
-    lang = request.args.get("lang") or current_app.config["BABEL_DEFAULT_LOCALE"]
+    lang = request.args.get("lang")
     if lang not in current_app.config["LANGUAGES"]:
-        lang = current_app.config["BABEL_DEFAULT_LOCALE"]
+        lang = str(get_locale())  # the visitor's choice on this site, else their browser's
     limit = max(1, min(MAX_LIMIT, request.args.get("limit", LIMIT, type=int) or LIMIT))
     return cohort, lang, limit
 
@@ -43,6 +43,8 @@ def _etag(kind: str, period: str, cohort: str | None, lang: str, limit: int) -> 
 def _cached(response, etag: str):
     response.set_etag(etag)
     response.headers["Cache-Control"] = "no-cache"
+    if "lang" not in request.args:
+        response.vary.update(("Accept-Language", "Cookie"))
     return response
 
 
