@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -29,6 +30,9 @@ class Receiver:
     def __init__(self) -> None:
         self.received: list[tuple[dict, bytes]] = []
         self.statuses = [204]
+        self.delay = 0.0  # seconds before answering
+        self.answer = b"ok"  # the body of every answer
+        self.cut_off = False  # the sender hung up before reading a whole answer
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -36,10 +40,14 @@ class Receiver:
                 body = self.rfile.read(int(self.headers.get("content-length", 0)))
                 receiver.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
                 status = receiver.statuses.pop(0) if len(receiver.statuses) > 1 else receiver.statuses[0]
+                time.sleep(receiver.delay)
                 self.send_response(status)
-                self.send_header("content-length", "2")
+                self.send_header("content-length", str(len(receiver.answer)))
                 self.end_headers()
-                self.wfile.write(b"ok")
+                try:
+                    self.wfile.write(receiver.answer)
+                except OSError:  # the sender stopped reading, as it should with a huge answer
+                    receiver.cut_off = True
 
             def log_message(self, *args):
                 pass
@@ -193,6 +201,24 @@ def test_an_unreachable_receiver_counts_as_a_failed_attempt(hook_app, receiver):
     pay(hook_app, create_test_user(hook_app))
     [delivery] = rows(hook_app, WebhookDelivery)
     assert delivery.status == "pending" and delivery.response_code is None and delivery.last_error
+
+
+def test_a_slow_receiver_times_out_and_a_huge_answer_is_not_read_whole(app_factory, receiver):
+    app = app_factory(WEBHOOK_ALLOW_PRIVATE=True, WEBHOOK_TIMEOUT_SECONDS=0.3, WEBHOOK_RESPONSE_BYTES=1024)
+    subscribe(app, receiver.url)
+    receiver.delay = 1.0
+    pay(app, create_test_user(app), 1, "slow")
+    [delivery] = rows(app, WebhookDelivery)
+    assert delivery.status == "pending" and "Timeout" in delivery.last_error
+    receiver.delay, receiver.answer = 0.0, b"x" * 20_000_000
+    with app.app_context(), app.extensions["engage.db"].write_session() as session:
+        session.get(WebhookDelivery, delivery.id).due_at = delivery.created_at
+    run_deliveries(app)
+    assert rows(app, WebhookDelivery)[0].status == "delivered"
+    deadline = time.monotonic() + 30
+    while not receiver.cut_off and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert receiver.cut_off  # the sender read its 1 KB and hung up on the other 20 MB
 
 
 @pytest.mark.parametrize("url", ["http://127.0.0.1:8080/x", "http://localhost/x", "http://10.1.2.3/",
