@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from core.models import Role
 from core.points import award
 from core.testing import create_test_user
@@ -62,3 +64,8 @@ def test_unknown_boards_answer_404_and_bad_arguments_fall_back(app):
     assert client.get("/embed/boards/all.json?cohort=Nowhere").status_code == 404
     assert client.get("/embed/boards/all.json?lang=xx&limit=99999").json["language"] == "en"
     assert client.get("/embed/boards/all.json?limit=abc").status_code == 200
+
+
+def test_a_bad_embed_frame_ancestor_stops_the_app(app_factory):
+    with pytest.raises(ValueError, match="EMBED_FRAME_ANCESTORS"):
+        app_factory(EMBED_FRAME_ANCESTORS=["*"])

@@ -33,7 +33,7 @@ FRAMEABLE_ENDPOINTS = {"screen.show": "SCREEN_FRAME_ANCESTORS", "embed.board": "
 _ORIGIN = re.compile(r"^(https?://(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?|'self')$")
 
 
-def frame_ancestors(origins) -> str:
+def frame_ancestors(origins, setting: str = "SCREEN_FRAME_ANCESTORS") -> str:
     """The ``frame-ancestors`` sources for a list of origins (``https://signage.example``,
     ``'self'``); refuses anything else, so a typo cannot open the page to every site."""
     if isinstance(origins, str):
@@ -42,7 +42,7 @@ def frame_ancestors(origins) -> str:
     for origin in origins or ():
         origin = origin.strip().rstrip("/")
         if not _ORIGIN.match(origin):
-            raise ValueError(f"frame ancestors: {origin!r} is not an origin like https://signage.example "
+            raise ValueError(f"{setting}: {origin!r} is not an origin like https://signage.example "
                              "or 'self'")
         cleaned.append(origin)
     return " ".join(cleaned) or "'none'"
@@ -62,7 +62,7 @@ class SessionCookies(SecureCookieSessionInterface):
 def init_app(app: Flask) -> None:
     """Add the headers to every response the app makes."""
     policy = _POLICY.format(ancestors="'none'")
-    framed_policies = {endpoint: _POLICY.format(ancestors=frame_ancestors(app.config.get(setting)))
+    framed_policies = {endpoint: _POLICY.format(ancestors=frame_ancestors(app.config.get(setting), setting))
                        for endpoint, setting in FRAMEABLE_ENDPOINTS.items()}
     hsts = int(app.config.get("HSTS_SECONDS") or 0)
     app.session_interface = SessionCookies()
