@@ -131,6 +131,9 @@ class Defaults:
     WEBHOOK_MAX_ATTEMPTS = 8
     WEBHOOK_DISABLE_AFTER = 15
     WEBHOOK_CLAIM_TIMEOUT_SECONDS = 300
+    # Deliveries a worker sends at once (receivers are often slow; events of one endpoint may then
+    # arrive out of order, as the Standard Webhooks format allows).
+    WEBHOOK_CONCURRENCY = 4
     WEBHOOK_JOBS = True
     WEBHOOK_KEEP_DAYS = 30
     WEBHOOK_REFRESH_SECONDS = 1.0

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import httpx
@@ -38,16 +40,42 @@ def signed_headers(secret: str, message_id: str, body: str, at: datetime | None 
 
 
 def deliver_pending(app: Flask, limit: int = 50) -> int:
-    """Send up to ``limit`` due deliveries; returns how many were delivered (2xx)."""
+    """Send up to ``limit`` due deliveries, ``WEBHOOK_CONCURRENCY`` at a time, and record every
+    outcome in one transaction; returns how many were tried (0: nothing is due)."""
     with app.app_context():
         db = app.extensions["engage.db"]
         ids = _claim(db, limit)
-        delivered = 0
-        if ids:
-            with _client(app) as client:
-                for row_id in ids:
-                    delivered += _deliver_one(app, db, client, row_id)
-        return delivered
+        if not ids:
+            return 0
+        jobs = _load(db, ids)
+        workers = max(1, min(int(app.config["WEBHOOK_CONCURRENCY"]), len(jobs)))
+        with _client(app) as client:
+            if workers == 1:
+                outcomes = [_attempt(app, client, job) for job in jobs]
+            else:
+                with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="webhook") as pool:
+                    outcomes = list(pool.map(lambda job: _attempt(app, client, job), jobs))
+        _record(app, db, outcomes)
+        return len(ids)
+
+
+@dataclass(frozen=True)
+class _Job:
+    delivery_id: int
+    endpoint_id: int
+    attempt: int
+    message_id: str
+    body: str
+    url: str | None  # None: the endpoint is gone or switched off
+    secret: str | None
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    job: _Job
+    code: int | None
+    error: str | None
+    millis: int
 
 
 def _client(app: Flask) -> httpx.Client:
@@ -71,37 +99,36 @@ def _claim(db, limit: int) -> list[int]:
     return ids
 
 
-def _deliver_one(app: Flask, db, client: httpx.Client, row_id: int) -> int:
+def _load(db, ids: list[int]) -> list[_Job]:
+    deliveries, endpoints = WebhookDelivery.__table__.c, WebhookEndpoint.__table__.c
+    query = (select(deliveries.id, deliveries.endpoint_id, deliveries.attempts, deliveries.message_id,
+                    deliveries.payload, endpoints.url, endpoints.secret, endpoints.enabled)
+             .join_from(WebhookDelivery.__table__, WebhookEndpoint.__table__, deliveries.endpoint_id == endpoints.id)
+             .where(deliveries.id.in_(ids)).order_by(deliveries.id))
     with db.session() as session:
-        row = session.get(WebhookDelivery, row_id)
-        endpoint = session.get(WebhookEndpoint, row.endpoint_id)
-        if endpoint is None or not endpoint.enabled:
-            _finish(db, row, status="failed", code=None, error="endpoint switched off", millis=0, endpoint_ok=None)
-            return 0
-        url, secret, message_id, body = endpoint.url, endpoint.secret, row.message_id, row.payload
-        session.expunge(row)
+        return [_Job(row.id, row.endpoint_id, row.attempts, row.message_id, row.payload,
+                     row.url if row.enabled else None, row.secret) for row in session.execute(query)]
+
+
+def _attempt(app: Flask, client: httpx.Client, job: _Job) -> _Outcome:
+    """One POST (in a thread of the pool: its own app context); never raises."""
+    if job.url is None:
+        return _Outcome(job, None, "endpoint switched off", 0)
     started = time.perf_counter()
     code, error = None, None
-    try:
-        code = _post(app, client, url, secret, message_id, body)
-        if not 200 <= code < 300:
-            error = f"HTTP {code}"
-    except AddressRefused as exc:
-        error = str(exc)
-    except httpx.HTTPError as exc:
-        error = f"{type(exc).__name__}: {exc}" or type(exc).__name__
-    millis = int((time.perf_counter() - started) * 1000)
-    if error is None:
-        _finish(db, row, status="delivered", code=code, error=None, millis=millis, endpoint_ok=True)
-        return 1
-    log.info("webhook delivery %s to endpoint %s failed (attempt %s): %s", row.id, row.endpoint_id, row.attempts,
-             error)
-    if row.attempts >= int(app.config["WEBHOOK_MAX_ATTEMPTS"]):
-        _finish(db, row, status="failed", code=code, error=error, millis=millis, endpoint_ok=False)
-    else:
-        retry = float(app.config["WEBHOOK_RETRY_SECONDS"]) * 2 ** (row.attempts - 1)
-        _finish(db, row, status="pending", code=code, error=error, millis=millis, endpoint_ok=False, retry_in=retry)
-    return 0
+    with app.app_context():
+        try:
+            code = _post(app, client, job.url, job.secret, job.message_id, job.body)
+            if not 200 <= code < 300:
+                error = f"HTTP {code}"
+        except AddressRefused as exc:
+            error = str(exc)
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}".rstrip(": ")
+        except Exception as exc:  # noqa: BLE001 - one broken delivery must not lose the batch's outcomes
+            log.exception("webhook delivery %s", job.delivery_id)
+            error = f"{type(exc).__name__}: {exc}".rstrip(": ")
+    return _Outcome(job, code, error, int((time.perf_counter() - started) * 1000))
 
 
 def _post(app: Flask, client: httpx.Client, url: str, secret: str, message_id: str, body: str) -> int:
@@ -109,8 +136,7 @@ def _post(app: Flask, client: httpx.Client, url: str, secret: str, message_id: s
     part of the answer; returns the status code."""
     target = check_url(url)
     parsed = httpx.URL(url)
-    host = f"[{target.address}]" if ":" in target.address else target.address
-    pinned = parsed.copy_with(host=host.strip("[]"))
+    pinned = parsed.copy_with(host=target.address)
     headers = signed_headers(secret, message_id, body)
     headers["host"] = parsed.netloc.decode("ascii")
     extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
@@ -124,24 +150,33 @@ def _post(app: Flask, client: httpx.Client, url: str, secret: str, message_id: s
         return response.status_code
 
 
-def _finish(db, row: WebhookDelivery, *, status: str, code: int | None, error: str | None, millis: int,
-            endpoint_ok: bool | None, retry_in: float = 0) -> None:
+def _record(app: Flask, db, outcomes: list[_Outcome]) -> None:
+    """Every outcome of a batch in one transaction: the delivery, its attempt, the endpoint's count."""
     now = utcnow()
-    values = {"status": status, "response_code": code, "last_error": (error or None) and error[:500],
-              "claimed_at": None}
-    if status == "pending":
-        values["due_at"] = now + timedelta(seconds=retry_in)
-    else:
-        values["finished_at"] = now
+    max_attempts, retry = int(app.config["WEBHOOK_MAX_ATTEMPTS"]), float(app.config["WEBHOOK_RETRY_SECONDS"])
     with db.write_session() as session:
-        session.execute(update(WebhookDelivery).where(WebhookDelivery.id == row.id).values(**values))
-        session.add(WebhookAttempt(delivery_id=row.id, number=row.attempts, attempted_at=now, response_code=code,
-                                   error=(error or None) and error[:500], milliseconds=millis))
-        if endpoint_ok is True:
-            session.execute(update(WebhookEndpoint).where(WebhookEndpoint.id == row.endpoint_id,
-                                                          WebhookEndpoint.failures != 0).values(failures=0))
-        elif endpoint_ok is False:
-            _count_failure(session, row.endpoint_id)
+        for outcome in outcomes:
+            job, error = outcome.job, outcome.error
+            values = {"response_code": outcome.code, "last_error": error and error[:500], "claimed_at": None}
+            if error is None:
+                values.update(status="delivered", finished_at=now)
+            elif job.url is None or job.attempt >= max_attempts:
+                values.update(status="failed", finished_at=now)
+            else:
+                values.update(status="pending", due_at=now + timedelta(seconds=retry * 2 ** (job.attempt - 1)))
+                log.info("webhook delivery %s to endpoint %s failed (attempt %s): %s", job.delivery_id,
+                         job.endpoint_id, job.attempt, error)
+            session.execute(update(WebhookDelivery).where(WebhookDelivery.id == job.delivery_id).values(**values))
+            session.add(WebhookAttempt(delivery_id=job.delivery_id, number=job.attempt, attempted_at=now,
+                                       response_code=outcome.code, error=error and error[:500],
+                                       milliseconds=outcome.millis))
+            if job.url is None:
+                continue
+            if error is None:
+                session.execute(update(WebhookEndpoint).where(WebhookEndpoint.id == job.endpoint_id,
+                                                              WebhookEndpoint.failures != 0).values(failures=0))
+            else:
+                _count_failure(session, job.endpoint_id)
 
 
 def _count_failure(session, endpoint_id: int) -> None:
