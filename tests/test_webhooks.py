@@ -320,3 +320,18 @@ def test_readers_and_librarians_may_not_see_webhooks(hook_app):
         client = hook_app.test_client()
         client.post("/auth/login", data={"email": user.email, "password": PASSWORD})
         assert client.get("/admin/webhooks/").status_code == 403
+
+
+def test_a_readers_deliveries_are_in_their_copy_and_forgotten_with_them(hook_app, receiver):
+    from core.webhooks import privacy
+
+    subscribe(hook_app, receiver.url)
+    reader, other = create_test_user(hook_app), create_test_user(hook_app)
+    pay(hook_app, reader, 4, "r")
+    pay(hook_app, other, 2, "o")
+    with hook_app.app_context(), hook_app.extensions["engage.db"].write_session() as session:
+        [row] = privacy.user_data(session, reader.id)["webhook_deliveries"]
+        assert row["body"]["data"] == {"user_id": reader.id, "amount": 4, "total": 4} and row["status"] == "delivered"
+        privacy.forget_user(session, reader.id)
+    assert [d.user_id for d in rows(hook_app, WebhookDelivery)] == [other.id]
+    assert len(rows(hook_app, WebhookAttempt)) == 1

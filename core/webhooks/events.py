@@ -90,8 +90,9 @@ def emit(session, event_type: str, data: dict) -> int:
     now = utcnow()
     body = json.dumps({"type": event_type, "timestamp": now.isoformat().replace("+00:00", "Z"), "data": data},
                       ensure_ascii=False, separators=(",", ":"), default=str)
+    user_id = data.get("user_id") if isinstance(data.get("user_id"), int) else None
     session.execute(_INSERT, [{"endpoint_id": endpoint_id, "message_id": f"msg_{uuid.uuid4().hex}",
-                               "event_type": event_type, "payload": body, "status": "pending", "attempts": 0,
+                               "event_type": event_type, "user_id": user_id, "payload": body, "status": "pending", "attempts": 0,
                                "created_at": now, "due_at": now} for endpoint_id, _types in endpoints])
     wake_after_commit(session)
     return len(endpoints)

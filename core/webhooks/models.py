@@ -54,6 +54,9 @@ class WebhookDelivery(SQLModel, table=True):
     endpoint_id: int = Field(foreign_key="core_webhook_endpoint.id")
     message_id: str = Field(max_length=64, unique=True)
     event_type: str = Field(max_length=100)
+    # The reader the event is about (``data["user_id"]``), so their rights to a copy and to be
+    # forgotten reach the delivery log too.
+    user_id: int | None = Field(default=None, index=True)
     payload: str = Field(sa_column=Column(Text, nullable=False))  # the JSON body, exactly as signed
     status: str = Field(default="pending", max_length=12)
     attempts: int = 0

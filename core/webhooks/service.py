@@ -100,7 +100,7 @@ def redeliver(session, *, delivery: WebhookDelivery, actor_id: int | None) -> We
     if endpoint is None or not endpoint.enabled:
         raise WebhookError(_("Switch the webhook on before sending anything again."))
     again = WebhookDelivery(endpoint_id=delivery.endpoint_id, message_id=f"msg_{uuid.uuid4().hex}",
-                            event_type=delivery.event_type, payload=delivery.payload)
+                            event_type=delivery.event_type, user_id=delivery.user_id, payload=delivery.payload)
     session.add(again)
     session.flush()
     session.add(AuditEntry(actor_id=actor_id, action="webhooks.redeliver", target=f"webhook:{endpoint.id}",

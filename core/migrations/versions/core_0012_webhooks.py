@@ -45,6 +45,7 @@ def upgrade() -> None:
     sa.Column('endpoint_id', sa.Integer(), nullable=False),
     sa.Column('message_id', sa.String(length=64), nullable=False),
     sa.Column('event_type', sa.String(length=100), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
     sa.Column('payload', sa.Text(), nullable=False),
     sa.Column('status', sa.String(length=12), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
@@ -61,6 +62,7 @@ def upgrade() -> None:
     with op.batch_alter_table('core_webhook_delivery', schema=None) as batch_op:
         batch_op.create_index('ix_core_webhook_delivery_due', ['status', 'due_at', 'id'], unique=False)
         batch_op.create_index('ix_core_webhook_delivery_endpoint', ['endpoint_id', 'id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_core_webhook_delivery_user_id'), ['user_id'], unique=False)
 
     op.create_table('core_webhook_attempt',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -85,6 +87,7 @@ def downgrade() -> None:
 
     op.drop_table('core_webhook_attempt')
     with op.batch_alter_table('core_webhook_delivery', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_core_webhook_delivery_user_id'))
         batch_op.drop_index('ix_core_webhook_delivery_endpoint')
         batch_op.drop_index('ix_core_webhook_delivery_due')
 
