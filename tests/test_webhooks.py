@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 import example_plugin
+from core.mail.models import MailOutbox
 from core.models import Notification, Role
 from core.points import award
 from core.testing import PASSWORD, create_test_user
@@ -177,6 +178,8 @@ def test_a_failing_receiver_is_retried_then_the_endpoint_is_switched_off_and_adm
     assert len(receiver.received) == 4
     [notice] = rows(hook_app, Notification, user_id=admin.id)
     assert notice.kind == "webhook-disabled" and receiver.url in notice.text_en and "webhook" in notice.text_zh.lower()
+    [mail] = rows(hook_app, MailOutbox, user_id=admin.id)  # and by email, at once by default
+    assert mail.kind == "core:webhooks" and mail.notification_id == notice.id
     pay(hook_app, reader, 1, "c")  # nothing more goes to a switched-off endpoint
     run_deliveries(hook_app)
     assert len(receiver.received) == 4
@@ -249,6 +252,18 @@ def test_the_address_is_checked_again_at_delivery(hook_app, receiver):
     assert receiver.received == []
     [delivery] = rows(hook_app, WebhookDelivery)
     assert delivery.status == "pending" and "private" in delivery.last_error
+
+
+def test_an_address_of_this_site_by_another_name_is_refused(app_factory):
+    app = app_factory(PUBLIC_BASE_URL="https://engage.library.example.edu")
+
+    def resolve(host, port, **kw):
+        return [(2, 1, 6, "", ("93.184.216.34", port or 0))]
+    with app.test_request_context():
+        with pytest.raises(AddressRefused, match="this site"):
+            check_url("https://engage.library.example.edu/hook", resolve=resolve)
+        with pytest.raises(AddressRefused, match="this site"):
+            check_url("https://93.184.216.34/hook", resolve=resolve)
 
 
 def test_redelivery_sends_the_same_event_again_with_a_new_id(hook_app, receiver):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -49,6 +50,23 @@ def _own_hosts() -> set[str]:
     return hosts
 
 
+def _own_addresses(resolve) -> set:
+    """The addresses this site's own host names resolve to (kept a minute): a URL that reaches
+    them by another name, or by number, is this site too."""
+    cached = current_app.extensions.get("engage.webhooks.own")
+    if cached and time.monotonic() - cached[0] < 60:
+        return cached[1]
+    found = set()
+    for host in _own_hosts() - {"localhost"}:
+        try:
+            found |= {ipaddress.ip_address(info[4][0].split("%", 1)[0])
+                      for info in resolve(host, None, type=socket.SOCK_STREAM)}
+        except (OSError, UnicodeError, ValueError):
+            continue
+    current_app.extensions["engage.webhooks.own"] = (time.monotonic(), found)
+    return found
+
+
 def check_url(url: str, *, resolve=socket.getaddrinfo) -> Target:
     """The address ``url`` may be sent to, or AddressRefused with a message saying why."""
     try:
@@ -73,6 +91,8 @@ def check_url(url: str, *, resolve=socket.getaddrinfo) -> Target:
     if not addresses:
         raise AddressRefused(_("The host %(host)s cannot be found.", host=host))
     if not allow_private:
+        if set(addresses) & _own_addresses(resolve):
+            raise AddressRefused(_("The address points at this site itself."))
         for address in addresses:
             if not _is_public(address):
                 raise AddressRefused(_("The address %(host)s leads to a private or local network "
