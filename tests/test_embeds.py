@@ -69,3 +69,22 @@ def test_unknown_boards_answer_404_and_bad_arguments_fall_back(app):
 def test_a_bad_embed_frame_ancestor_stops_the_app(app_factory):
     with pytest.raises(ValueError, match="EMBED_FRAME_ANCESTORS"):
         app_factory(EMBED_FRAME_ANCESTORS=["*"])
+
+
+def test_a_current_etag_with_a_language_is_answered_before_flask(app_factory):
+    app = app_factory(SCREEN_VERSION_SECONDS=0)
+    client = app.test_client()
+    seen = []
+    app.before_request(lambda: seen.append(1))
+    pay(app, create_test_user(app, display_name="Ada"), 30, "a")
+    tags = {}
+    for path in ("/embed/boards/month.json?lang=en&limit=5", "/embed/boards/month?lang=zh_Hans&cohort=%20"):
+        tags[path] = client.get(path).headers["ETag"]
+        seen.clear()
+        again = client.get(path, headers={"If-None-Match": tags[path]})
+        assert again.status_code == 304 and again.headers["ETag"] == tags[path] and seen == []
+    pay(app, create_test_user(app, display_name="Bo"), 40, "b")
+    seen.clear()
+    path = "/embed/boards/month.json?lang=en&limit=5"
+    changed = client.get(path, headers={"If-None-Match": tags[path]})
+    assert changed.status_code == 200 and seen == [1] and changed.json["rows"][0]["name"] == "Bo"

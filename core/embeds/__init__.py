@@ -16,6 +16,8 @@ __all__ = ["init_app"]
 def init_app(app: Flask) -> None:
     """Register the embed pages; they are reads a website polls, so the write rate limits leave them alone."""
     from core.embeds import views
+    from core.embeds.fastpath import EmbedFastPath
 
     app.register_blueprint(views.bp)
     app.extensions["engage.limiter"].exempt(views.bp)
+    app.wsgi_app = EmbedFastPath(app, app.wsgi_app)  # a current ETag is answered before Flask

@@ -30,7 +30,7 @@ def _params(period: str) -> tuple[str | None, str, int]:
     return cohort, lang, limit
 
 
-def _etag(kind: str, period: str, cohort: str | None, lang: str, limit: int) -> str:
+def etag(kind: str, period: str, cohort: str | None, lang: str, limit: int) -> str:
     """Changes when any total, opt-out or the calendar's periods change (the screens' signals), or
     after ``SCREEN_MAX_AGE_SECONDS`` at the latest."""
     versions = get_versions()
@@ -40,17 +40,17 @@ def _etag(kind: str, period: str, cohort: str | None, lang: str, limit: int) -> 
     return hashlib.blake2b(raw.encode(), digest_size=12).hexdigest()
 
 
-def _cached(response, etag: str):
-    response.set_etag(etag)
+def _cached(response, tag: str):
+    response.set_etag(tag)
     response.headers["Cache-Control"] = "no-cache"
     if "lang" not in request.args:
         response.vary.update(("Accept-Language", "Cookie"))
     return response
 
 
-def _not_modified(etag: str):
-    if request.if_none_match.contains(etag):
-        return _cached(current_app.response_class(status=304), etag)
+def _not_modified(tag: str):
+    if request.if_none_match.contains(tag):
+        return _cached(current_app.response_class(status=304), tag)
     return None
 
 
@@ -68,8 +68,8 @@ def _board(period: str, cohort: str | None, limit: int) -> dict:
 def board_json(period: str):
     """A board's top rows as JSON (names as readers chose to show them; opted-out readers never appear)."""
     cohort, lang, limit = _params(period)
-    etag = _etag("json", period, cohort, lang, limit)
-    early = _not_modified(etag)
+    current = etag("json", period, cohort, lang, limit)
+    early = _not_modified(current)
     if early is not None:
         return early
     found = _board(period, cohort, limit)
@@ -81,15 +81,15 @@ def board_json(period: str):
                          for row in found["rows"]]}
     response = jsonify(body)
     response.headers["Access-Control-Allow-Origin"] = "*"  # public data, no cookies read
-    return _cached(response, etag)
+    return _cached(response, current)
 
 
 @bp.route("/boards/<period>")
 def board(period: str):
     """A board as a small HTML page for an ``<iframe>`` on the library's website."""
     cohort, lang, limit = _params(period)
-    etag = _etag("html", period, cohort, lang, limit)
-    early = _not_modified(etag)
+    current = etag("html", period, cohort, lang, limit)
+    early = _not_modified(current)
     if early is not None:
         return early
     found = _board(period, cohort, limit)
@@ -99,7 +99,7 @@ def board(period: str):
         html = render_template("embed_board.html", period=period, cohort=cohort, rows=found["rows"],
                                title=boards.BOARDS[period], lang=lang,
                                term_name=pick({"en": term.name_en, "zh_Hans": term.name_zh}) if term else None)
-    return _cached(make_response(html), etag)
+    return _cached(make_response(html), current)
 
 
 @bp.errorhandler(boards.BoardNotFound)
