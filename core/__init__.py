@@ -75,6 +75,9 @@ def create_app(test_config: dict | None = None, *, plugins: tuple = (), instance
     from core import term_recount_job  # a worker finishes a term recount nobody is watching
 
     host.pm.register(term_recount_job, name="core_term_recount_job")
+    from core import webhooks  # events out to the library's other systems, signed, through the job queue
+
+    webhooks.init_app(app, host)
     from core import jobs  # the background queue: pays rewards, runs core's and plugins' periodic jobs
 
     jobs.init_app(app, host)
@@ -90,6 +93,9 @@ def create_app(test_config: dict | None = None, *, plugins: tuple = (), instance
     from core import api  # the JSON API for the library's other systems, and its keys
 
     api.init_app(app, host)
+    from core import embeds  # read-only boards for the library's own website
+
+    embeds.init_app(app)
     limits.apply_declared_limits(app, host)
     from core import monitoring  # /healthz, /metrics, request ids and logs; inside the proxy fix
 

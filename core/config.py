@@ -142,6 +142,30 @@ class Defaults:
     RESET_RATE_LIMIT = "5 per hour"  # reset requests per client address (and one email per account per 5 minutes)
     ACCOUNT_RATE_LIMIT = "10 per hour"  # address changes, deletions and verification resends per account
 
+    # Webhooks out (core.webhooks). WEBHOOK_ALLOW_PRIVATE lets administrators send to this site
+    # itself and to private, loopback and link-local addresses (off: such URLs are refused when
+    # saved and at every delivery). A POST waits at most WEBHOOK_TIMEOUT_SECONDS and reads at most
+    # WEBHOOK_RESPONSE_BYTES of the answer. A failed attempt is retried after
+    # WEBHOOK_RETRY_SECONDS × 2^(attempt-1), up to WEBHOOK_MAX_ATTEMPTS; WEBHOOK_DISABLE_AFTER
+    # failed attempts in a row switch the endpoint off and tell the administrators. WEBHOOK_JOBS:
+    # an event's deliveries leave as its transaction commits (off: with the minute's run only).
+    WEBHOOK_ALLOW_PRIVATE = False
+    WEBHOOK_TIMEOUT_SECONDS = 10.0
+    WEBHOOK_RESPONSE_BYTES = 64 * 1024
+    WEBHOOK_RETRY_SECONDS = 30
+    WEBHOOK_MAX_ATTEMPTS = 8
+    WEBHOOK_DISABLE_AFTER = 15
+    WEBHOOK_CLAIM_TIMEOUT_SECONDS = 300
+    # Deliveries a worker sends at once (receivers are often slow; events of one endpoint may then
+    # arrive out of order, as the Standard Webhooks format allows).
+    WEBHOOK_CONCURRENCY = 4
+    WEBHOOK_JOBS = True
+    WEBHOOK_KEEP_DAYS = 30
+    WEBHOOK_REFRESH_SECONDS = 1.0
+    # Embeddable boards (core.embeds, /embed/boards/…): the origins whose pages may frame the HTML
+    # board (e.g. ["https://library.example.edu"]); empty: none may.
+    EMBED_FRAME_ANCESTORS: list[str] = []
+
 
 def load_config(app: Flask, test_config: dict | None) -> None:
     """Apply the configuration chain to ``app`` in its documented order."""

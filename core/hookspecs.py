@@ -297,3 +297,10 @@ class VerifiedIdentity:
 @hookspec
 def engage_sign_in_providers():
     """Return SignInProvider objects (or a list): the ways to sign in this plugin offers, as seen in this request."""
+
+
+# --- webhooks out -------------------------------------------------------------------------
+
+@hookspec
+def engage_webhook_events():
+    """Return core.webhooks.WebhookEvent objects (or a list): the plugin's event types an administrator may subscribe a URL to; the plugin sends one with ``core.webhooks.emit(session, event_type, data)``."""

@@ -170,6 +170,29 @@ ACCESS: dict[tuple[str, str], list[Case]] = {
     ("POST", "/notifications/email"): [post("/notifications/email", SIGNED_IN, {"stop_all": "y"})],
     ("GET", "/mail/unsubscribe/<token>"): [get("/mail/unsubscribe/forged.token", who(400, 400, 400, 400, 400))],
     ("POST", "/mail/unsubscribe/<token>"): [post("/mail/unsubscribe/forged.token", who(400, 400, 400, 400, 400))],
+    # --- webhooks out and embeddable boards ------------------------------------------------------
+    # Administrators alone manage webhooks; an address on a private network is refused (400).
+    ("GET", "/admin/webhooks/"): [get("/admin/webhooks/", ADMINS)],
+    ("GET", "/admin/webhooks/new"): [get("/admin/webhooks/new", ADMINS)],
+    ("POST", "/admin/webhooks/new"): [
+        post("/admin/webhooks/new", ADMINS, {"url": "http://93.184.216.34/hook", "event_types": "points.awarded"}),
+        post("/admin/webhooks/new", ADMINS | {ADMIN: 400}, {"url": "http://10.0.0.1/", "event_types": "points.awarded"})],
+    ("GET", "/admin/webhooks/<int:endpoint_id>"): [get("/admin/webhooks/{new_webhook}", ADMINS)],
+    ("POST", "/admin/webhooks/<int:endpoint_id>"): [
+        post("/admin/webhooks/{new_webhook}", ADMINS | {ADMIN: 400}, {"url": "http://10.0.0.1/", "event_types": "points.awarded"})],
+    ("POST", "/admin/webhooks/<int:endpoint_id>/switch"): [post("/admin/webhooks/{new_webhook}/switch", ADMINS)],
+    ("POST", "/admin/webhooks/<int:endpoint_id>/secret"): [
+        post("/admin/webhooks/{new_webhook}/secret", ADMINS, {"confirmed": "1"})],
+    ("POST", "/admin/webhooks/<int:endpoint_id>/delete"): [
+        post("/admin/webhooks/{new_webhook}/delete", ADMINS, {"confirmed": "1"})],
+    ("GET", "/admin/webhooks/deliveries/<int:delivery_id>"): [
+        get("/admin/webhooks/deliveries/{new_webhook_delivery}", ADMINS)],
+    ("POST", "/admin/webhooks/deliveries/<int:delivery_id>/again"): [
+        post("/admin/webhooks/deliveries/{new_webhook_delivery}/again", ADMINS)],
+    ("GET", "/embed/boards/<period>"): [get("/embed/boards/all", EVERYONE), get("/embed/boards/decade", NOBODY)],
+    ("GET", "/embed/boards/<period>.json"): [get("/embed/boards/week.json", EVERYONE),
+                                             get("/embed/boards/decade.json", NOBODY)],
+
     # --- library screens: librarians set them up, the TV needs only its secret address ------------
     ("GET", "/screens/"): [get("/screens/", STAFF)],
     ("GET", "/screens/new"): [get("/screens/new", STAFF)],

@@ -242,6 +242,30 @@ class World(dict):
                                          reason="matrix", nonce=f"matrix-{next(self._numbers)}", max_amount=10_000)
             return outcome.request.id
 
+    # --- webhooks out ---------------------------------------------------------------------------
+    # A documentation address (TEST-NET-1): refused at delivery as not public, so nothing leaves.
+
+    def make_webhook(self) -> int:
+        from core.webhooks.models import WebhookEndpoint
+
+        with self.session() as session:
+            endpoint = WebhookEndpoint(url=f"http://192.0.2.1/hook/{next(self._numbers)}",
+                                       event_types="points.awarded", secret="whsec_" + "A" * 43)
+            session.add(endpoint)
+            session.flush()
+            return endpoint.id
+
+    def make_webhook_delivery(self) -> int:
+        from core.webhooks.models import WebhookDelivery
+
+        endpoint_id = self.make_webhook()
+        with self.session() as session:
+            delivery = WebhookDelivery(endpoint_id=endpoint_id, message_id=f"msg_matrix{next(self._numbers)}",
+                                       event_type="points.awarded", payload="{}", status="delivered", attempts=1)
+            session.add(delivery)
+            session.flush()
+            return delivery.id
+
     def make_nonce(self) -> str:
         return f"nonce-{next(self._numbers)}"
 

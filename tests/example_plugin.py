@@ -202,6 +202,8 @@ def engage_forget_user(session, user_id):
 @hookimpl
 def engage_sign_in_providers():
     return SignInProvider("example", {"en": "Sign in with Example", "zh_Hans": "用示例账号登录"}, url_for("example.index"))
+
+
 # --- the JSON API (core.api) ---------------------------------------------------------------
 
 api_bp = None
@@ -244,3 +246,12 @@ def engage_api_scopes():
 @hookimpl
 def engage_api_activities():
     return [{"plugin": NAME, "key": "poke", "name": "Poke", "description": "Poke the example."}]
+
+
+# --- webhooks out -------------------------------------------------------------------------
+
+@hookimpl
+def engage_webhook_events():
+    from core.webhooks import WebhookEvent
+
+    return WebhookEvent("example.quest_done", {"en": "Quest done", "zh_Hans": "探索完成"})

@@ -29,7 +29,11 @@ pytestmark = pytest.mark.browser
 
 ANONYMOUS_PAGES = [("home", "/"), ("login", "/auth/login"), ("register", "/auth/register"),
                    ("badges", "/badges/"), ("badge", "/badges/core:first-points"), ("board-all", "/boards/all"),
-                   ("board-week", "/boards/week"), ("board-staff", "/boards/staff"), ("public-profile", "/people/1")]
+                   ("board-week", "/boards/week"), ("board-staff", "/boards/staff"),
+                   # the embeddable board a library's website frames (it has no language button:
+                   # never last, where the sweep switches language)
+                   ("embed-board", "/embed/boards/all"),
+                   ("public-profile", "/people/1")]
 ADMIN_PAGES = [("me", "/me"), ("password", "/me/password"), ("admin", "/admin/"), ("admin-users", "/admin/users"), ("admin-user", "/admin/users/1"),
                ("admin-terms", "/admin/terms"), ("admin-levels", "/admin/levels"), ("admin-audit", "/admin/audit"),
                ("admin-jobs", "/admin/jobs"),
@@ -73,8 +77,32 @@ ADMIN_PAGES += [("events", "/events/"), ("events-mine", "/events/mine"), ("event
 # The JSON API's pages: the administrators' key page and the public reference.
 ANONYMOUS_PAGES += [("api-reference", "/developers/api")]
 ADMIN_PAGES += [("admin-api-keys", "/admin/api-keys")]
+               ("board-as-staff", "/boards/all"),
+               # webhooks out (a subscription, its delivery log and one delivery made by live_server)
+               ("webhooks", "/admin/webhooks/"), ("webhook-new", "/admin/webhooks/new"),
+               ("webhook", "/admin/webhooks/1"), ("webhook-delivery", "/admin/webhooks/deliveries/1")]
 ADMIN_EMAIL = "admin@browser.library"
 SCREEN: dict = {}  # the library screen's secret path, set up by live_server
+
+
+def _webhook_with_deliveries(session, admin_id):
+    """A subscription with a delivered, a failed and a waiting delivery (rows only: nothing is sent)."""
+    from core.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+
+    endpoint = WebhookEndpoint(url="https://catalogue.library.example.edu/integrations/engage/webhooks/receive",
+                               description="Library system 图书馆系统", event_types="points.awarded badge.granted",
+                               secret="whsec_" + "A" * 43, created_by=admin_id, failures=2)
+    session.add(endpoint)
+    session.flush()
+    for n, (status, code) in enumerate([("delivered", 204), ("failed", 500), ("pending", None)]):
+        delivery = WebhookDelivery(endpoint_id=endpoint.id, message_id=f"msg_browser{n}", event_type="points.awarded",
+                                   payload='{"type":"points.awarded","data":{"user_id":1,"amount":10,"total":30}}',
+                                   status=status, attempts=1 if code else 0, response_code=code,
+                                   last_error=None if status != "failed" else "HTTP 500")
+        session.add(delivery)
+        session.flush()
+        if code:
+            session.add(WebhookAttempt(delivery_id=delivery.id, number=1, response_code=code, milliseconds=42))
 
 
 @pytest.fixture
@@ -115,6 +143,7 @@ def live_server(database_url, tmp_path):
             save_provider_settings(session, key="ldap", values={"server_url": "ldap://127.0.0.1:1",
                                    "bind_dn_template": "uid={username},ou=people,dc=campus,dc=edu"},
                                    secret=None, actor_id=admin.id)
+        _webhook_with_deliveries(session, admin.id)
     try:
         with serve(app) as base:
             yield base

@@ -548,3 +548,16 @@ def test_core_imports_no_plugin():
     core = Path(__file__).parent.parent / "core"
     offenders = [str(p) for p in core.rglob("*.py") if re.search(r"^\s*(from|import)\s+plugins\b", p.read_text(), re.M)]
     assert offenders == []
+
+
+# --- webhooks out -----------------------------------------------------------------------
+
+def test_hook_engage_webhook_events(example_app):
+    from core.webhooks.events import registry
+
+    with example_app.test_request_context():
+        keys = [event.key for event in registry()]
+        assert keys[:3] == ["points.awarded", "badge.granted", "level.reached"] and "example.quest_done" in keys
+    switch(example_app, "example", False)
+    with example_app.test_request_context():
+        assert "example.quest_done" not in [event.key for event in registry()]

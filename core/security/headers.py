@@ -6,7 +6,8 @@ The policy allows scripts, styles, fonts and requests from this site only, pictu
 this site and ``data:`` (charts are SVG images, see ``core.charts``), and no inline script
 or style at all: templates carry behaviour in static files and looks in stylesheets. The
 lobby screen page (``/screen/<token>``) may be framed by the origins a library lists in
-``SCREEN_FRAME_ANCESTORS``; every other page by none.
+``SCREEN_FRAME_ANCESTORS``, an embeddable board (``/embed/boards/<period>``) by those in
+``EMBED_FRAME_ANCESTORS``; every other page by none.
 """
 
 from __future__ import annotations
@@ -26,12 +27,13 @@ PERMISSIONS_POLICY = ("accelerometer=(), autoplay=(), camera=(), display-capture
 _POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
            "connect-src 'self'; media-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
            "frame-ancestors {ancestors}")
-# The pages that may be framed by SCREEN_FRAME_ANCESTORS: the TV page, not its librarians' pages.
-FRAMEABLE_ENDPOINTS = frozenset({"screen.show"})
+# The pages that may be framed, each by the origins its setting lists: the TV page (not its
+# librarians' pages) and the embeddable board.
+FRAMEABLE_ENDPOINTS = {"screen.show": "SCREEN_FRAME_ANCESTORS", "embed.board": "EMBED_FRAME_ANCESTORS"}
 _ORIGIN = re.compile(r"^(https?://(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?|'self')$")
 
 
-def frame_ancestors(origins) -> str:
+def frame_ancestors(origins, setting: str = "SCREEN_FRAME_ANCESTORS") -> str:
     """The ``frame-ancestors`` sources for a list of origins (``https://signage.example``,
     ``'self'``); refuses anything else, so a typo cannot open the page to every site."""
     if isinstance(origins, str):
@@ -40,7 +42,7 @@ def frame_ancestors(origins) -> str:
     for origin in origins or ():
         origin = origin.strip().rstrip("/")
         if not _ORIGIN.match(origin):
-            raise ValueError(f"SCREEN_FRAME_ANCESTORS: {origin!r} is not an origin like https://signage.example "
+            raise ValueError(f"{setting}: {origin!r} is not an origin like https://signage.example "
                              "or 'self'")
         cleaned.append(origin)
     return " ".join(cleaned) or "'none'"
@@ -60,7 +62,8 @@ class SessionCookies(SecureCookieSessionInterface):
 def init_app(app: Flask) -> None:
     """Add the headers to every response the app makes."""
     policy = _POLICY.format(ancestors="'none'")
-    framed_policy = _POLICY.format(ancestors=frame_ancestors(app.config.get("SCREEN_FRAME_ANCESTORS")))
+    framed_policies = {endpoint: _POLICY.format(ancestors=frame_ancestors(app.config.get(setting), setting))
+                       for endpoint, setting in FRAMEABLE_ENDPOINTS.items()}
     hsts = int(app.config.get("HSTS_SECONDS") or 0)
     app.session_interface = SessionCookies()
 
@@ -70,7 +73,8 @@ def init_app(app: Flask) -> None:
         for name, value in BASIC_HEADERS:
             headers.setdefault(name, value)
         headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
-        if request.endpoint in FRAMEABLE_ENDPOINTS:
+        framed_policy = framed_policies.get(request.endpoint)
+        if framed_policy is not None:
             headers.setdefault("Content-Security-Policy", framed_policy)
         else:
             headers.setdefault("Content-Security-Policy", policy)
