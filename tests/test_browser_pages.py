@@ -77,10 +77,9 @@ ADMIN_PAGES += [("events", "/events/"), ("events-mine", "/events/mine"), ("event
 # The JSON API's pages: the administrators' key page and the public reference.
 ANONYMOUS_PAGES += [("api-reference", "/developers/api")]
 ADMIN_PAGES += [("admin-api-keys", "/admin/api-keys")]
-               ("board-as-staff", "/boards/all"),
-               # webhooks out (a subscription, its delivery log and one delivery made by live_server)
-               ("webhooks", "/admin/webhooks/"), ("webhook-new", "/admin/webhooks/new"),
-               ("webhook", "/admin/webhooks/1"), ("webhook-delivery", "/admin/webhooks/deliveries/1")]
+# Webhooks out (a subscription, its delivery log and one delivery made by live_server).
+ADMIN_PAGES += [("webhooks", "/admin/webhooks/"), ("webhook-new", "/admin/webhooks/new"),
+                ("webhook", "/admin/webhooks/1"), ("webhook-delivery", "/admin/webhooks/deliveries/1")]
 ADMIN_EMAIL = "admin@browser.library"
 SCREEN: dict = {}  # the library screen's secret path, set up by live_server
 
