@@ -156,9 +156,13 @@ def to_baseline_shape(app, url: str) -> None:
     try:
         with engine.begin() as connection:
             inspector = sa.inspect(connection)
+            later = [name for name in inspector.get_table_names() if name not in tables]
+            if later:  # dropped in the order their foreign keys allow
+                reflected = sa.MetaData()
+                reflected.reflect(connection, only=later)
+                reflected.drop_all(connection, tables=[reflected.tables[name] for name in later])
             for name in inspector.get_table_names():
                 if name not in tables:
-                    connection.execute(sa.text(f"DROP TABLE {name}"))
                     continue
                 for index in inspector.get_indexes(name):  # later revisions add and change indexes
                     if not index.get("duplicates_constraint"):  # PostgreSQL's own for a UNIQUE constraint
