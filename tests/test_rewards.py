@@ -167,14 +167,8 @@ def test_several_payers_pay_every_reward_exactly_once_without_deadlocks(app_fact
 
     from core.points import check_totals
 
-    from core.plugins import set_enabled
-
     app = app_factory(plugins=(example_plugin,))
     db = app.extensions["engage.db"]
-    with app.app_context(), db.write_session() as session:
-        # The payers' locking order is what this test is about: the dashboard's rollups (library-wide
-        # counters, updated in the same transaction) are left out here.
-        set_enabled(session, name="insights", enabled=False, actor_id=None)
     readers = [create_test_user(app) for _ in range(24)]
     rewards_queued = 480
     with app.app_context(), db.write_session() as session:

@@ -10,6 +10,8 @@ rows per panel and never the activity history.
 * ``insights_kind`` / ``insights_kind_reader``: participation per activity per term.
 * ``insights_campaign*``: views, scans and unique visitors of source-tagged links, and what they led to.
 * ``insights_message``: messages sent to a segment.
+* ``insights_pending``: events not yet counted. The award path appends one row here and takes
+  no shared lock; a job folds them into the rollups (``rollups.fold_pending``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,23 @@ from sqlalchemy import Column, Integer, Text
 from sqlmodel import Field, SQLModel
 
 from core.models import _ts, utcnow
+
+
+class InsightsPending(SQLModel, table=True):
+    """An event (an award, or an activity of a plugin) waiting to be counted into the rollups.
+
+    Appended in the event's own transaction: one insert, no shared row, so awards never wait on
+    (or deadlock over) the library-wide counters; ``fold_pending`` counts and deletes them."""
+
+    __tablename__ = "insights_pending"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int
+    plugin: str = Field(default="", max_length=40)
+    kind: str = Field(default="", max_length=60)
+    at: datetime = Field(sa_column=_ts(nullable=False))
+    campaign_id: int | None = None  # the campaign that brought the reader today (a conversion)
+    medium: str = Field(default="", max_length=16)
 
 
 class InsightsTouch(SQLModel, table=True):

@@ -14,6 +14,7 @@ from core.i18n import pick
 from core.identity.faculties import names_by_code
 from core.periods import Calendar
 from core.plugins import get_host
+from core.views import activity_label
 
 from . import charts, queries
 from .i18n import _
@@ -77,7 +78,7 @@ def activities(session: Session, *, term: str) -> Panel:
     rows = queries.activity_participation(session, term=term)
     panel = Panel("activities", _("Participation per activity this term"),
                   [_("Plugin"), _("Activity"), _("Readers"), _("Times")],
-                  [[plugin_title(r.plugin), r.kind.replace("_", " ").replace("-", " "), r.readers, r.events]
+                  [[plugin_title(r.plugin), activity_label(r.plugin, r.kind), r.readers, r.events]
                    for r in rows])
     if not rows:
         panel.empty = _("No activity recorded this term yet.")

@@ -23,7 +23,7 @@ from . import models  # noqa: F401  (the tables must exist before create_all)
 from . import campaigns, report, segment_views, views  # noqa: F401  (the views register the routes)
 from .blueprint import bp
 from .i18n import _, _l
-from .rollups import note_activity
+from .rollups import fold_all, queue_event
 
 log = logging.getLogger(__name__)
 
@@ -46,19 +46,16 @@ def engage_blueprints():
 def engage_points_awarded(session, user_id, amount):
     """A reader earned points: count them as active today (corrections and deductions are not activity)."""
     if amount > 0:
-        note_activity(session, user_id=user_id)
+        queue_event(session, user_id=user_id)
 
 
 @hookimpl
 def engage_activity_recorded(session, activity):
-    """A reader did something in an activity: count it for the plugin and the activity."""
-    note_activity(session, user_id=activity.user_id, plugin=activity.plugin, kind=activity.kind,
-                  at=activity.created_at)
-    # What a reader does on the day a campaign brought them counts as its conversion.
-    came_from = campaigns.conversion_of_request(current_calendar().local_date(activity.created_at))
-    if came_from is not None:
-        campaigns.count_conversion(session, campaign_id=came_from[0], medium=came_from[1],
-                                   day=current_calendar().local_date(activity.created_at))
+    """A reader did something in an activity: count it for the plugin and the activity; what a
+    reader does on the day a campaign brought them counts as that campaign's conversion."""
+    campaign = campaigns.conversion_of_request(current_calendar().local_date(activity.created_at))
+    queue_event(session, user_id=activity.user_id, plugin=activity.plugin, kind=activity.kind,
+                at=activity.created_at, campaign=campaign)
 
 
 @hookimpl
@@ -91,6 +88,10 @@ def engage_mail_kinds():
     return MailKind("insights:messages", _l("Messages from the library"), kinds=("message",), default="daily", order=90)
 
 
+def _fold() -> int:
+    return fold_all(get_db())
+
+
 def _send_messages() -> int:
     from .segments import send_pending
 
@@ -106,10 +107,12 @@ def _prune() -> int:
 
 @hookimpl
 def engage_jobs():
-    """Messages to segments go out in batches; old day-level sets and past days' visitor hashes are deleted."""
+    """Events are counted into the rollups; messages to segments go out in batches; old day-level
+    sets and past days' visitor hashes are deleted."""
     from core.jobs import PeriodicJob, crontab, every_minutes
 
-    return [PeriodicJob(f"{NAME}:send-messages", NAME, _send_messages, every_minutes(1)),
+    return [PeriodicJob(f"{NAME}:fold", NAME, _fold, every_minutes(1)),
+            PeriodicJob(f"{NAME}:send-messages", NAME, _send_messages, every_minutes(1)),
             PeriodicJob(f"{NAME}:prune", NAME, _prune, crontab(minute="17", hour="3"))]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import delete, select, update
 from sqlmodel import Session
 
-from .models import InsightsKindReader, InsightsMessage, InsightsReader, InsightsTouch
+from .models import InsightsKindReader, InsightsMessage, InsightsPending, InsightsReader, InsightsTouch
 
 
 def user_data(session: Session, user_id: int) -> dict[str, list[dict]]:
@@ -36,10 +36,11 @@ def user_data(session: Session, user_id: int) -> dict[str, list[dict]]:
 
 
 def forget_user(session: Session, user_id: int) -> None:
-    """Delete the person's activity sets and reader row; keep messages they sent, without the sender.
+    """Delete the person's uncounted events, activity sets and reader row; keep messages they sent, without the sender.
 
     The counters keep their numbers (they name nobody); in the caller's transaction, no commit.
     """
+    session.execute(delete(InsightsPending).where(InsightsPending.user_id == user_id))
     session.execute(delete(InsightsTouch).where(InsightsTouch.user_id == user_id))
     session.execute(delete(InsightsKindReader).where(InsightsKindReader.user_id == user_id))
     session.execute(delete(InsightsReader).where(InsightsReader.user_id == user_id))

@@ -1,10 +1,16 @@
-"""The rollups, kept as events happen: who was active when, in which plugin and activity.
+"""The rollups: who was active when, in which plugin and activity.
 
-Each award and each recorded activity costs one ignored insert once its reader has been
-counted today (``insights_touch`` for the day); only a reader's first event of a day (or of a
-plugin on that day) writes the week, month and term sets and their counters. Statements are
-compiled once per database and run on the session's own cursor, inside the transaction of the
-event, as the ledger's own statements are (``core.ledger_sql``).
+An award or a recorded activity appends one row to ``insights_pending`` in its own transaction
+(``queue_event``) and touches nothing shared: library-wide counters locked inside every award
+would serialise the awards and, on PostgreSQL, deadlock with payers that lock readers' rows in
+their own order. ``fold_pending`` counts the pending events into the rollups and deletes them:
+the periodic job ``insights:fold`` does it every minute, and the dashboard's pages do it before
+they read, so a librarian always sees every event.
+
+Counting one event (``note_activity``) costs one ignored insert once its reader has been counted
+that day (``insights_touch`` for the day); only a reader's first event of a day (or of a plugin
+on that day) writes the week, month and term sets and their counters. Statements are compiled
+once per database and run on the session's own cursor (``core.ledger_sql``).
 """
 
 from __future__ import annotations
@@ -12,16 +18,16 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import bindparam, literal_column, select, update
+from sqlalchemy import bindparam, delete, literal_column, select, text, update
 from sqlmodel import Session
 
-from core.ledger_sql import compiled, cursor
+from core.ledger_sql import bind_time, compiled, cursor
 from core.models import Role, User, utcnow
 from core.periods import Calendar, default_term
 from core.terms import current_calendar
 
 from .models import (InsightsActive, InsightsCohort, InsightsCounter, InsightsKind, InsightsKindReader,
-                     InsightsReader, InsightsTouch)
+                     InsightsPending, InsightsReader, InsightsTouch)
 
 ANY = ""  # plugin and faculty of the overall counts
 COARSE = ("week", "month", "term")
@@ -162,7 +168,72 @@ def _bind_day(session: Session, day: date):
     return day.isoformat() if session.get_bind().dialect.name == "sqlite" else day
 
 
-# --- the listener's work -------------------------------------------------------------------
+# --- the listeners' work: one append per event ---------------------------------------------
+
+def _pending(insert):
+    return insert(InsightsPending.__table__).values(
+        user_id=bindparam("user_id"), plugin=bindparam("plugin"), kind=bindparam("kind"), at=bindparam("at"),
+        campaign_id=bindparam("campaign_id"), medium=bindparam("medium"))
+
+
+def queue_event(session: Session, *, user_id: int, plugin: str | None = None, kind: str | None = None,
+                at: datetime | None = None, campaign: tuple[int, str] | None = None) -> None:
+    """Append an event for ``fold_pending`` to count, in the caller's transaction (one insert)."""
+    with cursor(session) as handle:
+        handle.execute(compiled(session, "insights.pending", _pending), {
+            "user_id": user_id, "plugin": plugin or "", "kind": kind or "",
+            "at": bind_time(session, at or utcnow()),
+            "campaign_id": campaign[0] if campaign else None, "medium": campaign[1] if campaign else ""})
+
+
+FOLD_BATCH = 2000
+_FOLD_LOCK = 0x1a51_0f01  # PostgreSQL advisory lock: one fold at a time
+
+
+def fold_pending(session: Session, *, calendar: Calendar | None = None, limit: int = FOLD_BATCH) -> int:
+    """Count up to ``limit`` pending events, oldest first, into the rollups and delete them, in the
+    caller's (write) transaction; returns how many. One fold runs at a time: on PostgreSQL a second
+    one finds the advisory lock taken and returns 0 (SQLite's write transactions are serial)."""
+    from .campaigns import count_conversion
+
+    if session.get_bind().dialect.name == "postgresql" and not session.execute(
+            text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _FOLD_LOCK}).scalar():
+        return 0
+    rows = session.execute(select(InsightsPending.id, InsightsPending.user_id, InsightsPending.plugin,
+                                  InsightsPending.kind, InsightsPending.at, InsightsPending.campaign_id,
+                                  InsightsPending.medium).order_by(InsightsPending.id).limit(limit)).all()
+    if not rows:
+        return 0
+    calendar = calendar or current_calendar()
+    for _id, user_id, plugin, kind, at, campaign_id, medium in rows:
+        note_activity(session, user_id=user_id, plugin=plugin or None, kind=kind or None, at=at, calendar=calendar)
+        if campaign_id is not None:
+            count_conversion(session, campaign_id=campaign_id, medium=medium, day=calendar.local_date(at))
+    # By id, never by range: on PostgreSQL a lower id may commit after this read.
+    ids = [row[0] for row in rows]
+    for i in range(0, len(ids), 500):
+        session.execute(delete(InsightsPending).where(InsightsPending.id.in_(ids[i:i + 500])))
+    return len(rows)
+
+
+def has_pending(session: Session) -> bool:
+    return session.execute(select(InsightsPending.id).limit(1)).first() is not None
+
+
+def fold_all(db, *, calendar: Calendar | None = None, batches: int | None = None) -> int:
+    """Fold pending events, a batch per transaction, until none is left (or after ``batches``
+    batches); returns how many."""
+    total = done = 0
+    while batches is None or done < batches:
+        with db.write_session() as session:
+            count = fold_pending(session, calendar=calendar)
+        total, done = total + count, done + 1
+        if count < FOLD_BATCH:
+            break
+    return total
+
+
+# --- counting one event ------------------------------------------------------------------
 
 def note_activity(session: Session, *, user_id: int, plugin: str | None = None, kind: str | None = None,
                   at: datetime | None = None, calendar: Calendar | None = None) -> None:

@@ -35,12 +35,14 @@ def rebuild(session: Session, *, calendar=None, progress=None) -> int:
     from core.models import ActivityEntry, PointEntry
     from core.terms import current_calendar
 
-    from .models import InsightsActive, InsightsCohort, InsightsCounter, InsightsKind, InsightsKindReader, InsightsReader
+    from .models import (InsightsActive, InsightsCohort, InsightsCounter, InsightsKind, InsightsKindReader,
+                         InsightsPending, InsightsReader)
     from .rollups import note_activity
 
     calendar = calendar or current_calendar()
-    for table in (InsightsTouch, InsightsActive, InsightsReader, InsightsCohort, InsightsKind, InsightsKindReader,
-                  InsightsCounter):
+    # Pending events are in the history replayed below.
+    for table in (InsightsPending, InsightsTouch, InsightsActive, InsightsReader, InsightsCohort, InsightsKind,
+                  InsightsKindReader, InsightsCounter):
         session.execute(delete(table))
     awards = session.execute(select(PointEntry.created_at, PointEntry.user_id).where(PointEntry.amount > 0)
                              .order_by(PointEntry.created_at, PointEntry.id)).all()

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 
 import pytest
+from sqlmodel import select
 
 from core.models import Role
 from core.terms import current_calendar
@@ -134,8 +135,15 @@ def test_awards_and_activities_reach_the_rollups_through_the_hooks(app, db, make
             award(session, user_id=reader.id, amount=-2, rule="visit", plugin="core", idempotency_key="a3")
         calendar = current_calendar()
         from core.models import utcnow
+        from plugins.insights.models import InsightsPending
         keys = period_keys(calendar, calendar.local_date(utcnow()))
         with db.session() as session:
+            # The awards only appended their events; the counting is the job's.
+            assert len(session.exec(select(InsightsPending)).all()) == 3
+            assert queries.active_series(session, period="day", keys=[keys["day"]])[0].readers == 0
+        app.extensions["engage.jobs"].run_periodic("insights:fold")
+        with db.session() as session:
+            assert session.exec(select(InsightsPending)).all() == []
             [day] = queries.active_series(session, period="day", keys=[keys["day"]])
             [in_plugin] = queries.active_series(session, period="day", keys=[keys["day"]], plugin="contributions")
             assert (day.readers, day.new, in_plugin.readers) == (1, 1, 1)

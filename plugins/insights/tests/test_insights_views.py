@@ -143,6 +143,8 @@ def test_a_signed_in_reader_brought_by_a_campaign_converts(app, db, client, auth
         cookie[campaigns.SESSION_KEY] = carried
         with db.write_session() as session:
             record_activity(session, user_id=reader.id, plugin="brand_stories", kind="vote", source_ref="poll:3")
+    assert [(poll.views, poll.conversions) for poll in _reach(app, db)] == [(1, 0)]  # counted by the job
+    app.extensions["engage.jobs"].run_periodic("insights:fold")
     [poll] = _reach(app, db)
     assert (poll.views, poll.conversions) == (1, 1)
 
