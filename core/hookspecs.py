@@ -139,6 +139,13 @@ def engage_point_rules():
 
 
 @hookspec
+def engage_activity_kinds():
+    """Return ``{kind: label}`` naming the kinds of activity this plugin records
+    (``core.activity.record_activity``; a label is lazy text or ``{"en": …, "zh_Hans": …}``), so
+    dashboards and badge criteria name them in the reader's language (``core.views.activity_label``)."""
+
+
+@hookspec
 def engage_badge_rules():
     """Return core.badges.BadgeRule objects (or a list): the badges this plugin offers and how each is earned."""
 

@@ -47,16 +47,30 @@ def menu_items() -> list[MenuItem]:
     return collect([items, *get_host().hooks.engage_menu_items(user=current_user)], MenuItem)
 
 
-def plugin_rule_labels() -> dict[str, dict]:
-    """Every installed plugin's ``{rule: label}`` (hook ``engage_point_rules``), asked once per app:
-    switched-off plugins included, since their entries stay in readers' histories."""
-    host = get_host()
-    labels = current_app.extensions.get("engage.rule_labels")
+def _labels_by_plugin(hook: str) -> dict[str, dict]:
+    """Every installed plugin's ``{name: label}`` from ``hook``, asked once per app: switched-off
+    plugins included, since what they recorded stays in readers' histories."""
+    key = f"engage.labels.{hook}"
+    labels = current_app.extensions.get(key)
     if labels is None:
         labels = {impl.plugin_name: impl.function() or {}
-                  for impl in host.pm.hook.engage_point_rules.get_hookimpls()}
-        current_app.extensions["engage.rule_labels"] = labels
+                  for impl in getattr(get_host().pm.hook, hook).get_hookimpls()}
+        current_app.extensions[key] = labels
     return labels
+
+
+def plugin_rule_labels() -> dict[str, dict]:
+    """Every installed plugin's ``{rule: label}`` (hook ``engage_point_rules``)."""
+    return _labels_by_plugin("engage_point_rules")
+
+
+def activity_label(plugin: str, kind: str) -> str:
+    """A readable name for a kind of activity a plugin records (hook ``engage_activity_kinds``), in
+    the page's language; a kind its plugin did not name reads as its key, spaced out."""
+    label = _labels_by_plugin("engage_activity_kinds").get(plugin, {}).get(kind)
+    if label is not None:
+        return pick(label) if isinstance(label, dict) else str(label)
+    return kind.replace("_", " ").replace("-", " ")
 
 
 @bp.app_template_global()

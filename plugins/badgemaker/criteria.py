@@ -237,6 +237,7 @@ def _streaks(calendar, clock, holidays, at, weeks: dict[int, set[str]]) -> dict[
 def activity_options(session: Session) -> list[tuple[str, str]]:
     """Any activity, then each kind recorded so far by a switched-on plugin (or core)."""
     from core.plugins import get_host
+    from core.views import activity_label
 
     host = get_host()
     pairs = session.execute(select(ActivityEntry.plugin, ActivityEntry.kind)
@@ -246,7 +247,7 @@ def activity_options(session: Session) -> list[tuple[str, str]]:
         if plugin != "core" and not host.is_enabled(plugin):
             continue
         title = pick(host.infos[plugin].title) if plugin in host.infos else plugin
-        options.append((f"{plugin}/{kind}", f"{title}: {kind.replace('_', ' ').replace('-', ' ')}"))
+        options.append((f"{plugin}/{kind}", f"{title}: {activity_label(plugin, kind)}"))
     return options
 
 

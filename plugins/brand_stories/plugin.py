@@ -176,6 +176,12 @@ def engage_demo_data(session, rng, students, librarians):
 
 
 @hookimpl
+def engage_activity_kinds():
+    """Names for the activities this plugin records (dashboards, badge criteria)."""
+    return {"voted": _l("Voted in a story poll or contest"), "contest_won": _l("Won a design contest"), "design_accepted": _l("Design accepted")}
+
+
+@hookimpl
 def engage_point_rules():
     """Names for this plugin's points in readers' history."""
     return {"vote": _l("Voted in a story poll or contest"), "design accepted": _l("Design accepted"), "contest winner": _l("Winning design")}

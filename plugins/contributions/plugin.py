@@ -136,6 +136,12 @@ def engage_content_targets(user):
 
 
 @hookimpl
+def engage_activity_kinds():
+    """Names for the activities this plugin records (dashboards, badge criteria)."""
+    return {"approved": _l("Contribution approved"), "featured": _l("Contribution featured")}
+
+
+@hookimpl
 def engage_point_rules():
     """Names for this plugin's points in readers' history."""
     return {"contributions:approved": _l("Contribution approved"), "contributions:featured": _l("Contribution featured")}

@@ -139,6 +139,12 @@ def engage_demo_data(session, rng, students, librarians):
 
 
 @hookimpl
+def engage_activity_kinds():
+    """Names for the activities this plugin records (dashboards, badge criteria)."""
+    return {checkin.ACTIVITY: _l("Attended an event")}
+
+
+@hookimpl
 def engage_point_rules():
     """Names for this plugin's points in readers' history."""
     return {checkin.RULE: _l("Attended an event")}

@@ -163,6 +163,12 @@ def engage_screen_slides(screen):
 
 
 @hookimpl
+def engage_activity_kinds():
+    """Names for the activities this plugin records (dashboards, badge criteria)."""
+    return {"confirmed": _l("Feedback answered and confirmed"), "inspired": _l("Feedback that led to a change")}
+
+
+@hookimpl
 def engage_point_rules():
     """Names for this plugin's points in readers' history."""
     return {"feedback-confirmed": _l("Feedback answered and confirmed"), "feedback-inspired": _l("Feedback that led to a change")}

@@ -173,6 +173,12 @@ def engage_demo_data(session, rng, students, librarians):
 
 
 @hookimpl
+def engage_activity_kinds():
+    """Names for the activities this plugin records (dashboards, badge criteria)."""
+    return {"top3": _l("Among the top three of a round"), "rated_all": _l("Rated every colleague in a round"), "kudos_received": _l("Kudos from a colleague")}
+
+
+@hookimpl
 def engage_point_rules():
     """Names for this plugin's points in readers' history."""
     return {"kudos": _l("Kudos from a colleague")}
