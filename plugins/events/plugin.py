@@ -141,7 +141,7 @@ def engage_demo_data(session, rng, students, librarians):
 @hookimpl
 def engage_activity_kinds():
     """Names for the activities this plugin records (dashboards, badge criteria)."""
-    return {checkin.ACTIVITY: _l("Attended an event")}
+    return {service.REGISTERED: _l("Registered for an event"), checkin.ACTIVITY: _l("Attended an event")}
 
 
 @hookimpl

@@ -15,6 +15,7 @@ from flask import current_app, has_request_context, url_for
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from core.activity import record_activity
 from core.i18n import pick
 from core.models import User, utcnow
 from core.notifications import notify
@@ -23,6 +24,7 @@ from .i18n import _
 from .models import CheckIn, Event, Registration
 
 NAME = "events"
+REGISTERED = "registered"  # the activity a registration records
 
 
 class EventError(Exception):
@@ -170,6 +172,9 @@ def register(session: Session, *, event: Event, user: User) -> Registration:
     else:
         row.status, row.queued_at, row.updated_at, row.reminded_at = status, now, now, None
     session.flush()
+    # A registration is taking part: the dashboard counts it (and the campaign that brought the
+    # reader counts it as a conversion). Once per reader and event, whatever they cancel later.
+    record_activity(session, user_id=user.id, plugin=NAME, kind=REGISTERED, source_ref=f"event:{event.id}")
     return row
 
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from core.models import Notification, User, utcnow
+from core.models import ActivityEntry, Notification, User, utcnow
 from plugins.events import service
 from plugins.events.models import Event, Registration
 
@@ -69,6 +69,9 @@ def test_a_reader_may_register_again_after_cancelling(app, people):
     client.post(f"/events/{event.id}/cancel")
     client.post(f"/events/{event.id}/register")
     assert statuses(app, event.id) == {ann.id: "registered"}
+    # Registering is taking part (the dashboard and campaigns count it), once per reader and event.
+    assert [(a.user_id, a.kind) for a in rows(app, ActivityEntry, ActivityEntry.plugin == "events")] == \
+        [(ann.id, service.REGISTERED)]
 
 
 def test_an_event_for_one_faculty_refuses_others_in_their_language(app, people):
