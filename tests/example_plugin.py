@@ -168,6 +168,11 @@ def engage_point_rules():
 
 
 @hookimpl
+def engage_activity_kinds():
+    return {"quest": {"en": "Finished a quest", "zh_Hans": "完成了一次探索"}}
+
+
+@hookimpl
 def engage_satisfaction(session, start, end):
     from core.hookspecs import Satisfaction
 

@@ -229,6 +229,19 @@ def test_hook_engage_point_rules(example_app, make_user_in):
     assert "读了一本书" in client.get("/me").get_data(as_text=True)
 
 
+def test_hook_engage_activity_kinds(example_app):
+    from core.views import activity_label
+
+    with example_app.test_request_context(headers={"Accept-Language": "en"}):
+        assert activity_label("example", "quest") == "Finished a quest"
+        assert activity_label("example", "side_quest") == "side quest"  # unnamed: its key, spaced out
+    with example_app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        assert activity_label("example", "quest") == "完成了一次探索"
+    switch(example_app, "example", False)  # past activities keep their names
+    with example_app.test_request_context(headers={"Accept-Language": "en"}):
+        assert activity_label("example", "quest") == "Finished a quest"
+
+
 def test_hook_engage_badge_rules(example_app, make_user_in):
     from core.badges import active_rules
 
