@@ -172,6 +172,20 @@ def test_an_oversize_batch_is_refused(db, client, headers, reader):
         assert session.execute(select(func.count()).select_from(PointEntry)).scalar() == 0
 
 
+def test_a_nul_byte_in_a_json_body_is_a_problem_and_changes_nothing(db, client, headers, reader):
+    """PostgreSQL cannot store a NUL byte in text: refused before any query, on both databases."""
+    for body in ({"awards": [{"reader": "S1001\x00", "amount": 1, "idempotency_key": "n1"}]},
+                 {"awards": [{"reader": "S1001", "amount": 1, "idempotency_key": "n2", "x\x00": 1}]}):
+        response = client.post("/api/v1/awards/batch", headers=headers, json=body)
+        assert response.status_code == 400 and response.mimetype == "application/problem+json"
+    # An escaped backslash before "u0000" is text, not a NUL byte.
+    fine = client.post("/api/v1/awards/batch", headers=headers,
+                       json={"awards": [{"reader": "S1001", "amount": 1, "idempotency_key": "a\\u0000"}]})
+    assert fine.status_code == 200
+    with db.session() as session:
+        assert session.execute(select(func.count()).select_from(PointEntry)).scalar() == 1
+
+
 def test_malformed_json_and_invalid_fields_are_problems(client, headers, reader):
     broken = client.post("/api/v1/awards", headers={**headers, "Content-Type": "application/json"}, data="{nope")
     assert broken.status_code == 400 and broken.mimetype == "application/problem+json"

@@ -4,8 +4,8 @@
   matches no route (404) instead of overflowing the query.
 * ``request.args.get(…, type=int)`` and ``request.form.getlist(…, type=int)`` treat a number
   outside that range as not a number (the default), like any other unreadable value.
-* A NUL byte anywhere in a request (path, query, form names and values, file names) is
-  refused with 400: PostgreSQL cannot store one in a text column and no browser sends one.
+* A NUL byte anywhere in a request (path, query, form names and values, file names, the keys
+  and strings of a JSON body) is refused with 400: PostgreSQL cannot store one in a text column and no browser sends one.
   Other control characters are refused with a message per field by the form layer
   (``core.forms.Form``).
 """
@@ -81,6 +81,24 @@ def refuse_nul() -> None:
         abort(400)
     if any(has_nul(k) or has_nul(f.filename) for k, f in request.files.items(multi=True)):
         abort(400)
+    if request.is_json and b"\\u0000" in request.get_data(cache=True) and _json_has_nul(request.get_json(silent=True)):
+        abort(400)
+
+
+def _json_has_nul(document) -> bool:
+    """True when a string or key anywhere in a parsed JSON document holds a NUL byte."""
+    stack = [document]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def init_app(app: Flask) -> None:
