@@ -192,6 +192,11 @@ def test_malformed_json_and_invalid_fields_are_problems(client, headers, reader)
     invalid = client.post("/api/v1/awards", headers=headers, json={"reader": "S1001", "amount": -3})
     assert invalid.status_code == 422
     assert {"amount", "idempotency_key"} <= set(invalid.get_json()["errors"])
+    assert invalid.get_json()["errors"]["idempotency_key"] == ["This field is required."]
+    # Each field's message in the caller's language too, not only the title.
+    zh = client.post("/api/v1/awards", headers={**headers, "Accept-Language": "zh-CN"},
+                     json={"reader": "S1001", "amount": 5, "idempotency_key": ""}).get_json()
+    assert zh["errors"]["idempotency_key"] == ["请输入 1 到 120 个字符（或项）。"]
 
 
 def test_the_cap_per_day_refuses_what_goes_beyond_it(db, client, key_for, reader):

@@ -87,7 +87,11 @@ def from_exception(exc: Exception) -> Response:
 
 
 def _flatten(messages) -> dict:
-    """webargs' ``{"json": {"field": [...]}}`` as ``{"field": [...]}`` (where the field was is obvious)."""
+    """webargs' ``{"json": {"field": [...]}}`` as ``{"field": [...]}`` (where the field was is obvious),
+    each message in the caller's language."""
+    from core.api.field_errors import translate_all
+
+    messages = translate_all(messages)
     flat: dict = {}
     for location, fields in messages.items():
         if isinstance(fields, dict):
