@@ -73,7 +73,8 @@ def pg_schema_url(worker_id="master"):
     except Exception as exc:  # the PostgreSQL pass must fail, never skip
         pytest.exit(f"cannot reach PostgreSQL at {PG_URL}: {exc}", returncode=3)
     sep = "&" if "?" in PG_URL else "?"
-    return f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    # The application name lets ``database_url`` find this worker's own connections.
+    return f"{PG_URL}{sep}options=-csearch_path%3D{schema}&application_name={schema}"
 
 
 @pytest.fixture
@@ -83,11 +84,26 @@ def database_url(tmp_path, pg_schema_url):
         yield f"sqlite:///{tmp_path / 'engage.sqlite'}"
         return
     engine = create_engine(pg_schema_url)
+    _end_leaked_transactions(engine)
     SQLModel.metadata.drop_all(engine)
     with engine.begin() as conn:  # left by a migration test
         conn.execute(text("DROP TABLE IF EXISTS core_alembic_version"))
     engine.dispose()
     yield pg_schema_url
+
+
+def _end_leaked_transactions(engine) -> None:
+    """End this worker's connections that an earlier test left inside a transaction (a test that
+    failed or timed out mid-way): their locks would hold the tables' drop, and so every later
+    test of the worker, for ever. Idle connections hold no lock and are left alone."""
+    import warnings
+
+    with engine.begin() as conn:
+        ended = conn.execute(text(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = current_setting("
+            "'application_name') AND pid <> pg_backend_pid() AND state <> 'idle'")).all()
+    if ended:
+        warnings.warn(f"ended {len(ended)} connection(s) an earlier test left inside a transaction", stacklevel=2)
 
 
 def make_app(database_url, tmp_path, plugins=(), **config):
