@@ -248,13 +248,26 @@ def measure_page(app, repeats: int) -> list[float]:
 
 
 def measure_rollup_cost(url_for_fresh, tmp: str, awards: int, users: int) -> dict:
-    """Awards per transaction with the insights plugin on and off (same fresh database each)."""
+    """Awards, one per transaction, with the insights plugin on and off (a fresh database each):
+    ``first`` pays readers not yet counted today (each appends a pending event), ``again`` pays
+    readers the fold job has already counted today (a read of the day's set, nothing written).
+    ``fold``: the job's time per event, outside the awards' transactions."""
     from core.accounts import create_user, hash_password
     from core.plugins import set_enabled
     from core.points import award
     from plugins.insights.rollups import fold_all
 
-    out = {}
+    out: dict[str, list[float]] = {}
+
+    def timed(db, ids, count, tag):
+        rng = random.Random(2)
+        t = time.perf_counter()
+        for n in range(count):
+            with db.write_session() as session:
+                award(session, user_id=ids[n] if count <= len(ids) else rng.choice(ids), amount=5, rule="visit",
+                      plugin="bench", idempotency_key=f"{tag}{n}")
+        return (time.perf_counter() - t) / count * 1e6
+
     for state in ("off", "on", "off", "on"):  # alternate, so a warming machine favours neither
         app = build_app(url_for_fresh(), tmp)
         db = app.extensions["engage.db"]
@@ -262,22 +275,15 @@ def measure_rollup_cost(url_for_fresh, tmp: str, awards: int, users: int) -> dic
             pw = hash_password("x")
             with db.write_session() as session:
                 ids = [create_user(session, email=f"r{i}@c.library", password="", display_name=f"R{i}",
-                                   password_hash=pw).id for i in range(users)]
+                                   password_hash=pw).id for i in range(2 * users)]
                 set_enabled(session, name="insights", enabled=state == "on", actor_id=None)
             app.extensions["engage.plugins"].refresh(db, force=True)
-            rng = random.Random(2)
-            for n in range(300):  # warm-up
-                with db.write_session() as session:
-                    award(session, user_id=rng.choice(ids), amount=5, rule="visit", plugin="bench",
-                          idempotency_key=f"w{n}")
-            t = time.perf_counter()
-            for n in range(awards):
-                with db.write_session() as session:
-                    award(session, user_id=rng.choice(ids), amount=5, rule="visit", plugin="bench",
-                          idempotency_key=f"a{n}")
-            per = (time.perf_counter() - t) / awards * 1e6
-            out.setdefault(state, []).append(per)
-            if state == "on":  # the job's work: folding the pending events into the rollups
+            counted, fresh = ids[:users], ids[users:]
+            timed(db, counted, users, "w")  # warm-up: every "counted" reader earns once…
+            fold_all(db)  # …and the job counts them
+            out.setdefault(f"again_{state}", []).append(timed(db, counted, awards, "a"))
+            out.setdefault(f"first_{state}", []).append(timed(db, fresh, users, "f"))
+            if state == "on":
                 t = time.perf_counter()
                 folded = fold_all(db)
                 out.setdefault("fold", []).append((time.perf_counter() - t) / max(folded, 1) * 1e6)
@@ -351,12 +357,17 @@ def main(argv: list[str] | None = None) -> int:
 
     if not args.skip_cost:
         cost = measure_rollup_cost(fresh, tmp.name, args.awards, users=1000)
-        extra = (cost["on"] - cost["off"]) / cost["off"] * 100
         print()
-        print(f"rollup cost per event ({args.awards} awards, one per transaction, 1000 readers, best of two runs):")
-        print(f"  award with insights off: {cost['off']:.0f} us, on: {cost['on']:.0f} us -> +{extra:.1f} %")
+        print(f"rollup cost per award (one per transaction, insights off -> on, best of two runs):")
+        worst = 0.0
+        for key, what in (("first", "a reader's first award of the day (1000 readers)"),
+                          ("again", f"a reader counted today ({args.awards} awards)")):
+            off, on = cost[f"{key}_off"], cost[f"{key}_on"]
+            extra = (on - off) / off * 100
+            worst = max(worst, extra)
+            print(f"  {what}: {off:.0f} us -> {on:.0f} us, {extra:+.1f} %")
         print(f"  the fold job's work, outside the award's transaction: {cost['fold']:.1f} us per event")
-        print(f"target: rollup cost within 10 % of the award path -> {'met' if extra <= 10 else 'NOT met'}")
+        print(f"target: rollup cost within 10 % of the award path -> {'met' if worst <= 10 else 'NOT met'}")
     tmp.cleanup()
     return 0
 

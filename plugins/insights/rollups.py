@@ -178,8 +178,17 @@ def _pending(insert):
 
 def queue_event(session: Session, *, user_id: int, plugin: str | None = None, kind: str | None = None,
                 at: datetime | None = None, campaign: tuple[int, str] | None = None) -> None:
-    """Append an event for ``fold_pending`` to count, in the caller's transaction (one insert)."""
+    """Append an event for ``fold_pending`` to count, in the caller's transaction (one insert).
+
+    An award (no plugin) by a reader already counted today would count nothing: it costs one
+    read of the day's set instead, and writes nothing."""
     with cursor(session) as handle:
+        if plugin is None and campaign is None:
+            calendar = current_calendar()
+            keys, _before = _keys(calendar, calendar.local_date(at or utcnow()))
+            handle.execute(_sql(session, "was_active"), {"period": "day", "key": keys["day"], "user_id": user_id})
+            if handle.fetchone() is not None:
+                return
         handle.execute(compiled(session, "insights.pending", _pending), {
             "user_id": user_id, "plugin": plugin or "", "kind": kind or "",
             "at": bind_time(session, at or utcnow()),
