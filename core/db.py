@@ -3,10 +3,19 @@
 One code path serves both. Requests that change state and every ``write_session`` open their
 transaction with ``BEGIN IMMEDIATE`` on SQLite: a deferred BEGIN that later tries to write
 fails with "database is locked" when several workers write at once, instead of waiting.
+
+Writers on SQLite queue on a lock file beside the database (``<file>.writer``) before their
+``BEGIN IMMEDIATE``: SQLite's own busy handler sleeps 25–100 ms between tries once a wait grows,
+so under a burst of writes a waiter keeps missing its turn and slow requests pile up (a p99 of
+several hundred milliseconds at a hundred writes a second); the lock file hands the turn on
+within a millisecond. It gives up, as SQLite would, after the busy timeout.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
+import time
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -28,7 +37,45 @@ def make_engine(url: str, **kwargs) -> Engine:
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
+BUSY_SECONDS = 30.0
+_WRITER = "engage_writer_lock"
+
+
+def _writer_lock_path(engine: Engine) -> str | None:
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return os.path.abspath(database) + ".writer"
+
+
+def _take_writer_lock(record, path: str) -> None:
+    # ``record``: a pooled connection or its pool record; both carry the record's ``info``.
+    """Wait for the database's writer lock (polling every millisecond, up to BUSY_SECONDS)."""
+    from sqlalchemy.exc import OperationalError
+
+    handle = record.info.get(_WRITER)
+    if handle is None:
+        handle = record.info[_WRITER] = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    deadline = time.monotonic() + BUSY_SECONDS
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            record.info[_WRITER + ".held"] = True
+            return
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                raise OperationalError("BEGIN IMMEDIATE", {}, Exception("database is locked")) from None
+            time.sleep(0.001)
+
+
+def _release_writer_lock(record) -> None:
+    if record is not None and record.info.pop(_WRITER + ".held", False):
+        fcntl.flock(record.info[_WRITER], fcntl.LOCK_UN)
+
+
 def _tune_sqlite(engine: Engine) -> None:
+    lock_path = _writer_lock_path(engine)
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         # Hand transaction control to SQLAlchemy's "begin" event below.
@@ -43,7 +90,32 @@ def _tune_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
         immediate = conn.get_execution_options().get(_IMMEDIATE, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        if immediate and lock_path:
+            _take_writer_lock(conn.connection, lock_path)
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        except BaseException:
+            _release_writer_lock(conn.connection)
+            raise
+
+    def _on_end(conn):
+        # Just before SQLite ends the transaction (a commit in WAL mode takes well under a
+        # millisecond, which the next writer's BEGIN IMMEDIATE waits out in SQLite's first try).
+        _release_writer_lock(conn.connection)
+
+    event.listen(engine, "commit", _on_end)
+    event.listen(engine, "rollback", _on_end)
+
+    @event.listens_for(engine.pool, "reset")
+    def _on_reset(_dbapi_connection, record, _reset_state):
+        _release_writer_lock(record)
+
+    @event.listens_for(engine.pool, "close")
+    def _on_close(_dbapi_connection, record):
+        _release_writer_lock(record)
+        handle = record.info.pop(_WRITER, None)
+        if handle is not None:
+            os.close(handle)
 
 
 class Database:
