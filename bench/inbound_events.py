@@ -85,15 +85,15 @@ def post(port: int, token: str, body: bytes) -> tuple[int, dict]:
         conn.close()
 
 
-def batches(total: int, size: int, readers: int) -> list[bytes]:
+def batches(total: int, size: int, readers: int, first: int = 0) -> list[bytes]:
     from datetime import datetime, timezone
 
     now = datetime.now(timezone.utc)
     out = []
-    for start in range(0, total, size):
+    for start in range(first, first + total, size):
         rng = random.Random(start)
         events = []
-        for n in range(start, min(total, start + size)):
+        for n in range(start, min(first + total, start + size)):
             number = f"B{rng.randrange(readers)}" if rng.random() > 0.02 else f"UNKNOWN{rng.randrange(500)}"
             when = now - timedelta(minutes=rng.randrange(30 * 24 * 60))
             events.append({"source_id": f"bench-{n}", "type": "loan" if n % 3 else "gate-entry",
@@ -103,7 +103,6 @@ def batches(total: int, size: int, readers: int) -> list[bytes]:
 
 
 def burst(opts, url: str, instance: Path, token: str) -> bool:
-    work = batches(opts.events, opts.batch, opts.readers)
     port = free_port()
     env = {**os.environ, "ENGAGE_INSTANCE_PATH": str(instance), "ENGAGE_SECRET_KEY": "bench-inbound",
            "ENGAGE_DATABASE_URL": url}
@@ -120,7 +119,20 @@ def burst(opts, url: str, instance: Path, token: str) -> bool:
                 time.sleep(0.1)
         else:
             sys.exit("gunicorn did not start")
-        print(f"  gunicorn {opts.workers} workers; {opts.events} events in batches of {opts.batch}, "
+        ok = True
+        for round_ in range(opts.rounds):
+            ok = _round(opts, port, token, round_) and ok
+        return ok
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+def _round(opts, port: int, token: str, round_: int) -> bool:
+    work = batches(opts.events, opts.batch, opts.readers, first=round_ * opts.events)
+    if True:
+        print(f"  round {round_ + 1} ({'readers new to points: their first badges are granted' if round_ == 0 else 'the same readers again'}): "
+              f"gunicorn {opts.workers} workers; {opts.events} events in batches of {opts.batch}, "
               f"{opts.clients} clients …", flush=True)
         latencies, failures, answers, lock = [], [], [], threading.Lock()
         pending = list(reversed(work))
@@ -155,9 +167,6 @@ def burst(opts, url: str, instance: Path, token: str) -> bool:
         duplicates = status == 200 and again["points"] == 0 and again["duplicate"] == len(again["results"])
         print(f"  the first batch sent again: {'every event a duplicate, nothing paid' if duplicates else 'NOT duplicates'}")
         return duplicates and not failures and sums["stored"] + sums["unmatched"] == opts.events
-    finally:
-        server.terminate()
-        server.wait(30)
 
 
 def check(url: str, instance: Path, events: int) -> bool:
@@ -249,6 +258,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--readers", type=int, default=5_000)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=2, help="bursts of --events each (the first meets new readers)")
     parser.add_argument("--clients", type=int, default=4, help="client threads sending batches")
     parser.add_argument("--pg", action="store_true", help=f"PostgreSQL at --database-url (default {PG_DEFAULT})")
     parser.add_argument("--database-url", default=None, help="PostgreSQL URL (implies --pg)")
@@ -267,7 +277,7 @@ def main() -> None:
     print(f"{label}:", flush=True)
     token = build(url, instance, opts.readers)
     ok = burst(opts, url, instance, token) if opts.events else True
-    ok = check(url, instance, opts.events) and ok
+    ok = check(url, instance, opts.events * opts.rounds) and ok
     if opts.replay:
         ok = replay_bench(url, instance, opts.replay, opts.readers) and ok
     sys.exit(0 if ok else 1)
