@@ -151,9 +151,10 @@ def _store(session: Session, good: list[Checked], readers: dict, origin: str, no
         rows = [{"source_id": c.source_id, "kind": c.kind, "reader_number": c.number,
                  "user_id": readers.get(c.number), "occurred_at": c.occurred_at, "received_at": now,
                  "origin": origin, **local_fields(c.occurred_at, calendar)} for c in good[i:i + CHUNK]]
-        stmt = (insert_for(session)(InboundEvent).values(rows).on_conflict_do_nothing(index_elements=["source_id"])
+        # executemany with RETURNING (SQLAlchemy's "insertmanyvalues"): compiled once, not per batch
+        stmt = (insert_for(session)(InboundEvent).on_conflict_do_nothing(index_elements=["source_id"])
                 .returning(table.c.id, table.c.source_id))
-        ids = dict((source, event_id) for event_id, source in session.execute(stmt))
+        ids = dict((source, event_id) for event_id, source in session.execute(stmt, rows))
         for row in rows:
             if row["source_id"] in ids:
                 stored[row["source_id"]] = {**row, "id": ids[row["source_id"]]}
@@ -176,10 +177,10 @@ def record_activities(session: Session, events: list[dict]) -> None:
     for i in range(0, len(ordered), CHUNK):
         rows = [{"user_id": e["user_id"], "plugin": PLUGIN, "kind": e["kind"], "source_ref": f"event:{e['id']}",
                  "created_at": at} for e in ordered[i:i + CHUNK]]
-        stmt = (insert_for(session)(ActivityEntry).values(rows)
+        stmt = (insert_for(session)(ActivityEntry)
                 .on_conflict_do_nothing(index_elements=["plugin", "kind", "source_ref", "user_id"])
                 .returning(table.c.id, table.c.user_id, table.c.kind, table.c.source_ref))
-        made = sorted(session.execute(stmt).all(), key=lambda row: (row[1], row[0]))
+        made = sorted(session.execute(stmt, rows).all(), key=lambda row: (row[1], row[0]))
         for activity_id, user_id, kind, source_ref in made:
             listeners(session=session, activity=ActivityEntry(id=activity_id, user_id=user_id, plugin=PLUGIN,
                                                               kind=kind, source_ref=source_ref, created_at=at))
