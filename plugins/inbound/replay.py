@@ -56,9 +56,9 @@ def run() -> int:
         while True:
             with db.write_session() as session:
                 step = run_chunk(session, replay_id)
-            paid += step
             if step < 0:
                 break
+            paid += step
 
 
 def run_chunk(session: Session, replay_id: int) -> int:
