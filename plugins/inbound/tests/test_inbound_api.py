@@ -74,6 +74,15 @@ def test_a_key_without_the_scope_or_revoked_is_refused(app, client, key_for):
     response = client.post(URL, headers=key_for(("boards:read",)), json={"events": [event("k1")]})
     assert response.status_code == 403 and response.get_json()["scope"] == "inbound:write"
     assert client.post(URL, json={"events": [event("k1")]}).status_code == 401
+    headers = key_for()
+    from core.api.keys import revoke_key
+    from core.api.models import ApiKey
+
+    with app.test_request_context(), app.extensions["engage.db"].write_session() as session:
+        key = session.execute(select(ApiKey).where(ApiKey.scopes.contains("inbound"))).scalar_one()
+        revoke_key(session, key_id=key.id, actor_id=None)
+    response = client.post(URL, headers=headers, json={"events": [event("k1")]})
+    assert response.status_code == 401 and response.mimetype == "application/problem+json"
     assert count(app, InboundEvent) == 0
 
 
