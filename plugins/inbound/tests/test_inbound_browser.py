@@ -57,7 +57,7 @@ def test_a_librarian_writes_previews_and_replays_a_rule(browser, library, screen
         page.click("button[value=save]")
     with page.expect_navigation():
         page.click("button:has-text('Replay')")
-    expect(page.locator("#replays")).to_contain_text("Replay finished: 1 events paid, 3 points.")
+    expect(page.locator("#replays")).to_contain_text("Replay finished: 1 event paid, 3 points.")
     page.screenshot(path=str(screenshots / "inbound-rule.png"), full_page=True)
     from core.points import user_total
 
