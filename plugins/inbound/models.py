@@ -27,7 +27,8 @@ class InboundEvent(SQLModel, table=True):
     __tablename__ = "inbound_event"
     __table_args__ = (
         UniqueConstraint("source_id", name="uq_inbound_event_source"),
-        Index("ix_inbound_event_kind_occurred", "kind", "occurred_at"),
+        Index("ix_inbound_event_kind_occurred", "kind", "occurred_at"),  # previews
+        Index("ix_inbound_event_kind_id", "kind", "id"),  # replays walk a type's events in id order
         Index("ix_inbound_event_user", "user_id"),
         Index("ix_inbound_event_number", "reader_number"),
     )

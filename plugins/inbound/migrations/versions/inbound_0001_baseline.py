@@ -38,6 +38,7 @@ sa.Table(
     sa.UniqueConstraint("source_id", name="uq_inbound_event_source"),
     sa.ForeignKeyConstraint(["user_id"], ["core_user.id"]),
     sa.Index("ix_inbound_event_kind_occurred", "kind", "occurred_at"),
+    sa.Index("ix_inbound_event_kind_id", "kind", "id"),
     sa.Index("ix_inbound_event_user", "user_id"),
     sa.Index("ix_inbound_event_number", "reader_number"),
 )
