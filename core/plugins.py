@@ -46,6 +46,8 @@ BUILTIN_PLUGINS = (
     "plugins.badgemaker.plugin",
     # events: registration, waitlists, reminders, calendar feeds and QR check-in
     "plugins.events.plugin",
+    # inbound: events from the library's own systems (loans, gate entries…) paid by librarians' rules
+    "plugins.inbound.plugin",
 )
 # Core's own listeners to the ledger's events, registered like plugins but never switched off:
 # levels and badges hear of awards and activities through the hooks, so the ledger imports

@@ -581,3 +581,27 @@ ACCESS.update({
     ("GET", "/badgemaker/<int:badge_id>/holders.csv"): [get("/badgemaker/{made_badge}/holders.csv", STAFF)],
     ("POST", "/badgemaker/<int:badge_id>/retire"): [post("/badgemaker/{new_made_badge}/retire", STAFF)],
 })
+
+# --- inbound: events from the library's systems, rules librarians write ---------------------------
+INBOUND_RULE = {"name": "Matrix gate", "kind": "gate-entry", "points": "1", "action": "save"}
+ACCESS.update({
+    ("POST", "/api/v1/inbound/events"): [post("/api/v1/inbound/events", KEY_ONLY)],
+    ("GET", "/inbound/"): [get("/inbound/", STAFF)],
+    ("GET", "/inbound/static/<path:filename>"): [get("/inbound/static/inbound.css", EVERYONE)],
+    ("GET", "/inbound/rules/new"): [get("/inbound/rules/new", STAFF)],
+    ("POST", "/inbound/rules/new"): [post("/inbound/rules/new", STAFF, INBOUND_RULE),
+                                     post("/inbound/rules/new", STAFF | {LIBRARIAN: 400, ADMIN: 400},
+                                          INBOUND_RULE | {"kind": "Not a type!"})],
+    ("GET", "/inbound/rules/<int:rule_id>"): [get("/inbound/rules/{inbound_rule}", STAFF),
+                                              get("/inbound/rules/999999", STAFF | {LIBRARIAN: 404, ADMIN: 404})],
+    ("POST", "/inbound/rules/<int:rule_id>"): [post("/inbound/rules/{inbound_rule}", STAFF,
+                                                    INBOUND_RULE | {"kind": "loan", "active": "y"})],
+    ("POST", "/inbound/rules/<int:rule_id>/replay"): [post("/inbound/rules/{inbound_rule}/replay", STAFF)],
+    ("GET", "/inbound/rules/<int:rule_id>/replays"): [get("/inbound/rules/{inbound_rule}/replays", STAFF)],
+    ("GET", "/inbound/unmatched"): [get("/inbound/unmatched", STAFF)],
+    ("POST", "/inbound/unmatched"): [  # a number no reader has: refused, nothing changes
+        post("/inbound/unmatched", STAFF | {LIBRARIAN: 400, ADMIN: 400}, {"number": "X-1", "reader": "NOBODY"})],
+    ("GET", "/inbound/upload"): [get("/inbound/upload", STAFF)],
+    ("POST", "/inbound/upload"): [post("/inbound/upload", STAFF | {LIBRARIAN: 400, ADMIN: 400})],  # no file
+    ("POST", "/inbound/upload/<int:upload_id>/apply"): [post("/inbound/upload/{new_inbound_upload}/apply", STAFF)],
+})

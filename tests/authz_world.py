@@ -40,6 +40,7 @@ PLUGINS += ("insights",)
 # Badges librarians make.
 PLUGINS += ("badgemaker",)
 PLUGINS += ("events",)
+PLUGINS += ("inbound",)
 
 
 def png(colour=(200, 30, 30)) -> bytes:
@@ -455,6 +456,7 @@ def build(app) -> World:
     _rewards(world, now)
     world["made_badge"] = world.make_made_badge()
     _events(world, now)
+    _inbound(world)
     staff = {LIBRARIAN, ADMIN}
     world.secrets = {
         "reader@test.library": {READER} | staff,  # a reader's email: theirs and the library's
@@ -682,3 +684,30 @@ def _make_checkin_code(self) -> str:
 
 World.make_event = _make_event
 World.make_checkin_code = _make_checkin_code
+
+
+# --- inbound: events from the library's systems ---------------------------------------------------
+
+def _inbound(world: World) -> None:
+    """A rule librarians wrote (switched on, so a replay may start)."""
+    from plugins.inbound.models import InboundRule
+
+    with world.session() as session:
+        rule = InboundRule(name="Matrix loans", kind="loan", points=2, active=True, created_by=world["librarian2"])
+        session.add(rule)
+        session.flush()
+        world["inbound_rule"] = rule.id
+
+
+def _make_inbound_upload(self) -> int:
+    """A checked CSV waiting to be applied (no rows: applying it stores nothing)."""
+    from plugins.inbound.models import InboundUpload
+
+    with self.session() as session:
+        row = InboundUpload(filename="matrix.csv", rows="[]", created_by=self["librarian2"])
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+World.make_inbound_upload = _make_inbound_upload

@@ -25,6 +25,7 @@ BUILTIN_BRANCHES = ("core", "contributions", "brand_stories", "staff_scores", "f
 BUILTIN_BRANCHES += ("insights",)
 BUILTIN_BRANCHES += ("badgemaker",)
 BUILTIN_BRANCHES += ("events",)
+BUILTIN_BRANCHES += ("inbound",)
 
 
 def wipe(url: str) -> None:

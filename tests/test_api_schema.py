@@ -20,6 +20,7 @@ from core.points import award
 from core.testing import create_test_user, make_app
 
 SCOPES = ["readers:read", "readers:write", "points:award", "badges:award", "boards:read"]
+SCOPES += ["inbound:write"]  # the inbound plugin's events
 
 
 @pytest.fixture(scope="module")
@@ -86,6 +87,14 @@ REAL_CALLS = [  # (method, path, path parameters, query, body): calls that meet 
     ("GET", "/api/v1/faculties", {}, {}, None),
     ("GET", "/api/v1/activities", {}, {}, None),
 ]
+_NOW = "2026-01-01T00:00:00+00:00"  # replaced per call: events must be recent
+REAL_CALLS += [  # the inbound plugin: stored, then a duplicate, an unmatched and a rejected one
+    ("POST", "/api/v1/inbound/events", {}, {}, {"events": [
+        {"source_id": "real-e1", "type": "loan", "reader": "S1", "occurred_at": _NOW},
+        {"source_id": "real-e1", "type": "loan", "reader": "S1", "occurred_at": _NOW},
+        {"source_id": "real-e2", "type": "loan", "reader": "NOBODY", "occurred_at": _NOW},
+        {"source_id": "real-e3", "type": "Not a type", "reader": "S1", "occurred_at": _NOW}]}),
+]
 
 
 @pytest.mark.parametrize("method, path, path_parameters, query, body", REAL_CALLS,
@@ -95,6 +104,11 @@ def test_real_answers_match_the_document(api_app, api_schema, method, path, path
     operation = api_schema[path][method]
     kwargs = {"path_parameters": path_parameters, "query": query}
     if body is not None:
+        if "events" in body:
+            from datetime import datetime, timedelta, timezone
+
+            recent = (datetime.now(timezone.utc) - timedelta(hours=1)).isoformat()
+            body = {"events": [{**e, "occurred_at": recent} for e in body["events"]]}
         kwargs |= {"body": body, "media_type": "application/json"}
     response = operation.Case(**kwargs).call_and_validate(
         headers={"Authorization": f"Bearer {api_app.api_token}"}, checks=[not_a_server_error, response_schema_conformance])
