@@ -18,6 +18,7 @@ from core.ui import render
 
 from . import extra_panels, panels, queries
 from .blueprint import bp
+from .views import count_pending
 from .i18n import _
 
 STYLESHEET = Path(__file__).parent / "static" / "report.css"
@@ -63,6 +64,7 @@ def report():
     term, choices, error = _chosen()
     if error:
         return render("insights/report.html", term=None, choices=choices, error=error, status=400)
+    count_pending()
     calendar = current_calendar()
     built = report_panels(get_session(), calendar, term, calendar.local_date(utcnow()))
     return render("insights/report.html", term=term, choices=choices, error=None, has_data=_has_data(built),
@@ -76,6 +78,7 @@ def report_pdf():
     term, choices, error = _chosen()
     if error:
         return render("insights/report.html", term=None, choices=choices, error=error, status=400)
+    count_pending()
     calendar = current_calendar()
     today = calendar.local_date(utcnow())
     built = report_panels(get_session(), calendar, term, today)

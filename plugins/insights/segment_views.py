@@ -18,6 +18,7 @@ from .forms import MessageForm, SegmentForm
 from .i18n import _
 from .panels import plugin_title
 from .roster import roster_sizes
+from .views import count_pending
 
 
 def segment_form() -> SegmentForm:
@@ -41,6 +42,7 @@ def segment_of(form: SegmentForm) -> segment_service.Segment:
 def _size(form: SegmentForm) -> int | None:
     if not form.validate():
         return None
+    count_pending()
     calendar = current_calendar()
     return segment_service.size(get_session(), segment_of(form), calendar, calendar.local_date(utcnow()))
 

@@ -63,17 +63,18 @@ def build_panels(session, form: RangeForm) -> dict[str, panels.Panel]:
     return built
 
 
-@bp.before_request
-def count_pending_events():
-    """A librarian's page counts the events still pending first, so it shows every one of them
-    (bounded: the job counts the rest of a backlog)."""
-    if request.endpoint == "insights.static" or not staff_only():
+def count_pending() -> None:
+    """Before a page reads the figures (its request valid), count the events still pending, so it
+    shows every one of them (bounded: the job counts the rest of a backlog). GET pages only: a
+    refused or posted request changes nothing it was not asked to."""
+    if request.method != "GET":
         return
     db = get_db()
-    with db.session() as session:  # its own, so the page's session begins after the fold
+    with db.session() as session:
         pending = has_pending(session)
     if pending:
         fold_all(db, batches=10)
+        get_session().rollback()  # a read begun before the fold would not see it (SQLite's snapshot)
 
 
 @bp.route("/")
@@ -82,6 +83,7 @@ def dashboard():
     form = _range_form()
     if request.args and not form.validate():
         return render("insights/dashboard.html", form=form, panels={}, refused=True, status=400)
+    count_pending()
     return render("insights/dashboard.html", form=form, panels=build_panels(get_session(), form), refused=False)
 
 
@@ -92,6 +94,7 @@ def panel_csv(panel: str):
     form = _range_form()
     if request.args and not form.validate():
         abort(400)
+    count_pending()
     built = build_panels(get_session(), form).get(panel)
     if built is None:
         abort(404)
