@@ -455,6 +455,16 @@ def _held(session: Session, user_id: int, keys: list[str]) -> set[str]:
         BadgeAward.user_id == user_id, BadgeAward.badge_key.in_(keys))).scalars())
 
 
+def _held_by(session: Session, user_ids: set[int], keys: set[str]) -> set[tuple[int, str]]:
+    """Which of ``keys`` each of ``user_ids`` holds, as (user, key) pairs."""
+    ordered, held = sorted(user_ids), set()
+    for i in range(0, len(ordered), 500):
+        rows = session.execute(select(BadgeAward.user_id, BadgeAward.badge_key).where(
+            BadgeAward.user_id.in_(ordered[i:i + 500]), BadgeAward.badge_key.in_(sorted(keys))))
+        held.update((user_id, key) for user_id, key in rows)
+    return held
+
+
 # --- evaluation on events -----------------------------------------------------------------
 
 @hookimpl(tryfirst=True)
@@ -464,9 +474,9 @@ def engage_points_awarded(session, user_id, amount, total):
 
 
 @hookimpl(tryfirst=True)
-def engage_activity_recorded(session, activity):
-    """Grant the count, first and streak badges a recorded activity has just earned."""
-    check_activity(session, activity)
+def engage_activities_recorded(session, activities):
+    """Grant the count, first and streak badges recorded activities have just earned."""
+    check_activities(session, activities)
 
 
 def check_points(session: Session, *, user_id: int, old_total: int, new_total: int) -> None:
@@ -481,32 +491,48 @@ def check_points(session: Session, *, user_id: int, old_total: int, new_total: i
         grant(session, user_id=user_id, rule=rule)
 
 
-def check_activity(session: Session, activity: ActivityEntry) -> None:
+def check_activity(session: Session, activity) -> None:
     """After an activity is recorded: counts, firsts and streaks for this activity."""
-    active = active_rules()
-    rules = active.by_activity.get((activity.plugin, activity.kind), []) + active.any_activity
-    if not rules:
-        return
-    rules = list({rule.key: rule for rule in rules}.values())  # a criteria rule may list both
-    held = _held(session, activity.user_id, [r.key for r in rules])
-    for rule in rules:
-        if rule.key in held:
-            continue
-        if rule.kind == "activity_count":
-            from core.activity import activity_count
+    check_activities(session, [activity])
 
-            done = activity_count(session, user_id=activity.user_id, plugin=activity.plugin, kind=activity.kind)
-            if done >= rule.count:
-                grant(session, user_id=activity.user_id, rule=rule)
-        elif rule.kind == "first":
-            if _is_first(session, activity, rule):
-                grant(session, user_id=activity.user_id, rule=rule)
+
+def check_activities(session: Session, activities: list) -> None:
+    """After activities are recorded: counts, firsts and streaks, read for every user at once.
+
+    Each (user, rule) is judged once, on the user's first activity in the list: the counts and
+    streaks already include the others, as they were all written before this runs."""
+    active = active_rules()
+    todo: dict[tuple[int, str], tuple[BadgeRule, object]] = {}
+    for activity in activities:
+        for rule in active.by_activity.get((activity.plugin, activity.kind), []) + active.any_activity:
+            todo.setdefault((activity.user_id, rule.key), (rule, activity))
+    if not todo:
+        return
+    held = _held_by(session, {user_id for user_id, _key in todo}, {key for _user, key in todo})
+    by_rule: dict[str, list] = {}
+    for (user_id, key), (rule, activity) in todo.items():
+        if (user_id, key) not in held:
+            by_rule.setdefault(key, []).append((rule, activity))
+    for pairs in by_rule.values():
+        rule, users = pairs[0][0], [activity.user_id for _rule, activity in pairs]
+        if rule.kind == "activity_count":
+            from core.activity import activity_counts
+
+            counts = activity_counts(session, users, plugin=rule.activity[0], kind=rule.activity[1])
+            earned = [user_id for user_id in users if counts.get(user_id, 0) >= rule.count]
+        elif rule.kind == "first":  # only the earliest of them can be the first ever
+            earliest = min((activity for _rule, activity in pairs), key=lambda a: a.id)
+            earned = [earliest.user_id] if _is_first(session, earliest, rule) else []
         elif rule.kind == "weekly_streak":
-            if weekly_streak(session, activity.user_id, activity=rule.activity, at=activity.created_at) >= rule.weeks:
-                grant(session, user_id=activity.user_id, rule=rule)
+            streaks = weekly_streaks(session, users, activity=rule.activity, at=pairs[0][1].created_at,
+                                     enough=rule.weeks)
+            earned = [user_id for user_id in users if streaks.get(user_id, 0) >= rule.weeks]
         elif rule.kind == "criteria":
-            if rule.qualifies(session, activity.user_id):
-                grant(session, user_id=activity.user_id, rule=rule)
+            earned = [user_id for user_id in users if rule.qualifies(session, user_id)]
+        else:
+            earned = []
+        for user_id in earned:
+            grant(session, user_id=user_id, rule=rule)
 
 
 def _is_first(session: Session, activity: ActivityEntry, rule: BadgeRule) -> bool:
@@ -539,32 +565,51 @@ def weekly_streak(session: Session, user_id: int, *, activity: tuple[str, str] |
     Counted back from the week of ``at`` (now by default). The current week may still be
     empty without breaking the run; holiday weeks are skipped (they neither break nor extend it).
     """
+    return weekly_streaks(session, [user_id], activity=activity, at=at, calendar=calendar,
+                          holidays=holidays).get(user_id, 0)
+
+
+def weekly_streaks(session: Session, user_ids, *, activity: tuple[str, str] | None = None,
+                   at: datetime | None = None, calendar=None, holidays=None, enough: int | None = None) -> dict[int, int]:
+    """``weekly_streak`` for many users in one query per 500 (users with no run left out).
+
+    With ``enough``, only as many weeks are read as it takes to tell whether a run reaches
+    ``enough`` weeks: a longer run is then counted as at least ``enough``, never more exactly."""
     calendar = calendar or _calendar()
     holidays = holiday_weeks() if holidays is None else frozenset(holidays)
     at = at or utcnow()
-    query = select(ActivityEntry.created_at).where(ActivityEntry.user_id == user_id)
-    if activity is not None:
-        query = query.where(ActivityEntry.plugin == activity[0], ActivityEntry.kind == activity[1])
-    earliest = at - timedelta(weeks=MAX_STREAK_WEEKS)
-    query = query.where(ActivityEntry.created_at >= earliest, ActivityEntry.created_at <= at + timedelta(days=7))
-    active = {calendar.keys(moment)["week"] for moment in session.execute(query).scalars()}
+    weeks_back = MAX_STREAK_WEEKS if enough is None else min(MAX_STREAK_WEEKS, enough + 1 + len(holidays))
+    earliest = at - timedelta(weeks=weeks_back)
+    ordered, active = sorted(set(user_ids)), {}
+    for i in range(0, len(ordered), 500):
+        query = select(ActivityEntry.user_id, ActivityEntry.created_at).where(
+            ActivityEntry.user_id.in_(ordered[i:i + 500]), ActivityEntry.created_at >= earliest,
+            ActivityEntry.created_at <= at + timedelta(days=7))
+        if activity is not None:
+            query = query.where(ActivityEntry.plugin == activity[0], ActivityEntry.kind == activity[1])
+        for user_id, moment in session.execute(query):
+            active.setdefault(user_id, set()).add(calendar.keys(moment)["week"])
     if not active:
-        return 0
-    streak = 0
+        return {}
     day = calendar.local_date(at)
     current = calendar.keys(at)["week"]
-    for step in range(MAX_STREAK_WEEKS):
+    back = []
+    for step in range(weeks_back):
         iso = (day - timedelta(weeks=step)).isocalendar()
         week = f"{iso.year}-W{iso.week:02d}"
-        if week in holidays:
-            continue
-        if week in active:
-            streak += 1
-        elif week == current:
-            continue  # this week is not over yet
-        else:
-            break
-    return streak
+        if week not in holidays:
+            back.append(week)
+    streaks = {}
+    for user_id, weeks in active.items():
+        streak = 0
+        for week in back:
+            if week in weeks:
+                streak += 1
+            elif week != current:  # this week is not over yet
+                break
+        if streak:
+            streaks[user_id] = streak
+    return streaks
 
 
 # --- progress, rarity, holders ---------------------------------------------------------------

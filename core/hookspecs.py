@@ -208,7 +208,17 @@ def engage_points_awarded(session, entry, user_id, amount, total):
 
 @hookspec
 def engage_activity_recorded(session, activity):
-    """React to a recorded ``activity`` (an ActivityEntry), inside the transaction that wrote it."""
+    """React to a recorded ``activity`` (an ActivityEntry), inside the transaction that wrote it;
+    called once per activity. A listener that can handle many at once implements
+    ``engage_activities_recorded`` instead (not both)."""
+
+
+@hookspec
+def engage_activities_recorded(session, activities):
+    """React to the activities one call recorded (a list of ``core.activity.Activity``, in (user,
+    id) order; one for ``record_activity``, up to thousands for ``record_activities``), inside the
+    transaction that wrote them. Cheaper than ``engage_activity_recorded`` when a plugin records in
+    bulk: a listener can read what it needs for every user in one query."""
 
 
 @hookspec

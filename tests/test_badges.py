@@ -191,6 +191,25 @@ def test_weekly_streak_counts_consecutive_weeks_and_skips_holidays(ex_app, ex_db
         assert badges.weekly_streak(session, user.id, at=week(10), calendar=calendar) == 3
 
 
+def test_weekly_streaks_reads_many_readers_at_once_and_only_as_far_back_as_asked(ex_app, ex_db, user_in):
+    steady, broken, idle = user_in(), user_in(), user_in()
+    calendar = Calendar("Asia/Shanghai")
+    add_activity(ex_db, steady, *(week(n) for n in range(2, 11)))  # nine weeks running
+    add_activity(ex_db, broken, week(5), week(6), week(8), week(10))
+    with ex_app.app_context(), ex_db.session() as session:
+        users = [steady.id, broken.id, idle.id]
+        full = badges.weekly_streaks(session, users, at=week(10), calendar=calendar, holidays=())
+        assert full == {steady.id: 9, broken.id: 1}  # no run: left out
+        assert full == {u: badges.weekly_streak(session, u, at=week(10), calendar=calendar, holidays=())
+                        for u in users if u != idle.id}
+        # Asked whether a run reaches 4 weeks, it reads about 5 weeks back: 9 weeks count as "at least 4".
+        short = badges.weekly_streaks(session, users, at=week(10), calendar=calendar, holidays=(), enough=4)
+        assert short[steady.id] >= 4 and short[broken.id] == 1
+        holidays = {"2026-W09", "2026-W07"}  # holidays lengthen what is read, so the answer holds
+        assert badges.weekly_streaks(session, [broken.id], at=week(10), calendar=calendar, holidays=holidays,
+                                     enough=4) == {broken.id: 4}
+
+
 def test_weekly_streak_badge_is_granted_by_the_activity_that_completes_it(ex_app, ex_db, user_in, monkeypatch):
     user = user_in()
     ex_app.config["HOLIDAY_WEEKS"] = ["2026-W02"]

@@ -193,7 +193,7 @@ def test_levels_and_badges_listen_as_built_in_listeners(app):
         names = [impl.plugin_name for impl in host.pm.hook.engage_points_awarded.get_hookimpls()]
         assert set(CORE_LISTENERS) <= set(names)
         assert not set(CORE_LISTENERS) & set(host.infos)  # never listed, never switched off
-        activity = [impl.plugin_name for impl in host.pm.hook.engage_activity_recorded.get_hookimpls()]
+        activity = [impl.plugin_name for impl in host.pm.hook.engage_activities_recorded.get_hookimpls()]
         assert "core.badges" in activity
 
 
@@ -203,6 +203,43 @@ def test_hook_engage_activity_recorded(example_app, make_user_in):
         assert record_activity(session, user_id=user.id, plugin="example", kind="visit", source_ref="1")
         assert record_activity(session, user_id=user.id, plugin="example", kind="visit", source_ref="1") is None
     assert example_plugin.events == [("activity", user.id, "visit")]
+
+
+class ListListener:
+    """A plugin that hears activities as lists (``engage_activities_recorded``)."""
+
+    NAME = "listlistener"
+    TITLE = {"en": "List listener", "zh_Hans": "列表监听"}
+    DESCRIPTION = {"en": "Hears activities together.", "zh_Hans": "一次听到多项活动。"}
+
+    def __init__(self) -> None:
+        self.heard: list[list[tuple]] = []
+
+    @hookspecs.hookimpl
+    def engage_activities_recorded(self, session, activities):
+        self.heard.append([(a.user_id, a.plugin, a.kind, a.source_ref) for a in activities])
+
+
+def test_hook_engage_activities_recorded(app_factory, make_user_in):
+    from core.activity import record_activities
+
+    example_plugin.events.clear()
+    listener = ListListener()
+    app = app_factory(plugins=(example_plugin, listener))
+    first, second = make_user_in(app), make_user_in(app)
+    with app.app_context(), app.extensions["engage.db"].write_session() as session:
+        made = record_activities(session, [(second.id, "example", "visit", "a"), (first.id, "example", "visit", "b"),
+                                           (first.id, "example", "visit", "a"), (second.id, "example", "visit", "a")])
+        assert record_activities(session, [(first.id, "example", "visit", "a")]) == []  # recorded already
+        record_activity(session, user_id=first.id, plugin="example", kind="visit", source_ref="c")
+    # The list listener hears each call's new activities once, in (user, id) order; the repeat, never.
+    assert listener.heard == [[(first.id, "example", "visit", "b"), (first.id, "example", "visit", "a"),
+                               (second.id, "example", "visit", "a")],
+                              [(first.id, "example", "visit", "c")]]
+    assert [(a.user_id, a.source_ref) for a in made] == [(first.id, "b"), (first.id, "a"), (second.id, "a")]
+    # A one-at-a-time listener (the example plugin) hears each new activity on its own.
+    assert example_plugin.events == [("activity", first.id, "visit"), ("activity", first.id, "visit"),
+                                     ("activity", second.id, "visit"), ("activity", first.id, "visit")]
 
 
 def test_hook_engage_notification_created(example_app, make_user_in):

@@ -17,9 +17,10 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select
 from sqlmodel import Session
 
+from core.activity import record_activities as core_record_activities
 from core.api.awarding import readers_by_number
 from core.ledger_sql import insert_for
-from core.models import ActivityEntry, PointTotal, utcnow
+from core.models import PointTotal, utcnow
 from core.points import current_calendar
 
 from .i18n import _
@@ -163,27 +164,9 @@ def _store(session: Session, good: list[Checked], readers: dict, origin: str, no
 
 def record_activities(session: Session, events: list[dict]) -> None:
     """Each matched event is an activity of its type (plugin ``inbound``): badges librarians make
-    ("N activities of a kind") and the insights dashboard count it.
-
-    What ``core.activity.record_activity`` does per event, with one ``INSERT … ON CONFLICT DO
-    NOTHING`` for the batch; listeners (badges, insights, rewards) still hear of each new activity,
-    in reader order."""
-    from core.plugins import current_hooks
-
-    at = utcnow()
-    table = ActivityEntry.__table__
-    ordered = sorted(events, key=lambda e: (e["user_id"], e["id"]))
-    listeners = current_hooks().engage_activity_recorded
-    for i in range(0, len(ordered), CHUNK):
-        rows = [{"user_id": e["user_id"], "plugin": PLUGIN, "kind": e["kind"], "source_ref": f"event:{e['id']}",
-                 "created_at": at} for e in ordered[i:i + CHUNK]]
-        stmt = (insert_for(session)(ActivityEntry)
-                .on_conflict_do_nothing(index_elements=["plugin", "kind", "source_ref", "user_id"])
-                .returning(table.c.id, table.c.user_id, table.c.kind, table.c.source_ref))
-        made = sorted(session.execute(stmt, rows).all(), key=lambda row: (row[1], row[0]))
-        for activity_id, user_id, kind, source_ref in made:
-            listeners(session=session, activity=ActivityEntry(id=activity_id, user_id=user_id, plugin=PLUGIN,
-                                                              kind=kind, source_ref=source_ref, created_at=at))
+    ("N activities of a kind") and the insights dashboard count it. Recorded together, so the
+    listeners read what they need for the whole batch at once."""
+    core_record_activities(session, [(e["user_id"], PLUGIN, e["kind"], f"event:{e['id']}") for e in events])
 
 
 def _totals(session: Session, user_ids: set[int]) -> dict[int, int]:

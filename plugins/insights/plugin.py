@@ -23,7 +23,7 @@ from . import models  # noqa: F401  (the tables must exist before create_all)
 from . import campaigns, report, segment_views, views  # noqa: F401  (the views register the routes)
 from .blueprint import bp
 from .i18n import _, _l
-from .rollups import fold_all, queue_event
+from .rollups import fold_all, queue_event, queue_events
 
 log = logging.getLogger(__name__)
 
@@ -50,12 +50,11 @@ def engage_points_awarded(session, user_id, amount):
 
 
 @hookimpl
-def engage_activity_recorded(session, activity):
-    """A reader did something in an activity: count it for the plugin and the activity; what a
+def engage_activities_recorded(session, activities):
+    """Readers did something in an activity: count it for the plugin and the activity; what a
     reader does on the day a campaign brought them counts as that campaign's conversion."""
-    campaign = campaigns.conversion_of_request(current_calendar().local_date(activity.created_at))
-    queue_event(session, user_id=activity.user_id, plugin=activity.plugin, kind=activity.kind,
-                at=activity.created_at, campaign=campaign)
+    campaign = campaigns.conversion_of_request(current_calendar().local_date(activities[0].created_at))
+    queue_events(session, [(a.user_id, a.plugin, a.kind, a.created_at) for a in activities], campaign=campaign)
 
 
 @hookimpl

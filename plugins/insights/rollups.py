@@ -195,6 +195,19 @@ def queue_event(session: Session, *, user_id: int, plugin: str | None = None, ki
             "campaign_id": campaign[0] if campaign else None, "medium": campaign[1] if campaign else ""})
 
 
+def queue_events(session: Session, events: list[tuple[int, str, str, datetime]],
+                 campaign: tuple[int, str] | None = None) -> None:
+    """``queue_event`` for many activities ``(user_id, plugin, kind, at)`` at once: one
+    executemany in the caller's transaction."""
+    if not events:
+        return
+    with cursor(session) as handle:
+        handle.executemany(compiled(session, "insights.pending", _pending), [{
+            "user_id": user_id, "plugin": plugin or "", "kind": kind or "", "at": bind_time(session, at),
+            "campaign_id": campaign[0] if campaign else None, "medium": campaign[1] if campaign else ""}
+            for user_id, plugin, kind, at in events])
+
+
 FOLD_BATCH = 2000
 _FOLD_LOCK = 0x1a51_0f01  # PostgreSQL advisory lock: one fold at a time
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections import Counter
 from datetime import datetime
 
 from sqlalchemy import bindparam, func, select, update
@@ -114,19 +115,34 @@ def earn_tickets(session: Session, *, user_id: int, now: datetime | None = None)
 
     The key numbers a reader's earned tickets 1…max, so two activities at once cannot pass the cap.
     """
+    return earn_tickets_for(session, [user_id], now=now)
+
+
+def earn_tickets_for(session: Session, user_ids: list[int], *, now: datetime | None = None) -> int:
+    """``earn_tickets`` for a list of readers, a ticket per time a reader is named (one per
+    activity): the draws read once, each draw's tickets counted in one query per 500 readers."""
     now = now or utcnow()
     draws = session.execute(select(Draw.id, Draw.max_earned).where(
         Draw.earn_per_activity.is_(True), Draw.drawn_at.is_(None), Draw.opens_at <= now, Draw.draw_at > now)).all()
-    made = 0
+    if not draws or not user_ids:
+        return 0
+    wanted = Counter(user_ids)
+    readers = sorted(wanted)
     tickets = Ticket.__table__
+    made = 0
     for draw_id, cap in draws:
-        have = session.execute(select(func.count()).select_from(Ticket).where(
-            Ticket.draw_id == draw_id, Ticket.user_id == user_id, Ticket.source == "earned")).scalar_one()
-        if have >= cap:
-            continue
-        made += session.execute(insert_for(session)(tickets).values(
-            draw_id=draw_id, user_id=user_id, source="earned", idempotency_key=f"earned:{draw_id}:{user_id}:{have + 1}",
-            created_at=now).on_conflict_do_nothing(index_elements=["idempotency_key"])).rowcount or 0
+        have: dict[int, int] = {}
+        for i in range(0, len(readers), 500):
+            have.update(session.execute(select(Ticket.user_id, func.count()).where(
+                Ticket.draw_id == draw_id, Ticket.user_id.in_(readers[i:i + 500]), Ticket.source == "earned")
+                .group_by(Ticket.user_id)).all())
+        rows = [{"draw_id": draw_id, "user_id": user_id, "source": "earned", "created_at": now,
+                 "idempotency_key": f"earned:{draw_id}:{user_id}:{number}"}
+                for user_id in readers
+                for number in range(have.get(user_id, 0) + 1, min(cap, have.get(user_id, 0) + wanted[user_id]) + 1)]
+        for i in range(0, len(rows), 500):
+            made += len(session.execute(insert_for(session)(tickets).on_conflict_do_nothing(
+                index_elements=["idempotency_key"]).returning(tickets.c.id), rows[i:i + 500]).all())
     return made
 
 

@@ -86,9 +86,9 @@ def engage_cli_commands(cli):
 
 
 @hookimpl
-def engage_activity_recorded(session, activity):
-    """Activity earns tickets in open draws that give them."""
-    draws.earn_tickets(session, user_id=activity.user_id)
+def engage_activities_recorded(session, activities):
+    """Activity earns tickets in open draws that give them: a ticket per activity."""
+    draws.earn_tickets_for(session, [activity.user_id for activity in activities])
 
 
 @hookimpl

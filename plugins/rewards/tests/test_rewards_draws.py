@@ -104,6 +104,23 @@ def test_activity_earns_tickets_up_to_the_cap(shop):
     assert [t.source for t in tickets] == ["earned", "earned"]
 
 
+def test_activities_recorded_together_earn_a_ticket_each_up_to_the_cap(shop):
+    from core.activity import record_activities
+
+    keen, casual = shop.reader(), shop.reader()
+    draw = shop.draw(ticket_cost=0, max_bought=0, earn_per_activity=True, max_earned=3)
+    with shop.write() as session:
+        record_activity(session, user_id=keen.id, plugin="core", kind="visit", source_ref="visit:0")
+    with shop.write() as session:  # one earned already: three more would pass the cap of three
+        record_activities(session, [(keen.id, "core", "visit", f"visit:{n}") for n in range(1, 4)]
+                          + [(casual.id, "core", "visit", "visit:1")])
+    with shop.read() as session:
+        tickets = session.execute(select(Ticket.user_id, Ticket.idempotency_key).where(Ticket.draw_id == draw.id)
+                                  .order_by(Ticket.id)).all()
+    assert sorted(tickets) == sorted([(keen.id, f"earned:{draw.id}:{keen.id}:{n}") for n in (1, 2, 3)]
+                                     + [(casual.id, f"earned:{draw.id}:{casual.id}:1")])
+
+
 def test_pick_follows_the_published_rules():
     seed = "00" * 32
     rows = [(1, 1), (2, 1), (3, 3), (4, 4)]
