@@ -204,10 +204,11 @@ def rank_counts_at_commit(session: Session) -> None:
 
     For a transaction that pays many users (the reward queue): each award's own changes are
     sorted, but two such transactions would otherwise lock the shared rank-count rows in the
-    order of their awards and could deadlock. Call before the transaction's first award; until
-    the commit, ranks read in this transaction do not count its awards yet.
+    order of their awards and could deadlock. Call before the transaction's first award (calling it
+    again keeps what is gathered); until the commit, ranks read in this transaction do not count its
+    awards yet.
     """
-    session.info[_RANKS_AT_COMMIT] = {}
+    session.info.setdefault(_RANKS_AT_COMMIT, {})
 
 
 def write_rank_changes(session: Session, handle, changes: list[dict]) -> None:

@@ -147,3 +147,55 @@ def test_periods_follow_local_time_and_configured_terms():
                                       (date(2027, 2, 1), "2027-spring"), (date(2027, 8, 31), "2027-spring")])
 def test_default_terms(day, key):
     assert default_term(day).key == key
+
+
+def _state(session, user_id):
+    """What the ledger and its listeners left for a user: totals, badges, notifications."""
+    from core.models import BadgeAward, Notification
+
+    badges = sorted(session.execute(select(BadgeAward.badge_key).where(BadgeAward.user_id == user_id)).scalars())
+    notes = sorted(session.execute(select(Notification.kind, Notification.text_en)
+                                   .where(Notification.user_id == user_id)).all())
+    return user_total(session, user_id), period_totals(session, user_id, at=AT), badges, notes
+
+
+def test_award_many_leaves_what_a_loop_of_awards_leaves(ctx, make_user):
+    from core.models import Role
+    from core.points import Payment, award_many
+
+    amounts = [1, 60, 45, -5, 10]  # crosses the 1- and 100-point badges and a level on the way
+    twins = [(make_user(), make_user()) for _ in range(3)] + [(make_user(Role.librarian), make_user(Role.librarian))]
+    with ctx.write_session() as session:
+        for n, (looped, _batched) in enumerate(twins):
+            for i, amount in enumerate(amounts):
+                award(session, user_id=looped.id, amount=amount + n, rule="read", plugin="test",
+                      idempotency_key=f"loop:{n}:{i}", at=AT)
+    payments = [Payment(batched.id, amount + n, "read", "test", f"many:{n}:{i}")
+                for i, amount in enumerate(amounts) for n, (_looped, batched) in enumerate(twins)]
+    with ctx.write_session() as session:
+        results = award_many(session, payments, at=AT)
+    assert [r.status for r in results] == ["awarded"] * len(payments)
+    assert [r.amount for r in results] == [p.amount for p in payments]
+    with ctx.session() as session:
+        for looped, batched in twins:
+            assert _state(session, batched.id) == _state(session, looped.id)
+        assert check_totals(session) == []  # the rank counts too: staff are off readers' boards
+
+
+def test_award_many_pays_a_key_once_and_refuses_before_writing(ctx, student, make_user):
+    from core.points import Payment, award_many
+
+    other = make_user()
+    pay(ctx, student, 5, key="already")
+    with ctx.write_session() as session:
+        results = award_many(session, [Payment(student.id, 7, "read", "test", "already"),
+                                       Payment(other.id, 2, "read", "test", "new"),
+                                       Payment(student.id, 3, "read", "test", "new")], at=AT)
+    assert [(r.status, r.amount) for r in results] == [("duplicate", 0), ("awarded", 2), ("duplicate", 0)]
+    for bad in (Payment(student.id, 0, "read", "test", "zero"),
+                Payment(student.id, 4, "read", "test", "self", actor_id=student.id)):
+        with pytest.raises(PointsError), ctx.write_session() as session:
+            award_many(session, [Payment(other.id, 9, "read", "test", "fine"), bad], at=AT)
+    with ctx.session() as session:
+        assert (user_total(session, student.id), user_total(session, other.id)) == (5, 2)
+        assert session.execute(select(func.count()).select_from(PointEntry)).scalar_one() == 2

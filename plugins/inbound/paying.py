@@ -6,8 +6,8 @@ day and per week (in points or in events; a points cap cuts the last payment to 
 Each payment is one ``inbound_payment`` row, unique per (rule, event), and one ledger entry with
 the idempotency key ``inbound:<rule>:<event>``: a replay never pays an event twice.
 
-As ``core.api.awarding.award_batch`` does, a batch pays in reader order and writes the shared rank
-counts summed and sorted at commit, so two batches lock rows in one order on PostgreSQL.
+A batch is paid by ``core.points.award_many``: in reader order, the shared rank counts summed and
+sorted at commit, so two batches lock rows in one order on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from datetime import timedelta
 from sqlalchemy import and_, func, or_, select, true
 from sqlmodel import Session
 
-from core.ledger_sql import insert_for, rank_counts_at_commit
+from core.ledger_sql import insert_for
 from core.models import utcnow
-from core.points import award, current_calendar
+from core.points import Payment, award_many, current_calendar
 
 from .models import InboundEvent, InboundPayment, InboundRule
 
@@ -143,15 +143,13 @@ def pay(session: Session, events: list[dict], *, calendar=None, rules: dict[str,
         return paid
     # Claim each (rule, event) once: a row already there (an earlier run, or a racing replay) pays nothing.
     claimed = _claim(session, due, now)
-    if len(due) > 1:
-        rank_counts_at_commit(session)
-    for rule, event, points in due:
-        if (rule.id, event["id"]) not in claimed:
-            continue
-        outcome = award(session, user_id=event["user_id"], amount=points, rule=RULE, plugin="inbound",
-                        idempotency_key=ledger_key(rule.id, event["id"]), source_ref=f"inbound:{event['id']}",
-                        reason=rule.name, actor_id=actor_id if actor_id != event["user_id"] else None,
-                        at=now, calendar=calendar)
+    due = [(rule, event, points) for rule, event, points in due if (rule.id, event["id"]) in claimed]
+    outcomes = award_many(session, [
+        Payment(event["user_id"], points, RULE, "inbound", ledger_key(rule.id, event["id"]),
+                source_ref=f"inbound:{event['id']}", reason=rule.name,
+                actor_id=actor_id if actor_id != event["user_id"] else None)
+        for rule, event, points in due], at=now, calendar=calendar)
+    for (_rule, event, _points), outcome in zip(due, outcomes):
         if outcome.paid:
             paid[event["id"]] = paid.get(event["id"], 0) + outcome.amount
     return paid
