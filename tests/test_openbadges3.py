@@ -230,6 +230,8 @@ def test_private_badge_is_the_holders_to_download(app, client, auth, db, make_us
     for path in (f"/openbadges/v3/credentials/{award_id}", f"/openbadges/v3/credentials/{award_id}/badge.png"):
         response = client.get(path)  # nobody signed in
         assert response.status_code == 403 and b"Only the reader who earned this badge" in response.data
+    chinese = client.get(f"/openbadges/v3/credentials/{award_id}", headers={"Accept-Language": "zh-CN"})
+    assert chinese.status_code == 403 and "只有获得这枚徽章的读者本人" in chinese.get_data(as_text=True)
     stranger = make_user(email="stranger@test.library")
     auth.login(stranger.email)
     assert client.get(f"/openbadges/v3/credentials/{award_id}").status_code == 403
