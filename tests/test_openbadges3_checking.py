@@ -179,3 +179,16 @@ def test_a_graph_of_many_blank_nodes_is_refused_before_canonicalisation(client, 
                                                                 for n in range(40)]
     page = paste(client, crafted)
     assert page.status_code == 200 and "could not be read as JSON-LD" in page.get_data(as_text=True)
+
+
+def test_a_credential_signed_before_a_key_rotation_still_checks_valid(client, runner, issued):
+    """The checking page accepts every key the issuer profile lists: a credential handed out before
+    ``engage openbadges rotate-key`` is signed with the now retired key and stays valid."""
+    from core.openbadges3.cli import openbadges_group
+
+    _user, _award_id, credential, png = issued
+    assert runner.invoke(openbadges_group, ["rotate-key"]).exit_code == 0
+    profile = client.get("/openbadges/v3/issuer").get_json()
+    assert credential["proof"]["verificationMethod"] == profile["assertionMethod"][1]  # retired, still listed
+    assert "Valid: signed by" in paste(client, credential).get_data(as_text=True)
+    assert "Valid: signed by" in upload(client, png, "badge.png").get_data(as_text=True)
