@@ -230,6 +230,8 @@ def test_private_badge_is_the_holders_to_download(app, client, auth, db, make_us
     for path in (f"/openbadges/v3/credentials/{award_id}", f"/openbadges/v3/credentials/{award_id}/badge.png"):
         response = client.get(path)  # nobody signed in
         assert response.status_code == 403 and b"Only the reader who earned this badge" in response.data
+    chinese = client.get(f"/openbadges/v3/credentials/{award_id}", headers={"Accept-Language": "zh-CN"})
+    assert chinese.status_code == 403 and "只有获得这枚徽章的读者本人" in chinese.get_data(as_text=True)
     stranger = make_user(email="stranger@test.library")
     auth.login(stranger.email)
     assert client.get(f"/openbadges/v3/credentials/{award_id}").status_code == 403
@@ -388,3 +390,49 @@ def test_engage_openbadges_rotate_key_from_the_command_line(database_url, tmp_pa
     after = keys.keyring({}, str(tmp_path / "instance"))
     assert after.current != first.current and after.retired == (first.current,)
     assert stat.S_IMODE(os.stat(tmp_path / "instance" / keys.KEY_FILE).st_mode) == 0o600
+
+
+def _urls(node, found=None) -> list[str]:
+    """Every http(s) address in a document outside its ``@context``."""
+    found = [] if found is None else found
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key != "@context":
+                _urls(value, found)
+    elif isinstance(node, list):
+        for value in node:
+            _urls(value, found)
+    elif isinstance(node, str) and node.startswith(("http://", "https://")):
+        found.append(node)
+    return found
+
+
+def test_every_id_of_every_document_is_on_the_configured_address_whatever_the_request_says(app, client, db, holder):
+    """A request for another Host (or one a proxy says it forwarded) changes no id: the credential,
+    its baked copy, the issuer profile, the Achievements and the revocation list all stay on
+    PUBLIC_BASE_URL, path prefix included."""
+    from core.models import User
+
+    user, award_id = holder
+    with app.app_context(), db.write_session() as session:
+        session.get(User, user.id).public_profile = True
+    base = "https://engage.library.edu/engage"
+    app.config["PUBLIC_BASE_URL"] = base
+    hostile = {"Host": "evil.example", "X-Forwarded-Host": "evil2.example", "X-Forwarded-Proto": "http"}
+    documents = {}
+    for path in (f"/openbadges/v3/credentials/{award_id}", "/openbadges/v3/issuer", "/openbadges/v3/revocations",
+                 f"/openbadges/v3/achievements/{KEY}", f"/openbadges/v3/achievements/{KEY}/zh-Hans"):
+        response = client.get(path, headers=hostile)
+        assert response.status_code == 200, (path, response.status_code)
+        documents[path] = response.get_json()
+    png = client.get(f"/openbadges/v3/credentials/{award_id}/badge.png", headers=hostile)
+    assert png.status_code == 200
+    documents["badge.png"] = json.loads(baking.unbake(png.data))
+    assert documents["badge.png"] == documents[f"/openbadges/v3/credentials/{award_id}"]
+    for where, document in documents.items():
+        urls = _urls(document)
+        assert urls and all(url.startswith(base + "/") for url in urls), (where, urls)
+    issued = documents[f"/openbadges/v3/credentials/{award_id}"]
+    assert issued["id"] == f"{base}/openbadges/v3/credentials/{award_id}"
+    assert issued["proof"]["verificationMethod"].startswith(f"{base}/openbadges/v3/issuer#z6Mk")
+    assert issued["credentialStatus"]["id"] == f"{base}/openbadges/v3/revocations"

@@ -122,6 +122,22 @@ def test_corrupt_uploads_get_a_clear_answer(client, issued, data, name, message)
     assert page.status_code == 200 and message in page.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("data, name, message", [
+    (b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, "broken.png", "这张图片里没有 Open Badges 3.0 凭证"),
+    (b"\xff\xfe\x00garbage", "badge.json", "这不是凭证：无法按 JSON 读取"),
+    (b"[" * 70_000, "large.json", "内容太大，不可能是本馆的凭证"),
+])
+def test_corrupt_uploads_are_answered_in_chinese(client, issued, data, name, message):
+    page = upload(client, data, name, headers=ZH)
+    assert page.status_code == 200 and message in page.get_data(as_text=True)
+    assert "Paste a credential" not in page.get_data(as_text=True)
+
+
+def test_an_empty_form_is_answered_in_chinese(client, issued):
+    page = client.post(PAGE, data={"text": "  "}, headers=ZH)
+    assert page.status_code == 400 and "请粘贴凭证，或选择它的文件。" in page.get_data(as_text=True)
+
+
 def test_an_image_without_a_credential(client, issued):
     plain = io.BytesIO()
     Image.new("RGB", (8, 8)).save(plain, format="PNG")
@@ -163,3 +179,16 @@ def test_a_graph_of_many_blank_nodes_is_refused_before_canonicalisation(client, 
                                                                 for n in range(40)]
     page = paste(client, crafted)
     assert page.status_code == 200 and "could not be read as JSON-LD" in page.get_data(as_text=True)
+
+
+def test_a_credential_signed_before_a_key_rotation_still_checks_valid(client, runner, issued):
+    """The checking page accepts every key the issuer profile lists: a credential handed out before
+    ``engage openbadges rotate-key`` is signed with the now retired key and stays valid."""
+    from core.openbadges3.cli import openbadges_group
+
+    _user, _award_id, credential, png = issued
+    assert runner.invoke(openbadges_group, ["rotate-key"]).exit_code == 0
+    profile = client.get("/openbadges/v3/issuer").get_json()
+    assert credential["proof"]["verificationMethod"] == profile["assertionMethod"][1]  # retired, still listed
+    assert "Valid: signed by" in paste(client, credential).get_data(as_text=True)
+    assert "Valid: signed by" in upload(client, png, "badge.png").get_data(as_text=True)
