@@ -48,11 +48,12 @@ from flask import Flask, current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlmodel import Session
 
 from core.hookspecs import hookimpl
-from core.ledger_sql import insert_for
+from core.ledger_sql import bind_time, compiled, insert_for
+from core.ledger_sql import cursor as ledger_cursor
 from core.models import ActivityEntry, AuditEntry, BadgeAward, Counter, PointTotal, User, utcnow
 from core.ui import path_for
 
@@ -383,20 +384,44 @@ def grant(session: Session, *, user_id: int, rule: BadgeRule, reason: str | None
     at = at or utcnow()
     values = dict(user_id=user_id, badge_key=rule.key, granted_at=at, reason=reason, actor_id=actor_id,
                   sole_key=rule.key if rule.kind == "first" else None, salt=secrets.token_hex(8))
-    stmt = (insert_for(session)(BadgeAward).values(**values).on_conflict_do_nothing()
-            .returning(BadgeAward.id))
-    award_id = session.execute(stmt).scalar()
-    if award_id is None:
+    with ledger_cursor(session) as cursor:  # a grant is on the award path: compiled once, run on the cursor
+        cursor.execute(compiled(session, "badges.grant", _grant_sql),
+                       {**values, "granted_at": bind_time(session, at)})
+        row = cursor.fetchone()
+    if row is None:
         return None
-    award = BadgeAward(id=award_id, **values)
+    award = BadgeAward(id=row[0], **values)
     from core.notifications import notify
     from core.plugins import current_hooks
 
-    notify(session, user_id=user_id, plugin=rule.plugin or "core", kind="badge",
-           message=lambda: _("New badge: %(name)s. %(how)s", name=rule.label, how=rule.how),
+    notify(session, user_id=user_id, plugin=rule.plugin or "core", kind="badge", message=_news(rule),
            url=path_for("badges.detail", key=rule.key))
     current_hooks().engage_badge_granted(session=session, award=award)
     return award
+
+
+def _grant_sql(insert):
+    table = BadgeAward.__table__
+    names = ("user_id", "badge_key", "granted_at", "reason", "actor_id", "sole_key", "salt")
+    return (insert(table).values({name: bindparam(name) for name in names}).on_conflict_do_nothing()
+            .returning(table.c.id))
+
+
+_NEWS: dict[int, tuple] = {}
+
+
+def _news(rule: BadgeRule) -> dict[str, str]:
+    """A grant's notification in both languages, rendered once per rule (its words are the
+    rule's own): rendering in two locales costs more than the grant's insert."""
+    found = _NEWS.get(id(rule))
+    if found is None or found[0] is not rule:
+        from core.notifications import both_languages
+
+        english, chinese = both_languages(lambda: _("New badge: %(name)s. %(how)s", name=rule.label, how=rule.how))
+        if len(_NEWS) > 2000:  # run-time rules are built again when librarians change them
+            _NEWS.clear()
+        found = _NEWS[id(rule)] = (rule, {"en": english, "zh_Hans": chinese})
+    return found[1]
 
 
 def grant_badge(session: Session, *, user_id: int, key: str, reason: str | None = None,

@@ -5,15 +5,17 @@ from __future__ import annotations
 from typing import Callable
 
 from flask_babel import force_locale
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlmodel import Session
 
+from core.ledger_sql import bind_time, compiled, cursor
 from core.models import Notification, utcnow
 
 Message = dict | Callable[[], str]
 
 
-def _both_languages(message: Message) -> tuple[str, str]:
+def both_languages(message: Message) -> tuple[str, str]:
+    """A message's text in English and in Chinese (a callable is rendered in each locale)."""
     if callable(message):
         with force_locale("en"):
             english = str(message())
@@ -23,9 +25,14 @@ def _both_languages(message: Message) -> tuple[str, str]:
     return message["en"], message.get("zh_Hans") or message["en"]
 
 
-# A Core insert compiled once: an ORM add and flush cost more than the row itself on the
-# award path, where level-ups and badge grants notify.
-_INSERT = insert(Notification.__table__).returning(Notification.__table__.c.id)
+_COLUMNS = ("user_id", "plugin", "kind", "text_en", "text_zh", "url", "created_at")
+
+
+def _insert_sql(insert):
+    # Compiled once and run on the session's cursor: on the award path, where level-ups and badge
+    # grants notify, an ORM add and flush (or even a Core execute) cost more than the row itself.
+    table = Notification.__table__
+    return insert(table).values({name: bindparam(name) for name in _COLUMNS}).returning(table.c.id)
 
 
 def notify(session: Session, *, user_id: int, plugin: str, kind: str, message: Message,
@@ -37,10 +44,13 @@ def notify(session: Session, *, user_id: int, plugin: str, kind: str, message: M
     sees it in whichever language they use later. Listeners of
     ``engage_notification_created`` (an e-mail or WeChat bridge, say) run in the same transaction.
     """
-    english, chinese = _both_languages(message)
+    english, chinese = both_languages(message)
     values = {"user_id": user_id, "plugin": plugin, "kind": kind, "text_en": english[:500],
               "text_zh": chinese[:500], "url": url, "created_at": utcnow()}
-    note_id = session.execute(_INSERT, values).scalar_one()
+    with cursor(session) as handle:
+        handle.execute(compiled(session, "notifications.insert", _insert_sql),
+                       {**values, "created_at": bind_time(session, values["created_at"])})
+        note_id = handle.fetchone()[0]
     from core.plugins import current_hooks
 
     listeners = current_hooks().engage_notification_created
