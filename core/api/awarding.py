@@ -16,9 +16,9 @@ from sqlmodel import Session
 
 from core.api.models import ApiKey, ApiKeyDay
 from core.api.problems import Problem
-from core.ledger_sql import insert_for, rank_counts_at_commit
+from core.ledger_sql import insert_for
 from core.models import PointEntry, PointTotal, Role, User, utcnow
-from core.points import award, current_calendar
+from core.points import Payment, award_many, current_calendar
 
 BATCH_MAX = 1000
 CHUNK = 500  # bound the IN lists
@@ -56,16 +56,13 @@ def award_batch(session: Session, *, key: ApiKey, awards: list[dict]) -> dict:
     now = utcnow()
     results: list[dict] = [{} for _ in awards]
     paid, replays = 0, []
-    # As the reward queue does: pay in reader order and write the shared rank counts, summed and
-    # sorted, at commit, so two batches lock rows in one order and never deadlock on PostgreSQL.
-    if len(awards) > 1:
-        rank_counts_at_commit(session)
-    for index in sorted(range(len(awards)), key=lambda i: (ids[awards[i]["reader"]], i)):
-        item = awards[index]
+    # award_many pays in reader order and writes the shared rank counts, summed and sorted, at
+    # commit, so two batches lock rows in one order and never deadlock on PostgreSQL.
+    outcomes = award_many(session, [
+        Payment(ids[item["reader"]], item["amount"], f"api:{item['rule']}", "api", ledger_key(item["idempotency_key"]),
+                source_ref=f"apikey:{key.id}", reason=item.get("reason")) for item in awards], at=now, calendar=calendar)
+    for index, (item, outcome) in enumerate(zip(awards, outcomes)):
         user_id = ids[item["reader"]]
-        outcome = award(session, user_id=user_id, amount=item["amount"], rule=f"api:{item['rule']}", plugin="api",
-                        idempotency_key=ledger_key(item["idempotency_key"]), source_ref=f"apikey:{key.id}",
-                        reason=item.get("reason"), at=now, calendar=calendar)
         if outcome.status == "duplicate":
             replays.append(index)
         else:
