@@ -115,6 +115,33 @@ def test_first_sign_in_creates_the_account_then_updates_it(probe_app):
         assert session.execute(select(AuditEntry.action).where(AuditEntry.action == "signin.create")).scalar_one()
 
 
+def test_an_address_the_provider_vouches_for_counts_as_confirmed(app_factory):
+    """A campus account's address needs no confirming email (the docs say CAS and LDAP addresses,
+    and OpenID Connect's with email_verified, count as verified), so a required confirmation does
+    not hold a campus reader back; an address the provider did not vouch for is still to confirm."""
+    app = app_factory(plugins=(signin_probe_plugin,), EMAIL_VERIFICATION_REQUIRED=True)
+    campus_faculties(app)
+    set_mapping(app)
+    client = app.test_client()
+    assert come_back(client).status_code == 302
+    assert user_by_email(app, "alice@campus.edu").email_verified_at is not None
+    assert "Confirm your email address to take part" not in client.get("/").get_data(as_text=True)
+    bob = {"name": "Bob", "mail": "bob@campus.edu", "number": "T2002"}
+    other = app.test_client()
+    assert come_back(other, subject="bob", attributes=bob, verified=False).status_code == 302
+    assert user_by_email(app, "bob@campus.edu").email_verified_at is None
+    assert "Confirm your email address to take part" in other.get("/").get_data(as_text=True)
+
+
+def test_a_changed_address_is_confirmed_only_if_the_provider_vouches_for_it(probe_app):
+    set_mapping(probe_app)
+    come_back(probe_app.test_client())
+    come_back(probe_app.test_client(), attributes={**ALICE, "mail": "alice.li@campus.edu"}, verified=False)
+    assert user_by_email(probe_app, "alice.li@campus.edu").email_verified_at is None
+    come_back(probe_app.test_client(), attributes={**ALICE, "mail": "a.li@campus.edu"})
+    assert user_by_email(probe_app, "a.li@campus.edu").email_verified_at is not None
+
+
 def test_existing_account_is_linked_by_email_or_number(probe_app, person):
     set_mapping(probe_app)
     by_email = person(email="alice@campus.edu")

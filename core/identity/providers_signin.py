@@ -60,7 +60,7 @@ def account_for(session: Session, identity: VerifiedIdentity, profile: MappedPro
         link = IdentityLink(user_id=user.id, provider=identity.provider, subject=subject)
     if not user.is_active:
         raise SignInRefused(_("This account has been deactivated. Ask the library if you think this is a mistake."))
-    _update_fields(session, user, profile)
+    _update_fields(session, user, profile, email_verified=identity.email_verified)
     link.last_sign_in_at = utcnow()
     session.add(link)
     session.flush()
@@ -111,13 +111,16 @@ def _new_account(session: Session, identity: VerifiedIdentity, profile: MappedPr
     user = create_user(session, email=profile.email, password="", display_name=profile.display_name,
                        role=Role(profile.role or Role.student.value), member_number=profile.member_number,
                        cohort=profile.cohort, password_hash="!" + secrets.token_hex(16))
+    if identity.email_verified:
+        user.email_verified_at = utcnow()  # the campus vouches for it: nothing to confirm here
     session.add(AuditEntry(actor_id=None, action="signin.create", target=f"user:{user.id}",
                            detail=f"{identity.provider}: {identity.subject}"))
     return user
 
 
-def _update_fields(session: Session, user: User, profile: MappedProfile) -> None:
-    """Later sign-ins bring the mapped fields up to date; a value another account holds is refused."""
+def _update_fields(session: Session, user: User, profile: MappedProfile, *, email_verified: bool) -> None:
+    """Later sign-ins bring the mapped fields up to date; a value another account holds is refused.
+    A new address counts as confirmed only when the provider vouches for it."""
     if profile.display_name and user.display_name != profile.display_name:
         user.display_name = profile.display_name
     if profile.email and normalise_email(user.email) != profile.email:
@@ -125,6 +128,7 @@ def _update_fields(session: Session, user: User, profile: MappedProfile) -> None
             raise SignInRefused(_("Your campus email address belongs to another account here. "
                                   "Ask the library to sort it out."), 409)
         user.email = profile.email
+        user.email_verified_at = utcnow() if email_verified else None
     if profile.member_number and user.member_number != profile.member_number:
         if session.execute(select(User.id).where(User.member_number == profile.member_number,
                                                  User.id != user.id)).first():

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from flask import url_for
+from sqlalchemy import delete
 
 from core.db import get_session
 from core.hookspecs import ProviderSetting, SignInProvider, hookimpl
 from core.identity.providers import provider_settings
 
-from . import models  # noqa: F401  (the table must exist before create_all)
+from . import models  # (the table must exist before create_all)
 from .i18n import _l
 from .views import KEY, bp, logout_url
 
@@ -47,3 +48,19 @@ def engage_sign_in_providers():
     return SignInProvider(KEY, label, url_for("signin_cas.start"), order=10, settings=SETTINGS,
                           configured=bool(settings.get("server_url")), default_mapping=DEFAULT_MAPPING,
                           logout_url=logout_url)
+
+
+@hookimpl
+def engage_user_data(session, user_id):
+    """When this person signed in through CAS (the sessions single logout can still end); the
+    ticket's hash means nothing to them and stays out."""
+    from core.identity.privacy import table_rows
+
+    return {"sign_ins": table_rows(session, models.CasSession, models.CasSession.user_id == user_id,
+                                   leave_out=("ticket_hash", "user_id"))}
+
+
+@hookimpl
+def engage_forget_user(session, user_id):
+    """The person's CAS sign-ins go: nothing of them is kept for the ledger's sake."""
+    session.execute(delete(models.CasSession).where(models.CasSession.user_id == user_id))

@@ -99,3 +99,19 @@ def test_test_button_binds_and_reports_without_signing_in(ldap_app, make_user):
     assert report.status_code == 200 and "departmentNumber" in text and "School of Physics" in text
     assert "userPassword" not in text and "dana-pw" not in text
     assert users(ldap_app) == 1  # the administrator alone
+
+
+def test_refusals_speak_chinese(ldap_app, closed_port_url):
+    """A wrong password, an entry without an email address and a directory that cannot be reached:
+    each said in the reader's language, with nothing written."""
+    zh = {"Accept-Language": "zh-CN"}
+    client = ldap_app.test_client()
+    answer = client.post("/signin/ldap/", data={"username": "dana", "password": "wrong"}, headers=zh)
+    assert answer.status_code == 400 and "用户名或密码不正确" in answer.get_data(as_text=True)
+    answer = client.post("/signin/ldap/", data={"username": "nomail", "password": "nomail-pw"}, headers=zh)
+    assert answer.status_code == 400 and "你的校园账号没有发来邮箱地址" in answer.get_data(as_text=True)
+    configure(ldap_app, server_url=closed_port_url.replace("http", "ldap").rstrip("/"),
+              bind_dn_template="uid={username},dc=x", timeout=1)
+    answer = client.post("/signin/ldap/", data={"username": "dana", "password": "dana-pw"}, headers=zh)
+    assert answer.status_code in (502, 504) and "校园目录服务器" in answer.get_data(as_text=True)
+    assert users(ldap_app) == 0

@@ -176,3 +176,22 @@ def test_test_button_shows_the_claims_without_signing_in(oidc_app, make_user):
     text = report.get_data(as_text=True)
     assert report.status_code == 200 and "student_number" in text and "S1001" in text
     assert users(oidc_app) == 1
+
+
+def test_refusals_speak_chinese(oidc_app, silent_server):
+    """A wrong state, a sign-in refused by the provider and a provider that does not answer: each
+    page in the reader's language (the CAS tests check the same for CAS)."""
+    zh = {"Accept-Language": "zh-CN"}
+    client = oidc_app.test_client()
+    back = provider_answer(client, "alice")
+    path, query = back.split("?", 1)
+    params = {k: v[0] for k, v in parse_qs(query).items()}
+    params["state"] = "forged-state"
+    answer = client.get(f"{path}?{urlencode(params)}", headers=zh)
+    assert answer.status_code == 400 and "这个登录回应不属于在本浏览器中发起的登录" in answer.get_data(as_text=True)
+    answer = client.get("/signin/oidc/callback?error=access_denied&state=x", headers=zh)
+    assert answer.status_code == 400 and "没有让你登录（access_denied）" in answer.get_data(as_text=True)
+    configure(oidc_app, issuer=silent_server.rstrip("/"), client_id="engage", timeout=1)
+    answer = oidc_app.test_client().get("/signin/oidc/start", headers=zh)
+    assert answer.status_code == 504 and "校园登录提供方没有及时回应" in answer.get_data(as_text=True)
+    assert users(oidc_app) == 0
