@@ -218,11 +218,17 @@ def _deliver_one(app: Flask, db, row_id: int, connection) -> int:
 
 
 def _reopen(connection) -> None:
+    """Open the connection afresh. When that fails (server down, login refused), leave it closed:
+    the next send opens it again and records why it could not, not the refusal a half-open,
+    unauthenticated connection would meet instead."""
     try:
         connection.close()
         connection.open()
     except Exception:  # noqa: BLE001 - the next send reports the problem
-        pass
+        try:
+            connection.close()
+        except Exception:  # noqa: BLE001 - nothing more to close
+            connection.connection = None
 
 
 def pending_count(session: Session) -> int:
