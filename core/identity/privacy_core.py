@@ -1,10 +1,11 @@
 """Core's part of readers' rights: what core holds about a person, and forgetting it.
 
-Exported: the profile, points history and totals, activities, badges, notifications, email
+Exported: the profile, points history, points queued to be paid and totals, activities, badges, notifications, email
 settings, campus sign-in links, and changes staff made to the account. Forgotten: notifications,
 email settings, digests, queued mail and campus sign-in links are deleted (a later campus sign-in
 makes a new account); badges are withdrawn (their Open Badge answers 410). Ledger
-rows, totals and activities stay, held by the anonymised account (core.identity.privacy).
+rows, totals and activities stay, held by the anonymised account (core.identity.privacy); points
+still queued are paid to it like any other, a moment later.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from core.hookspecs import hookimpl
 from core.identity.privacy import table_rows
 from core.identity.providers_models import IdentityLink
 from core.mail.models import MailDigest, MailOutbox, MailPreference
-from core.models import (ActivityEntry, AdjustmentRequest, AuditEntry, BadgeAward, Notification, PeriodTotal,
-                         PointEntry, PointTotal, User, utcnow)
+from core.models import (ActivityEntry, AdjustmentRequest, AuditEntry, BadgeAward, Notification, PendingReward,
+                         PeriodTotal, PointEntry, PointTotal, User, utcnow)
 
 PRIVATE_COLUMNS = ("password_hash", "session_generation")
 WITHDRAWN = "account deleted"
@@ -28,6 +29,8 @@ def engage_user_data(session, user_id):
     return {
         "profile": table_rows(session, User, User.id == user_id, leave_out=PRIVATE_COLUMNS),
         "points_history": table_rows(session, PointEntry, PointEntry.user_id == user_id,
+                                     leave_out=("idempotency_key",)),
+        "points_pending": table_rows(session, PendingReward, PendingReward.user_id == user_id,
                                      leave_out=("idempotency_key",)),
         "point_totals": table_rows(session, PointTotal, PointTotal.user_id == user_id)
         + table_rows(session, PeriodTotal, PeriodTotal.user_id == user_id),
