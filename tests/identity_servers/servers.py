@@ -2,9 +2,8 @@
 django-cas-server (cas/serve.py), the npm oidc-provider (oidc/provider.mjs, installed by .ci/run
 with ``npm ci``) and a throwaway Debian slapd (ldap/). Import the fixtures into a conftest.
 
-Tests using them are marked ``identity_servers`` (``run_once``, a name kept for the tests that
-import it) and run on both databases: what a sign-in writes (accounts, links, CAS sessions) is
-checked on PostgreSQL too.
+The servers, not the database, are under test: tests using them are marked ``identity_servers``
+and run once, in the SQLite pass (``run_once``).
 """
 
 from __future__ import annotations
@@ -21,7 +20,10 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).parent
-run_once = [pytest.mark.identity_servers]
+PG_URL = os.environ.get("ENGAGE_TEST_DATABASE_URL")
+run_once = [pytest.mark.identity_servers,
+            pytest.mark.skipif(bool(PG_URL), reason="a real sign-in server is under test, not the database: "
+                                                    "runs in the SQLite pass")]
 
 
 def free_port() -> int:
