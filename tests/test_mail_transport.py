@@ -89,6 +89,12 @@ def ask_for_a_reset(app) -> str:
     return reader.email
 
 
+def smtp_app(app_factory, port, **settings):
+    """The site sending through the test server on ``port`` with ``settings`` (TLS, login)."""
+    return app_factory(MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_TIMEOUT=5,
+                       MAIL_DEFAULT_SENDER=SENDER, PUBLIC_BASE_URL=BASE, **settings)
+
+
 def outbox(app):
     with app.extensions["engage.db"].session() as session:
         return list(session.execute(select(MailOutbox)).scalars())
@@ -97,9 +103,7 @@ def outbox(app):
 def test_starttls_with_a_user_name_and_password(app_factory, trusted):
     controller, inbox, logins = start(trusted, tls_context=server_context(trusted), require_starttls=True)
     try:
-        app = app_factory(MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port, MAIL_USE_TLS=True,
-                          MAIL_USERNAME=LOGIN, MAIL_PASSWORD=PASSWORD, MAIL_TIMEOUT=5,
-                          MAIL_DEFAULT_SENDER=SENDER, PUBLIC_BASE_URL=BASE)
+        app = smtp_app(app_factory, controller.port, MAIL_USE_TLS=True, MAIL_USERNAME=LOGIN, MAIL_PASSWORD=PASSWORD)
         address = ask_for_a_reset(app)
         assert deliver_pending(app, 10) == 1
     finally:
@@ -114,9 +118,7 @@ def test_ssl_from_the_first_byte(app_factory, trusted):
     # aiosmtpd counts only STARTTLS as TLS; here the whole connection is TLS (SMTP_SSL on the site's side)
     controller, inbox, logins = start(trusted, ssl_context=server_context(trusted), auth_require_tls=False)
     try:
-        app = app_factory(MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port, MAIL_USE_SSL=True,
-                          MAIL_USERNAME=LOGIN, MAIL_PASSWORD=PASSWORD, MAIL_TIMEOUT=5,
-                          MAIL_DEFAULT_SENDER=SENDER, PUBLIC_BASE_URL=BASE)
+        app = smtp_app(app_factory, controller.port, MAIL_USE_SSL=True, MAIL_USERNAME=LOGIN, MAIL_PASSWORD=PASSWORD)
         address = ask_for_a_reset(app)
         assert deliver_pending(app, 10) == 1
     finally:
@@ -127,9 +129,7 @@ def test_ssl_from_the_first_byte(app_factory, trusted):
 def test_a_wrong_mail_password_sends_nothing_and_loses_nothing(app_factory, trusted):
     controller, inbox, logins = start(trusted, tls_context=server_context(trusted), require_starttls=True)
     try:
-        app = app_factory(MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port, MAIL_USE_TLS=True,
-                          MAIL_USERNAME=LOGIN, MAIL_PASSWORD="not it", MAIL_TIMEOUT=5,
-                          MAIL_DEFAULT_SENDER=SENDER, PUBLIC_BASE_URL=BASE)
+        app = smtp_app(app_factory, controller.port, MAIL_USE_TLS=True, MAIL_USERNAME=LOGIN, MAIL_PASSWORD="not it")
         ask_for_a_reset(app)
         assert deliver_pending(app, 10) == 0
     finally:
@@ -143,9 +143,7 @@ def test_a_wrong_mail_password_sends_nothing_and_loses_nothing(app_factory, trus
 def test_without_starttls_the_server_that_requires_it_gets_no_password(app_factory, trusted):
     controller, inbox, logins = start(trusted, tls_context=server_context(trusted), require_starttls=True)
     try:
-        app = app_factory(MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port,
-                          MAIL_USERNAME=LOGIN, MAIL_PASSWORD=PASSWORD, MAIL_TIMEOUT=5,
-                          MAIL_DEFAULT_SENDER=SENDER, PUBLIC_BASE_URL=BASE)
+        app = smtp_app(app_factory, controller.port, MAIL_USERNAME=LOGIN, MAIL_PASSWORD=PASSWORD)
         ask_for_a_reset(app)
         assert deliver_pending(app, 10) == 0
     finally:
