@@ -473,13 +473,6 @@ def revoke(session: Session, *, user_id: int, key: str, actor_id: int, reason: s
                            reason=reason[:500]))
 
 
-def _held(session: Session, user_id: int, keys: list[str]) -> set[str]:
-    if not keys:
-        return set()
-    return set(session.execute(select(BadgeAward.badge_key).where(
-        BadgeAward.user_id == user_id, BadgeAward.badge_key.in_(keys))).scalars())
-
-
 def _held_by(session: Session, user_ids: set[int], keys: set[str]) -> set[tuple[int, str]]:
     """Which of ``keys`` each of ``user_ids`` holds, as (user, key) pairs."""
     ordered, held = sorted(user_ids), set()
@@ -510,7 +503,7 @@ def check_points(session: Session, *, user_id: int, old_total: int, new_total: i
         return
     crossed = active_rules().crossed(old_total, new_total)
     for rule in crossed:  # usually empty: no query at all
-        if rule.kind == "criteria" and (rule.key in _held(session, user_id, [rule.key])
+        if rule.kind == "criteria" and ((user_id, rule.key) in _held_by(session, {user_id}, {rule.key})
                                         or not rule.qualifies(session, user_id)):
             continue
         grant(session, user_id=user_id, rule=rule)
