@@ -36,6 +36,8 @@ def _chosen():
     today = calendar.local_date(utcnow())
     choices = term_choices(calendar, today)
     key = request.args.get("term") or (choices[0].key if choices else "")
+    if not key:
+        return None, choices, None  # nothing asked, nothing begun: the page says so, it is not a bad request
     term = next((t for t in choices if t.key == key), None)
     if term is None:
         return None, choices, _("There is no such term, or it has not begun yet. Choose one from the list.")
@@ -62,8 +64,8 @@ def _has_data(built: dict) -> bool:
 def report():
     """Choose a term and print its report."""
     term, choices, error = _chosen()
-    if error:
-        return render("insights/report.html", term=None, choices=choices, error=error, status=400)
+    if error or term is None:
+        return render("insights/report.html", term=None, choices=choices, error=error, status=400 if error else 200)
     count_pending()
     calendar = current_calendar()
     built = report_panels(get_session(), calendar, term, calendar.local_date(utcnow()))
@@ -76,8 +78,8 @@ def report():
 def report_pdf():
     """The term's report as a PDF; a term with no data gets the report page saying so instead."""
     term, choices, error = _chosen()
-    if error:
-        return render("insights/report.html", term=None, choices=choices, error=error, status=400)
+    if error or term is None:
+        return render("insights/report.html", term=None, choices=choices, error=error, status=400 if error else 404)
     count_pending()
     calendar = current_calendar()
     today = calendar.local_date(utcnow())

@@ -74,3 +74,20 @@ def test_unknown_or_future_terms_are_refused_with_a_message(staff_client, term):
     for path in ("/insights/report", "/insights/report.pdf"):
         answer = staff_client.get(path, query_string={"term": term})
         assert answer.status_code == 400 and "There is no such term" in answer.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("language,words", [("en", "No term has begun yet"), ("zh-CN", "还没有学期开始")])
+def test_when_only_future_terms_are_set_up_the_report_page_says_none_has_begun(app, db, staff_client,
+                                                                               language, words):
+    from datetime import timedelta
+
+    from core.periods import TermSpan
+    from core.terms import save_term
+
+    starts = utcnow().date().replace(year=utcnow().year + 5)
+    with app.test_request_context(), db.write_session() as session:
+        save_term(session, term=TermSpan("future", "Future term", "未来学期", starts, starts + timedelta(days=90)),
+                  actor_id=None)
+    page = staff_client.get("/insights/report", headers={"Accept-Language": language})
+    assert page.status_code == 200 and words in page.get_data(as_text=True)
+    assert staff_client.get("/insights/report.pdf").status_code == 404
