@@ -23,12 +23,8 @@ import json
 import os
 import random
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +32,7 @@ RESULTS = ROOT / "bench" / "results"
 sys.path.insert(0, str(ROOT))
 
 from _pg import fresh_schema_url  # noqa: E402  (bench/ is the script's own folder)
+from _serve import gunicorn, p99, send_all  # noqa: E402
 
 
 def build(database_url: str, instance: Path, readers: int) -> str:
@@ -61,12 +58,6 @@ def build(database_url: str, instance: Path, readers: int) -> str:
                            rate_limit="100000 per minute").token
     db.dispose()
     return token
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def post(port: int, token: str, body: bytes) -> tuple[int, dict]:
@@ -111,58 +102,19 @@ def main() -> None:
     token = build(url, instance, opts.readers)
     work = batches(opts.awards, opts.batch, opts.readers)
 
-    port = free_port()
     env = {**os.environ, "ENGAGE_INSTANCE_PATH": str(instance), "ENGAGE_SECRET_KEY": "bench-api",
            "ENGAGE_DATABASE_URL": url}
-    server = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "-w", str(opts.workers),
-                               "-b", f"127.0.0.1:{port}", "--timeout", "120", "--log-level", "warning",
-                               "core:create_app()"], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(300):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            sys.exit("gunicorn did not start")
+    with gunicorn(env, workers=opts.workers, timeout=120, quiet=True) as port:
         print(f"{label}: gunicorn {opts.workers} workers; {opts.awards} awards in batches of {opts.batch}, "
               f"{opts.clients} clients …", flush=True)
-        latencies, failures, lock = [], [], threading.Lock()
-        pending = list(reversed(work))
-
-        def client():
-            while True:
-                with lock:
-                    if not pending:
-                        return
-                    body = pending.pop()
-                started = time.perf_counter()
-                status, answer = post(port, token, body)
-                took = time.perf_counter() - started
-                with lock:
-                    latencies.append(took)
-                    if status != 200:
-                        failures.append((status, answer))
-
-        started = time.perf_counter()
-        threads = [threading.Thread(target=client) for _ in range(opts.clients)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        wall = time.perf_counter() - started
-        latencies.sort()
+        wall, latencies, answers = send_all(work, lambda body: post(port, token, body), opts.clients)
+        failures = [(status, answer) for status, answer in answers if status != 200]
         print(f"  {opts.awards / wall:,.0f} awards/s ({wall:.2f} s); per batch p50 "
-              f"{statistics.median(latencies) * 1000:.0f} ms, p99 {latencies[int(len(latencies) * 0.99) - 1] * 1000:.0f} ms;"
+              f"{statistics.median(latencies) * 1000:.0f} ms, p99 {p99(latencies) * 1000:.0f} ms;"
               f" {len(failures)} failed batches {failures[:1]}")
         status, replay = post(port, token, work[0])
         replayed = status == 200 and replay["points"] == 0 and all(r["replayed"] for r in replay["results"])
         print(f"  the first batch sent again: {'every award a replay, nothing paid' if replayed else 'NOT a replay'}")
-    finally:
-        server.terminate()
-        server.wait(30)
 
     from sqlalchemy import func, select
 

@@ -30,7 +30,6 @@ import random
 import re
 import shutil
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -43,7 +42,8 @@ SECRET = "bench-checkin"
 sys.path.insert(0, str(ROOT))
 
 from _pg import fresh_schema_url  # noqa: E402  (bench/ is the script's own folder)
-from vote_burst import PASSWORD, TOKEN, Browser, free_port  # noqa: E402  (the same plain HTTP client)
+from _serve import gunicorn  # noqa: E402
+from vote_burst import PASSWORD, TOKEN, Browser  # noqa: E402  (the same plain HTTP client)
 
 CHECKIN_URL = re.compile(r'data-checkin-url="([^"]+)"')
 
@@ -215,21 +215,9 @@ def main() -> int:
         url, label = f"sqlite:///{instance / 'engage.sqlite'}", "SQLite (WAL)"
     event_id, token, emails = build(url, instance, opts.readers)
 
-    port = free_port()
     env = {**os.environ, "ENGAGE_INSTANCE_PATH": str(instance), "ENGAGE_SECRET_KEY": SECRET,
            "ENGAGE_DATABASE_URL": url, "ENGAGE_RATELIMIT_ENABLED": "false"}
-    server = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "-w", str(opts.workers),
-                               "-b", f"127.0.0.1:{port}", "--timeout", "120", "--log-level", "warning", "core:create_app()"],
-                              cwd=ROOT, env=env)
-    try:
-        for _ in range(300):
-            try:
-                Browser(port).request("GET", "/auth/login")
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            sys.exit("gunicorn did not start")
+    with gunicorn(env, workers=opts.workers, timeout=120) as port:
         print(f"{label}: gunicorn {opts.workers} workers; {opts.readers} readers signing in …", flush=True)
         slices = [emails[i::opts.processes] for i in range(opts.processes)]
         barrier, queue = multiprocessing.Barrier(opts.processes), multiprocessing.Queue()
@@ -241,9 +229,6 @@ def main() -> int:
         parts = [queue.get() for _ in clients]
         for c in clients:
             c.join()
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     results = [r for _s, _e, part in parts for r in part]
     wall = max(e for _s, e, _p in parts) - min(s for s, _e, _p in parts)
     posts = [r for r in results if r[1] == "post"]

@@ -23,11 +23,8 @@ import argparse
 import os
 import random
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
-import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -37,7 +34,7 @@ RESULTS = ROOT / "bench" / "results"
 sys.path.insert(0, str(ROOT))
 
 from _pg import fresh_schema_url  # noqa: E402  (bench/ is the script's own folder)
-from api_awards import free_port, post as _post  # noqa: E402,F401
+from _serve import gunicorn, p99, send_all  # noqa: E402
 
 import http.client  # noqa: E402
 import json  # noqa: E402
@@ -103,70 +100,32 @@ def batches(total: int, size: int, readers: int, first: int = 0) -> list[bytes]:
 
 
 def burst(opts, url: str, instance: Path, token: str) -> bool:
-    port = free_port()
     env = {**os.environ, "ENGAGE_INSTANCE_PATH": str(instance), "ENGAGE_SECRET_KEY": "bench-inbound",
            "ENGAGE_DATABASE_URL": url}
-    server = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "-w", str(opts.workers),
-                               "-b", f"127.0.0.1:{port}", "--timeout", "300", "--log-level", "warning",
-                               "core:create_app()"], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(300):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            sys.exit("gunicorn did not start")
+    with gunicorn(env, workers=opts.workers, timeout=300, quiet=True) as port:
         ok = True
         for round_ in range(opts.rounds):
             ok = _round(opts, port, token, round_) and ok
         return ok
-    finally:
-        server.terminate()
-        server.wait(30)
 
 
 def _round(opts, port: int, token: str, round_: int) -> bool:
     work = batches(opts.events, opts.batch, opts.readers, first=round_ * opts.events)
-    if True:
-        print(f"  round {round_ + 1} ({'readers new to points: their first badges are granted' if round_ == 0 else 'the same readers again'}): "
-              f"gunicorn {opts.workers} workers; {opts.events} events in batches of {opts.batch}, "
-              f"{opts.clients} clients …", flush=True)
-        latencies, failures, answers, lock = [], [], [], threading.Lock()
-        pending = list(reversed(work))
-
-        def client():
-            while True:
-                with lock:
-                    if not pending:
-                        return
-                    body = pending.pop()
-                started = time.perf_counter()
-                status, answer = post(port, token, body)
-                took = time.perf_counter() - started
-                with lock:
-                    latencies.append(took)
-                    (answers if status == 200 else failures).append(answer if status == 200 else (status, answer))
-
-        started = time.perf_counter()
-        threads = [threading.Thread(target=client) for _ in range(opts.clients)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        wall = time.perf_counter() - started
-        latencies.sort()
-        sums = {k: sum(a[k] for a in answers) for k in ("stored", "unmatched", "duplicate", "rejected", "points")}
-        print(f"  {opts.events / wall:,.0f} events/s ({wall:.2f} s) with their points and totals; per batch p50 "
-              f"{statistics.median(latencies) * 1000:.0f} ms, p99 {latencies[int(len(latencies) * 0.99) - 1] * 1000:.0f} ms;"
-              f" {len(failures)} failed batches {failures[:1]}")
-        print(f"  answers: {sums}")
-        status, again = post(port, token, work[0])
-        duplicates = status == 200 and again["points"] == 0 and again["duplicate"] == len(again["results"])
-        print(f"  the first batch sent again: {'every event a duplicate, nothing paid' if duplicates else 'NOT duplicates'}")
-        return duplicates and not failures and sums["stored"] + sums["unmatched"] == opts.events
+    print(f"  round {round_ + 1} ({'readers new to points: their first badges are granted' if round_ == 0 else 'the same readers again'}): "
+          f"gunicorn {opts.workers} workers; {opts.events} events in batches of {opts.batch}, "
+          f"{opts.clients} clients …", flush=True)
+    wall, latencies, replies = send_all(work, lambda body: post(port, token, body), opts.clients)
+    answers = [answer for status, answer in replies if status == 200]
+    failures = [(status, answer) for status, answer in replies if status != 200]
+    print(f"  {opts.events / wall:,.0f} events/s ({wall:.2f} s) with their points and totals; per batch p50 "
+          f"{statistics.median(latencies) * 1000:.0f} ms, p99 {p99(latencies) * 1000:.0f} ms;"
+          f" {len(failures)} failed batches {failures[:1]}")
+    sums = {k: sum(a[k] for a in answers) for k in ("stored", "unmatched", "duplicate", "rejected", "points")}
+    print(f"  answers: {sums}")
+    status, again = post(port, token, work[0])
+    duplicates = status == 200 and again["points"] == 0 and again["duplicate"] == len(again["results"])
+    print(f"  the first batch sent again: {'every event a duplicate, nothing paid' if duplicates else 'NOT duplicates'}")
+    return duplicates and not failures and sums["stored"] + sums["unmatched"] == opts.events
 
 
 def check(url: str, instance: Path, events: int) -> bool:

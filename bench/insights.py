@@ -358,7 +358,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_cost:
         cost = measure_rollup_cost(fresh, tmp.name, args.awards, users=1000)
         print()
-        print(f"rollup cost per award (one per transaction, insights off -> on, best of two runs):")
+        print("rollup cost per award (one per transaction, insights off -> on, best of two runs):")
         worst = 0.0
         for key, what in (("first", "a reader's first award of the day (1000 readers)"),
                           ("again", f"a reader counted today ({args.awards} awards)")):

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
-import socket
 import sys
 import tempfile
 import threading
@@ -26,6 +25,7 @@ import time
 from pathlib import Path
 
 from _pg import fresh_schema_url
+from _serve import free_port
 
 
 class Counter:
@@ -55,12 +55,6 @@ def smtp_server(port: int, ready, stop, received) -> None:
     received.put(counter.ids)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=2_000, help="messages to queue and send (default 2000)")
@@ -83,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         url, label = fresh_schema_url(args.database_url, args.schema), f"PostgreSQL (schema {args.schema})"
     else:
         url, label = f"sqlite:///{Path(tmp.name) / 'bench.sqlite'}", "SQLite (WAL, temp file)"
-    port = _free_port()
+    port = free_port()
     ready, stop, received = multiprocessing.Event(), multiprocessing.Event(), multiprocessing.Queue()
     server = multiprocessing.Process(target=smtp_server, args=(port, ready, stop, received), daemon=True)
     server.start()

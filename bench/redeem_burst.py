@@ -36,7 +36,6 @@ import re
 import secrets
 import shutil
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -48,7 +47,8 @@ PASSWORD = "bench-redeem-burst-2026"
 sys.path.insert(0, str(ROOT))
 
 from _pg import fresh_schema_url  # noqa: E402  (bench/ is the script's own folder)
-from vote_burst import Browser, free_port  # noqa: E402  (the same hand-rolled HTTP client)
+from _serve import gunicorn  # noqa: E402
+from vote_burst import Browser  # noqa: E402  (the same hand-rolled HTTP client)
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
@@ -140,7 +140,7 @@ def client_process(port, perk_id, emails, tries, tabs, threads, barrier, queue) 
 
 
 def reconcile(database_url: str, instance: Path, perk_id: int, ids: dict[str, int], results: list, opts) -> bool:
-    from sqlalchemy import func, select
+    from sqlalchemy import select
 
     from core import create_app
     from core.models import PointTotal
@@ -211,21 +211,9 @@ def main() -> int:
         url, label = f"sqlite:///{instance / 'engage.sqlite'}", "SQLite (WAL)"
     perk_id, emails, ids = build(url, instance, opts)
 
-    port = free_port()
     env = {**os.environ, "ENGAGE_INSTANCE_PATH": str(instance), "ENGAGE_SECRET_KEY": "bench-redeem",
            "ENGAGE_DATABASE_URL": url, "ENGAGE_RATELIMIT_ENABLED": "false"}
-    gunicorn = [str(Path(sys.executable).with_name("gunicorn")), "-w", str(opts.workers), "-k", "sync",
-                "-b", f"127.0.0.1:{port}", "--log-level", "warning", "core:create_app()"]
-    server = subprocess.Popen(gunicorn, cwd=ROOT, env=env)
-    try:
-        for _ in range(300):
-            try:
-                Browser(port).request("GET", "/auth/login")
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            sys.exit("gunicorn did not start")
+    with gunicorn(env, workers=opts.workers) as port:
         print(f"{label}: gunicorn {opts.workers} sync workers; {opts.readers} readers signing in …", flush=True)
         slices = [emails[i::opts.processes] for i in range(opts.processes)]
         barrier, queue = multiprocessing.Barrier(opts.processes), multiprocessing.Queue()
@@ -236,9 +224,6 @@ def main() -> int:
         parts = [queue.get() for _ in clients]
         for c in clients:
             c.join()
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     results = [r for _started, part in parts for r in part]
     wall = max(r[4] for r in results) - min(started for started, _part in parts)
     latencies = sorted(r[3] for r in results)

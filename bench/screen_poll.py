@@ -25,13 +25,14 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 sys.path.insert(0, str(ROOT))
+
+from _serve import gunicorn  # noqa: E402  (bench/ is the script's own folder)
 
 
 def build(instance: Path, students: int) -> str:
@@ -83,25 +84,13 @@ def wrk(url: str, seconds: int, connections: int, headers: dict | None = None) -
 
 def serve_and_measure(opts, env: dict, path: str, *, with_304: bool):
     """Start gunicorn with ``env``, warm it, and measure the fragment path (and the 304 path)."""
-    server = subprocess.Popen(["gunicorn", "-w", str(opts.workers), "-k", "sync", "-b", f"127.0.0.1:{opts.port}",
-                               "--log-level", "warning", "core:create_app()"], cwd=ROOT, env=env)
-    try:
+    with gunicorn(env, workers=opts.workers, port=opts.port):
         url = f"http://127.0.0.1:{opts.port}{path}"
-        for _ in range(100):
-            try:
-                with urllib.request.urlopen(url) as response:
-                    etag = response.headers["ETag"]
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            sys.exit("gunicorn did not start")
+        with urllib.request.urlopen(url) as response:
+            etag = response.headers["ETag"]
         wrk(url, 2, opts.connections)  # warm both workers
         fragment = wrk(url, opts.seconds, opts.connections)
         not_modified = wrk(url, opts.seconds, opts.connections, {"If-None-Match": etag}) if with_304 else None
-    finally:
-        server.terminate()
-        server.wait()
     return fragment, not_modified
 
 

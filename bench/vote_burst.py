@@ -62,6 +62,7 @@ PASSWORD = "bench-vote-burst-2026"
 sys.path.insert(0, str(ROOT))
 
 from _pg import fresh_schema_url  # noqa: E402  (bench/ is the script's own folder)
+from _serve import gunicorn  # noqa: E402
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -275,12 +276,6 @@ def wait_for_rewards(database_url: str, instance: Path, limit: float = 300) -> f
         engine.dispose()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--voters", type=int, default=2000)
@@ -305,48 +300,37 @@ def main() -> int:
         url, label = f"sqlite:///{instance / 'engage.sqlite'}", "SQLite (WAL)"
     poll_id, option_ids, emails = build(url, instance, opts.voters)
 
-    port = free_port()
     env = {**os.environ, "ENGAGE_INSTANCE_PATH": str(instance), "ENGAGE_SECRET_KEY": "bench-votes",
            "ENGAGE_DATABASE_URL": url, "ENGAGE_RATELIMIT_ENABLED": "false"}
     if opts.redis:
         env |= {"ENGAGE_JOBS_URL": opts.redis, "ENGAGE_JOBS_NAME": f"bench-votes-{os.getpid()}-{int(time.time())}"}
-    gunicorn = [str(Path(sys.executable).with_name("gunicorn")), "-w", str(opts.workers), "-k", opts.worker_class,
-                "-b", f"127.0.0.1:{port}", "--log-level", "warning", "core:create_app()"]
-    if opts.worker_class == "gthread":
-        gunicorn[1:1] = ["--threads", "4"]
-    server = subprocess.Popen(gunicorn, cwd=ROOT, env=env)
-    job_workers = [subprocess.Popen([sys.executable, "-m", "core", "worker"], cwd=ROOT, env=env,
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                   for _ in range(opts.job_workers)]
+    job_workers = []
     try:
-        for _ in range(300):
-            try:
-                Browser(port).request("GET", "/auth/login")
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            sys.exit("gunicorn did not start")
-        slices = [emails[i::opts.processes] for i in range(opts.processes)]
-        print(f"{label}: gunicorn {opts.workers} {opts.worker_class} workers; {opts.voters} voters signing in …",
-              flush=True)
-        barrier, queue = multiprocessing.Barrier(opts.processes), multiprocessing.Queue()
-        clients = [multiprocessing.Process(target=client_process, args=(
-            port, poll_id, option_ids, part, opts.rounds, opts.tabs, opts.threads, n, barrier, queue))
-            for n, part in enumerate(slices)]
-        for c in clients:
-            c.start()
-        parts = [queue.get() for _ in clients]
-        for c in clients:
-            c.join()
-        burst_over = time.time()
-        settled = wait_for_rewards(url, instance)
-        print(f"{opts.job_workers} job worker(s) paid every voter's points {settled - burst_over:.1f} s after "
-              "the burst")
+        with gunicorn(env, workers=opts.workers, worker_class=opts.worker_class,
+                      threads=4 if opts.worker_class == "gthread" else None) as port:
+            job_workers += [subprocess.Popen([sys.executable, "-m", "core", "worker"], cwd=ROOT, env=env,
+                                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            for _ in range(opts.job_workers)]
+            slices = [emails[i::opts.processes] for i in range(opts.processes)]
+            print(f"{label}: gunicorn {opts.workers} {opts.worker_class} workers; {opts.voters} voters signing in …",
+                  flush=True)
+            barrier, queue = multiprocessing.Barrier(opts.processes), multiprocessing.Queue()
+            clients = [multiprocessing.Process(target=client_process, args=(
+                port, poll_id, option_ids, part, opts.rounds, opts.tabs, opts.threads, n, barrier, queue))
+                for n, part in enumerate(slices)]
+            for c in clients:
+                c.start()
+            parts = [queue.get() for _ in clients]
+            for c in clients:
+                c.join()
+            burst_over = time.time()
+            settled = wait_for_rewards(url, instance)
+            print(f"{opts.job_workers} job worker(s) paid every voter's points {settled - burst_over:.1f} s after "
+                  "the burst")
     finally:
-        for process in [server, *job_workers]:
+        for process in job_workers:
             process.terminate()
-        for process in [server, *job_workers]:
+        for process in job_workers:
             process.wait(timeout=30)
         if opts.redis:  # this run's keys only
             from huey import RedisHuey
