@@ -102,31 +102,33 @@ def pg_schema_url(worker_id="master"):
 
 
 @pytest.fixture
-def database_url(tmp_path, pg_schema_url):
-    """A clean database for this test."""
+def database_url(request, tmp_path, pg_schema_url):
+    """A clean database for this test: on SQLite a new file; on PostgreSQL the worker's schema with
+    its tables emptied, or with no table at all for a test marked ``bare_database`` (one that runs
+    the migrations itself, as ``engage init-db`` does)."""
     if not pg_schema_url:
         yield f"sqlite:///{tmp_path / 'engage.sqlite'}"
         return
     engine = create_engine(pg_schema_url)
     _end_leaked_transactions(engine)
-    _empty_schema(engine)
+    _empty_schema(engine, bare=request.node.get_closest_marker("bare_database") is not None)
     engine.dispose()
     yield pg_schema_url
 
 
-def _empty_schema(engine) -> None:
+def _empty_schema(engine, *, bare: bool = False) -> None:
     """Leave this worker's schema as a new test expects it: every table empty, every id counting
     from 1. Emptying the tables the last test wrote to is quick; dropping and making every table
     for each test was most of a PostgreSQL test's time (catalogue work). A schema that does not
     match the models (a migration test's tables, or a table the models do not have) is dropped
-    whole, and the app's ``create_all`` makes it again."""
+    whole, as it is when ``bare``, and the app's ``create_all`` makes it again."""
     models = SQLModel.metadata.tables
     with engine.begin() as conn:
         columns = dict(conn.execute(text(
             "SELECT c.relname, count(a.attnum) FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid"
             " AND a.attnum > 0 AND NOT a.attisdropped WHERE c.relnamespace = current_schema()::regnamespace"
             " AND c.relkind IN ('r', 'p') GROUP BY c.relname")).all())
-        if any(name not in models or n != len(models[name].columns) for name, n in columns.items()):
+        if bare or any(name not in models or n != len(models[name].columns) for name, n in columns.items()):
             schema = conn.execute(text("SELECT current_schema()")).scalar_one()
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))

@@ -19,6 +19,8 @@ from core.cli import main
 from core.migrations.runner import drop_every_table, migration_engine
 from core.migrations.scripts import VERSION_TABLE
 
+pytestmark = pytest.mark.bare_database  # the demo, backups and restores are made through the migrations
+
 
 @pytest.fixture
 def engage(database_url, tmp_path, monkeypatch):

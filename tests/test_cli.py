@@ -11,6 +11,8 @@ from sqlalchemy import func, select
 from core.cli import main
 from core.models import PointEntry, PointTotal, Role, User
 
+pytestmark = pytest.mark.bare_database  # `engage init-db` and `engage demo` meet a new, empty database
+
 
 @pytest.fixture
 def engage(database_url, tmp_path, monkeypatch):

@@ -11,6 +11,8 @@ from core.backup.guard import FLAG, MARKER, survey_url
 from core.cli import main
 from core.models import Counter, User
 
+pytestmark = pytest.mark.bare_database  # the guard tells an empty database from a library and a demo
+
 
 @pytest.fixture
 def engage(database_url, tmp_path, monkeypatch):

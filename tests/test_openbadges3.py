@@ -373,6 +373,7 @@ def test_an_unreadable_key_file_answers_503_with_the_reason(app, client, auth, h
     assert client.get(f"/openbadges/v3/credentials/{award_id}").status_code == 503
 
 
+@pytest.mark.bare_database
 def test_engage_openbadges_rotate_key_from_the_command_line(database_url, tmp_path, monkeypatch):
     """``engage openbadges rotate-key`` as an operator types it: the instance folder's key is replaced
     and the old one listed as retired."""
