@@ -34,6 +34,11 @@ PG_URL = os.environ.get("ENGAGE_TEST_DATABASE_URL")
 PASSWORD = "correct horse battery"
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "bare_database: the test's database starts with no table at all, as "
+                            "`engage init-db` finds a new one (on PostgreSQL the schema is made again, not emptied)")
+
+
 def pytest_report_header(config):
     return f"database: {'PostgreSQL ' + PG_URL if PG_URL else 'SQLite (a new file per test)'}"
 
@@ -147,7 +152,7 @@ def _empty_schema(engine, *, bare: bool = False) -> None:
 
 def _end_leaked_transactions(engine) -> None:
     """End this worker's connections that an earlier test left inside a transaction (a test that
-    failed or timed out mid-way): their locks would hold the tables' drop, and so every later
+    failed or timed out mid-way): their locks would hold the tables' emptying, and so every later
     test of the worker, for ever. Idle connections hold no lock and are left alone."""
     import warnings
 
