@@ -42,13 +42,13 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import Callable, Iterable, NamedTuple
 
 from flask import Flask, current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, case, func, select, update
 from sqlmodel import Session
 
 from core.hookspecs import hookimpl
@@ -375,6 +375,20 @@ def shown_rule(session: Session, key: str) -> BadgeRule | None:
 
 # --- granting ---------------------------------------------------------------------------
 
+class Granted(NamedTuple):
+    """A badge just granted, as listeners of ``engage_badges_granted`` read it (the columns of
+    ``BadgeAward``; a plain tuple, cheap to build by the hundred)."""
+
+    id: int
+    user_id: int
+    badge_key: str
+    granted_at: datetime
+    reason: str | None
+    actor_id: int | None
+    sole_key: str | None
+    salt: str
+
+
 def grant(session: Session, *, user_id: int, rule: BadgeRule, reason: str | None = None,
           actor_id: int | None = None, at: datetime | None = None) -> BadgeAward | None:
     """Give ``rule``'s badge to a user, once; returns the award, or None when already held.
@@ -382,22 +396,71 @@ def grant(session: Session, *, user_id: int, rule: BadgeRule, reason: str | None
     Runs in the caller's transaction: the notification and ``engage_badge_granted`` land with it.
     """
     at = at or utcnow()
-    values = dict(user_id=user_id, badge_key=rule.key, granted_at=at, reason=reason, actor_id=actor_id,
-                  sole_key=rule.key if rule.kind == "first" else None, salt=secrets.token_hex(8))
+    values = _award_values(user_id, rule, at, reason, actor_id)
+    award_id = _insert_award(session, values)
+    if award_id is None:
+        return None
+    granted = Granted(award_id, **values)
+    _tell(session, [(granted, rule)])
+    return BadgeAward(**granted._asdict())
+
+
+def grant_many(session: Session, grants: Iterable[tuple[int, BadgeRule]], *,
+               at: datetime | None = None) -> list[Granted]:
+    """``grant`` for many ``(user_id, rule)`` pairs at once, in the caller's transaction: one insert
+    per 500, the notifications in one more, the listeners told once. Pairs already held (or
+    repeated) grant nothing; returns what was granted, in the order given."""
+    at = at or utcnow()
+    rules, rows = {}, []
+    for user_id, rule in grants:
+        if (user_id, rule.key) not in rules:
+            rules[(user_id, rule.key)] = rule
+            rows.append(_award_values(user_id, rule, at, None, None))
+    made = []
+    if len(rows) == 1:  # one grant (the usual award): the compiled single insert is cheaper
+        values = rows.pop()
+        award_id = _insert_award(session, values)
+        made = [Granted(award_id, **values)] if award_id is not None else []
+    table = BadgeAward.__table__
+    for i in range(0, len(rows), 500):
+        stmt = (insert_for(session)(table).on_conflict_do_nothing()
+                .returning(table.c.id, table.c.user_id, table.c.badge_key))
+        ids = {(user_id, key): award_id for award_id, user_id, key in session.execute(stmt, rows[i:i + 500])}
+        made.extend(Granted(ids[(values["user_id"], values["badge_key"])], **values) for values in rows[i:i + 500]
+                    if (values["user_id"], values["badge_key"]) in ids)
+    if made:
+        _tell(session, [(granted, rules[(granted.user_id, granted.badge_key)]) for granted in made])
+    return made
+
+
+def _insert_award(session: Session, values: dict) -> int | None:
+    """Insert one award; its id, or None when the user already holds the badge."""
     with ledger_cursor(session) as cursor:  # a grant is on the award path: compiled once, run on the cursor
         cursor.execute(compiled(session, "badges.grant", _grant_sql),
-                       {**values, "granted_at": bind_time(session, at)})
+                       {**values, "granted_at": bind_time(session, values["granted_at"])})
         row = cursor.fetchone()
-    if row is None:
-        return None
-    award = BadgeAward(id=row[0], **values)
-    from core.notifications import notify
+    return row[0] if row is not None else None
+
+
+def _award_values(user_id: int, rule: BadgeRule, at: datetime, reason: str | None, actor_id: int | None) -> dict:
+    return dict(user_id=user_id, badge_key=rule.key, granted_at=at, reason=reason, actor_id=actor_id,
+                sole_key=rule.key if rule.kind == "first" else None, salt=secrets.token_hex(8))
+
+
+def _tell(session: Session, made: list[tuple[Granted, BadgeRule]]) -> None:
+    """Each grant's notification, then listeners of ``engage_badges_granted`` (the list once)
+    and ``engage_badge_granted`` (each award, as a ``BadgeAward``)."""
+    from core.notifications import notify_many
     from core.plugins import current_hooks
 
-    notify(session, user_id=user_id, plugin=rule.plugin or "core", kind="badge", message=_news(rule),
-           url=path_for("badges.detail", key=rule.key))
-    current_hooks().engage_badge_granted(session=session, award=award)
-    return award
+    notify_many(session, [(granted.user_id, rule.plugin or "core", "badge", _news(rule),
+                           path_for("badges.detail", key=rule.key)) for granted, rule in made])
+    hooks = current_hooks()
+    hooks.engage_badges_granted(session=session, awards=[granted for granted, _rule in made])
+    one_by_one = hooks.engage_badge_granted
+    if one_by_one.get_hookimpls():
+        for granted, _rule in made:
+            one_by_one(session=session, award=BadgeAward(**granted._asdict()))
 
 
 def _grant_sql(insert):
@@ -486,9 +549,9 @@ def _held_by(session: Session, user_ids: set[int], keys: set[str]) -> set[tuple[
 # --- evaluation on events -----------------------------------------------------------------
 
 @hookimpl(tryfirst=True)
-def engage_points_awarded(session, user_id, amount, total):
-    """Grant the points badges an award has just crossed into (before plugins hear of the award)."""
-    check_points(session, user_id=user_id, old_total=total - amount, new_total=total)
+def engage_points_awarded_many(session, awards):
+    """Grant the points badges awards have just crossed into (before plugins hear of them)."""
+    check_points_many(session, [(a.user_id, a.total - a.amount, a.total) for a in awards])
 
 
 @hookimpl(tryfirst=True)
@@ -499,14 +562,24 @@ def engage_activities_recorded(session, activities):
 
 def check_points(session: Session, *, user_id: int, old_total: int, new_total: int) -> None:
     """After an award: grant the points badges whose threshold was just crossed."""
-    if new_total <= old_total:
+    check_points_many(session, [(user_id, old_total, new_total)])
+
+
+def check_points_many(session: Session, moves: list[tuple[int, int, int]]) -> None:
+    """After awards, each ``(user_id, old_total, new_total)``: grant the points badges whose
+    threshold was just crossed, together."""
+    rules = active_rules()
+    due = []
+    for user_id, old_total, new_total in moves:
+        if new_total > old_total:
+            due.extend((user_id, rule) for rule in rules.crossed(old_total, new_total))  # usually none
+    if not due:
         return
-    crossed = active_rules().crossed(old_total, new_total)
-    for rule in crossed:  # usually empty: no query at all
-        if rule.kind == "criteria" and ((user_id, rule.key) in _held_by(session, {user_id}, {rule.key})
-                                        or not rule.qualifies(session, user_id)):
-            continue
-        grant(session, user_id=user_id, rule=rule)
+    held = _held_by(session, {user_id for user_id, rule in due if rule.kind == "criteria"},
+                    {rule.key for _user_id, rule in due if rule.kind == "criteria"}) \
+        if any(rule.kind == "criteria" for _user_id, rule in due) else set()
+    grant_many(session, [(user_id, rule) for user_id, rule in due if rule.kind != "criteria" or (
+        (user_id, rule.key) not in held and rule.qualifies(session, user_id))])
 
 
 def check_activity(session: Session, activity) -> None:
@@ -531,6 +604,7 @@ def check_activities(session: Session, activities: list) -> None:
     for (user_id, key), (rule, activity) in todo.items():
         if (user_id, key) not in held:
             by_rule.setdefault(key, []).append((rule, activity))
+    granting = []
     for pairs in by_rule.values():
         rule, users = pairs[0][0], [activity.user_id for _rule, activity in pairs]
         if rule.kind == "activity_count":
@@ -549,8 +623,8 @@ def check_activities(session: Session, activities: list) -> None:
             earned = [user_id for user_id in users if rule.qualifies(session, user_id)]
         else:
             earned = []
-        for user_id in earned:
-            grant(session, user_id=user_id, rule=rule)
+        granting.extend((user_id, rule) for user_id in earned)
+    grant_many(session, granting)
 
 
 def _is_first(session: Session, activity: ActivityEntry, rule: BadgeRule) -> bool:
@@ -577,14 +651,15 @@ def holiday_weeks() -> frozenset[str]:
 
 
 def weekly_streak(session: Session, user_id: int, *, activity: tuple[str, str] | None = None,
-                  at: datetime | None = None, calendar=None, holidays=None) -> int:
+                  at: datetime | None = None, calendar=None, holidays=None, enough: int | None = None) -> int:
     """The user's current run of consecutive weeks with at least one activity.
 
     Counted back from the week of ``at`` (now by default). The current week may still be
     empty without breaking the run; holiday weeks are skipped (they neither break nor extend it).
+    With ``enough``, a run of more weeks is counted as at least ``enough`` (see ``weekly_streaks``).
     """
     return weekly_streaks(session, [user_id], activity=activity, at=at, calendar=calendar,
-                          holidays=holidays).get(user_id, 0)
+                          holidays=holidays, enough=enough).get(user_id, 0)
 
 
 def weekly_streaks(session: Session, user_ids, *, activity: tuple[str, str] | None = None,
@@ -597,20 +672,26 @@ def weekly_streaks(session: Session, user_ids, *, activity: tuple[str, str] | No
     holidays = holiday_weeks() if holidays is None else frozenset(holidays)
     at = at or utcnow()
     weeks_back = MAX_STREAK_WEEKS if enough is None else min(MAX_STREAK_WEEKS, enough + 1 + len(holidays))
-    earliest = at - timedelta(weeks=weeks_back)
+    day = calendar.local_date(at)
+    monday = day - timedelta(days=day.weekday())
+    # Each week's first instant (local midnight on Monday), newest first: the database tells which
+    # weeks each user was active in (one row per user and week), never every activity.
+    starts = [datetime.combine(monday - timedelta(weeks=k), datetime.min.time(), tzinfo=calendar.tz)
+              for k in range(-1, weeks_back)]
+    names = [f"{iso.year}-W{iso.week:02d}" for iso in (start.date().isocalendar() for start in starts[1:])]
+    created = ActivityEntry.created_at
+    week_of = case(*[(created >= start, k) for k, start in enumerate(starts[1:])], else_=-1)
     ordered, active = sorted(set(user_ids)), {}
     for i in range(0, len(ordered), 500):
-        query = select(ActivityEntry.user_id, ActivityEntry.created_at).where(
-            ActivityEntry.user_id.in_(ordered[i:i + 500]), ActivityEntry.created_at >= earliest,
-            ActivityEntry.created_at <= at + timedelta(days=7))
+        query = select(ActivityEntry.user_id, week_of).distinct().where(
+            ActivityEntry.user_id.in_(ordered[i:i + 500]), created >= starts[-1], created < starts[0])
         if activity is not None:
             query = query.where(ActivityEntry.plugin == activity[0], ActivityEntry.kind == activity[1])
-        for user_id, moment in session.execute(query):
-            active.setdefault(user_id, set()).add(calendar.keys(moment)["week"])
+        for user_id, k in session.execute(query):
+            active.setdefault(user_id, set()).add(names[k])
     if not active:
         return {}
-    day = calendar.local_date(at)
-    current = calendar.keys(at)["week"]
+    current = names[0]
     back = []
     for step in range(weeks_back):
         iso = (day - timedelta(weeks=step)).isocalendar()
@@ -684,7 +765,7 @@ def progress_value(session: Session, rule: BadgeRule, user_id: int, total: int |
 
         return activity_count(session, user_id=user_id, plugin=rule.activity[0], kind=rule.activity[1])
     if rule.kind == "weekly_streak":
-        return weekly_streak(session, user_id, activity=rule.activity)
+        return weekly_streak(session, user_id, activity=rule.activity, enough=rule.weeks)
     return None
 
 

@@ -207,6 +207,14 @@ def engage_points_awarded(session, entry, user_id, amount, total):
 
 
 @hookspec
+def engage_points_awarded_many(session, awards):
+    """React to the awards one call paid (a list of ``core.points.Awarded``: entry id, user, amount
+    and the user's total after it, in (user, entry) order; one for ``award``, up to thousands for
+    ``award_many``), inside the transaction that wrote them. Heard before ``engage_points_awarded``;
+    a listener that can handle many at once implements this one instead (not both)."""
+
+
+@hookspec
 def engage_activity_recorded(session, activity):
     """React to a recorded ``activity`` (an ActivityEntry), inside the transaction that wrote it;
     called once per activity. A listener that can handle many at once implements
@@ -223,12 +231,28 @@ def engage_activities_recorded(session, activities):
 
 @hookspec
 def engage_notification_created(session, notification):
-    """React to a new ``notification`` (a Notification) in a user's inbox, e.g. to forward it elsewhere."""
+    """React to a new ``notification`` (a Notification) in a user's inbox, e.g. to forward it elsewhere.
+    A listener that can handle many at once implements ``engage_notifications_created`` instead."""
+
+
+@hookspec
+def engage_notifications_created(session, notifications):
+    """React to the notifications one call put in inboxes (a list of ``core.notifications.Created``:
+    one for ``notify``, many for ``notify_many``), inside the transaction that wrote them; heard
+    before ``engage_notification_created`` hears each one. Implement one of the two, not both."""
 
 
 @hookspec
 def engage_badge_granted(session, award):
-    """React to a badge ``award`` (a BadgeAward) just granted to a user, inside the transaction that granted it."""
+    """React to a badge ``award`` (a BadgeAward) just granted to a user, inside the transaction that granted it.
+    A listener that can handle many at once implements ``engage_badges_granted`` instead."""
+
+
+@hookspec
+def engage_badges_granted(session, awards):
+    """React to the badges one call granted (a list of ``core.badges.Granted``: one for ``grant``,
+    many when a batch of awards or activities earns them), inside the transaction that granted
+    them; heard before ``engage_badge_granted`` hears each one. Implement one of the two, not both."""
 
 
 @hookspec

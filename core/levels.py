@@ -130,25 +130,30 @@ def progress(total: int, levels: list[LevelSpec] | None = None) -> Progress:
     return Progress(reached, following, total)
 
 
-def note_level_up(session: Session, *, user_id: int, old_total: int, new_total: int) -> None:
-    """Notify a user who has just crossed into a higher level."""
-    if new_total <= old_total:
-        return
+def note_level_ups(session: Session, moves: list[tuple[int, int, int]]) -> None:
+    """Notify each user of ``(user_id, old_total, new_total)`` who has just crossed into a higher level."""
     levels = current_levels()
-    before, after = progress(old_total, levels).level, progress(new_total, levels).level
-    if after.number > before.number:
-        from core.notifications import notify
+    notes = []
+    for user_id, old_total, new_total in moves:
+        if new_total <= old_total:
+            continue
+        before, after = progress(old_total, levels).level, progress(new_total, levels).level
+        if after.number > before.number:
+            notes.append((user_id, "core", "level-up", _level_message(after), path_for("main.profile")))
+    if notes:
+        from core.notifications import notify_many
 
-        def message() -> str:
-            name = after.name_zh if str(get_locale()) == "zh_Hans" else after.name_en
-            return _("Level up! You are now level %(number)d: %(name)s.", number=after.number, name=name)
+        notify_many(session, notes)
 
-        notify(session, user_id=user_id, plugin="core", kind="level-up", message=message,
-               url=path_for("main.profile"))
 
+def _level_message(level):
+    def message() -> str:
+        name = level.name_zh if str(get_locale()) == "zh_Hans" else level.name_en
+        return _("Level up! You are now level %(number)d: %(name)s.", number=level.number, name=name)
+    return message
 
 
 @hookimpl(tryfirst=True)
-def engage_points_awarded(session, user_id, amount, total):
-    """Level-up news for the user an award has just paid (before plugins hear of the award)."""
-    note_level_up(session, user_id=user_id, old_total=total - amount, new_total=total)
+def engage_points_awarded_many(session, awards):
+    """Level-up news for the users awards have just paid (before plugins hear of the awards)."""
+    note_level_ups(session, [(a.user_id, a.total - a.amount, a.total) for a in awards])

@@ -108,14 +108,21 @@ def award(
 
 
 def _announce(session: Session, paid: list[tuple[int, "Payment", int]], at: datetime) -> None:
-    """Tell ``engage_points_awarded`` of each paid ``(entry id, payment, total after it)``, in order.
+    """Tell listeners of each paid ``(entry id, payment, total after it)``, in order:
+    ``engage_points_awarded_many`` hears the list once, ``engage_points_awarded`` each award.
 
     Levels and badges listen here as plugins do: the ledger knows nothing above it."""
     from core.plugins import current_hooks  # late: the plugin host is built with the app
 
-    listeners = current_hooks().engage_points_awarded
+    hooks = current_hooks()
+    hooks.engage_points_awarded_many(session=session, awards=[
+        Awarded(entry_id, p.user_id, p.amount, total, p.rule, p.plugin) for entry_id, p, total in paid])
+    listeners = hooks.engage_points_awarded
+    impls = listeners.get_hookimpls()
+    if not impls:
+        return
     # Built only for listeners that take it: it costs more than the rest of the call.
-    wants_entry = any("entry" in impl.argnames for impl in listeners.get_hookimpls())
+    wants_entry = any("entry" in impl.argnames for impl in impls)
     for entry_id, p, total in paid:
         entry = None
         if wants_entry:
@@ -123,6 +130,17 @@ def _announce(session: Session, paid: list[tuple[int, "Payment", int]], at: date
                                source_ref=p.source_ref, actor_id=p.actor_id, reason=p.reason,
                                reverses_id=p.reverses_id, idempotency_key=p.idempotency_key, created_at=at)
         listeners(session=session, entry=entry, user_id=p.user_id, amount=p.amount, total=total)
+
+
+class Awarded(NamedTuple):
+    """A paid award as listeners of ``engage_points_awarded_many`` read it."""
+
+    entry_id: int
+    user_id: int
+    amount: int
+    total: int  # the user's all-time total after this award
+    rule: str
+    plugin: str
 
 
 class Payment(NamedTuple):

@@ -190,7 +190,7 @@ def test_levels_and_badges_listen_as_built_in_listeners(app):
 
     with app.app_context():
         host = get_host()
-        names = [impl.plugin_name for impl in host.pm.hook.engage_points_awarded.get_hookimpls()]
+        names = [impl.plugin_name for impl in host.pm.hook.engage_points_awarded_many.get_hookimpls()]
         assert set(CORE_LISTENERS) <= set(names)
         assert not set(CORE_LISTENERS) & set(host.infos)  # never listed, never switched off
         activity = [impl.plugin_name for impl in host.pm.hook.engage_activities_recorded.get_hookimpls()]
@@ -240,6 +240,89 @@ def test_hook_engage_activities_recorded(app_factory, make_user_in):
     # A one-at-a-time listener (the example plugin) hears each new activity on its own.
     assert example_plugin.events == [("activity", first.id, "visit"), ("activity", first.id, "visit"),
                                      ("activity", second.id, "visit"), ("activity", first.id, "visit")]
+
+
+class BatchListener:
+    """A plugin that hears awards, badges and notifications as lists."""
+
+    NAME = "batchlistener"
+    TITLE = {"en": "Batch listener", "zh_Hans": "批量监听"}
+    DESCRIPTION = {"en": "Hears awards, badges and news together.", "zh_Hans": "一次听到多项积分、徽章和通知。"}
+
+    def __init__(self) -> None:
+        self.awards: list[list[tuple]] = []
+        self.badges: list[list[tuple]] = []
+        self.notes: list[list[tuple]] = []
+
+    @hookspecs.hookimpl
+    def engage_points_awarded_many(self, session, awards):
+        self.awards.append([(a.user_id, a.amount, a.total, a.rule, a.plugin) for a in awards])
+
+    @hookspecs.hookimpl
+    def engage_badges_granted(self, session, awards):
+        self.badges.append([(a.user_id, a.badge_key) for a in awards])
+
+    @hookspecs.hookimpl
+    def engage_notifications_created(self, session, notifications):
+        self.notes.append([(n.user_id, n.kind, n.text_en) for n in notifications])
+
+
+@pytest.fixture
+def batch_app(app_factory):
+    example_plugin.events.clear()
+    listener = BatchListener()
+    app = app_factory(plugins=(example_plugin, listener))
+    app.listener = listener
+    return app
+
+
+def test_hook_engage_points_awarded_many(batch_app, make_user_in):
+    from core.points import Payment, award_many
+
+    listener, (first, second) = batch_app.listener, sorted((make_user_in(batch_app), make_user_in(batch_app)),
+                                                           key=lambda u: u.id)
+    with batch_app.app_context(), batch_app.extensions["engage.db"].write_session() as session:
+        award_many(session, [Payment(second.id, 3, "read", "example", "m1"), Payment(first.id, 2, "read", "example", "m2"),
+                             Payment(second.id, 4, "read", "example", "m3"), Payment(first.id, 9, "read", "example", "m2")])
+        award_many(session, [Payment(first.id, 2, "read", "example", "m2")])  # paid already: nobody hears it
+        award(session, user_id=first.id, amount=1, rule="read", plugin="example", idempotency_key="m4")
+    # One list per call that paid, in user order, each award with the user's total after it; the
+    # repeated key is in no list.
+    assert listener.awards == [[(first.id, 2, 2, "read", "example"), (second.id, 3, 3, "read", "example"),
+                                (second.id, 4, 7, "read", "example")],
+                               [(first.id, 1, 3, "read", "example")]]
+    # A one-at-a-time listener (the example plugin) hears each award after the lists.
+    assert [e for e in example_plugin.events if e[0] == "points"] == [
+        ("points", first.id, 2, "read"), ("points", second.id, 3, "read"), ("points", second.id, 4, "read"),
+        ("points", first.id, 1, "read")]
+
+
+def test_hook_engage_badges_granted(batch_app, make_user_in):
+    from core.badges import get_rule, grant_many
+
+    listener, first, second = batch_app.listener, make_user_in(batch_app), make_user_in(batch_app)
+    with batch_app.test_request_context(), batch_app.extensions["engage.db"].write_session() as session:
+        rule = get_rule("example:quester")
+        made = grant_many(session, [(first.id, rule), (second.id, rule), (first.id, rule)])
+        assert grant_many(session, [(second.id, rule)]) == []  # held already
+    assert [(g.user_id, g.badge_key) for g in made] == [(first.id, rule.key), (second.id, rule.key)]
+    assert listener.badges == [[(first.id, rule.key), (second.id, rule.key)]]
+    assert [e for e in example_plugin.events if e[0] == "badge"] == [("badge", first.id, rule.key),
+                                                                     ("badge", second.id, rule.key)]
+
+
+def test_hook_engage_notifications_created(batch_app, make_user_in):
+    from core.notifications import inbox, notify, notify_many
+
+    listener, first, second = batch_app.listener, make_user_in(batch_app), make_user_in(batch_app)
+    with batch_app.app_context(), batch_app.extensions["engage.db"].write_session() as session:
+        ids = notify_many(session, [(first.id, "example", "hello", {"en": "Hi", "zh_Hans": "你好"}, None),
+                                    (second.id, "example", "hello", {"en": "Hello", "zh_Hans": "您好"}, "/x")])
+        notify(session, user_id=first.id, plugin="example", kind="bye", message={"en": "Bye", "zh_Hans": "再见"})
+        assert [n.id for n in inbox(session, second.id)] == [ids[1]] and ids[0] in [n.id for n in inbox(session, first.id)]
+    assert listener.notes == [[(first.id, "hello", "Hi"), (second.id, "hello", "Hello")], [(first.id, "bye", "Bye")]]
+    assert [e for e in example_plugin.events if e[0] == "notification"] == [
+        ("notification", first.id, "hello"), ("notification", second.id, "hello"), ("notification", first.id, "bye")]
 
 
 def test_hook_engage_notification_created(example_app, make_user_in):

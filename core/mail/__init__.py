@@ -23,7 +23,7 @@ def init_app(app: Flask, host) -> None:
     from core.monitoring import metrics
 
     Mail(app)
-    # Core's own listener of engage_notification_created: always on, as notifications are.
+    # Core's own listener of engage_notifications_created: always on, as notifications are.
     host.pm.register(outbox, name="core_mail")
     host.pm.register(jobs, name="core_mail_jobs")  # delivery, digests and retention on the job queue
     metrics.add_gauge("engage_mail_outbox_depth", "Emails queued and not yet sent.",

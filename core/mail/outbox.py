@@ -49,14 +49,22 @@ _QUEUE = {True: _queue_if_wanted(True), False: _queue_if_wanted(False)}
 
 
 @hookimpl
-def engage_notification_created(session, notification):
-    """Queue an email of ``notification`` when its reader wants this kind at once."""
+def engage_notifications_created(session, notifications):
+    """Queue an email of each notification whose reader wants its kind at once (one statement
+    for the lot when they share a default)."""
     if not current_app.config["MAIL_NOTIFICATIONS"]:
         return
-    kind = kinds.resolve(notification.plugin, notification.kind)
-    queued = session.execute(_QUEUE[kind.default == "immediate"], {
-        "user_id": notification.user_id, "kind": kind.key, "notification_id": notification.id, "now": utcnow()})
-    if queued.rowcount:
+    now, by_default = utcnow(), {True: [], False: []}
+    for note in notifications:
+        kind = kinds.resolve(note.plugin, note.kind)
+        by_default[kind.default == "immediate"].append(
+            {"user_id": note.user_id, "kind": kind.key, "notification_id": note.id, "now": now})
+    queued = 0
+    for immediate, rows in by_default.items():
+        if rows:
+            # one row: execute (its rowcount is exact); many: executemany (a driver may answer -1)
+            queued |= session.execute(_QUEUE[immediate], rows[0] if len(rows) == 1 else rows).rowcount
+    if queued:
         _wake(session)
 
 

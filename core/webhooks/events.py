@@ -109,26 +109,30 @@ def wake_after_commit(session) -> None:
 # --- core's events, heard through core's event hooks -------------------------------------------
 
 @hookimpl
-def engage_points_awarded(session, user_id, amount, total):
-    """``points.awarded`` for every award, ``level.reached`` when it crossed into a higher level."""
+def engage_points_awarded_many(session, awards):
+    """``points.awarded`` for every award, ``level.reached`` when one crossed into a higher level."""
     types = subscribed(session) if has_app_context() else frozenset()
     if not types:
         return
-    if "points.awarded" in types:
-        emit(session, "points.awarded", {"user_id": user_id, "amount": amount, "total": total})
-    if "level.reached" in types and amount > 0:
-        from core.levels import current_levels, progress
+    levels = None
+    for award in awards:
+        user_id, amount, total = award.user_id, award.amount, award.total
+        if "points.awarded" in types:
+            emit(session, "points.awarded", {"user_id": user_id, "amount": amount, "total": total})
+        if "level.reached" in types and amount > 0:
+            from core.levels import current_levels, progress
 
-        levels = current_levels()
-        before, after = progress(total - amount, levels).level, progress(total, levels).level
-        if after.number > before.number:
-            emit(session, "level.reached", {"user_id": user_id, "level": after.number, "name_en": after.name_en,
-                                            "name_zh": after.name_zh, "total": total})
+            levels = levels or current_levels()
+            before, after = progress(total - amount, levels).level, progress(total, levels).level
+            if after.number > before.number:
+                emit(session, "level.reached", {"user_id": user_id, "level": after.number, "name_en": after.name_en,
+                                                "name_zh": after.name_zh, "total": total})
 
 
 @hookimpl
-def engage_badge_granted(session, award):
+def engage_badges_granted(session, awards):
     """``badge.granted`` for every badge a user receives."""
     if has_app_context() and "badge.granted" in subscribed(session):
-        emit(session, "badge.granted", {"user_id": award.user_id, "badge": award.badge_key,
-                                        "granted_at": award.granted_at})
+        for award in awards:
+            emit(session, "badge.granted", {"user_id": award.user_id, "badge": award.badge_key,
+                                            "granted_at": award.granted_at})

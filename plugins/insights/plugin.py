@@ -23,7 +23,7 @@ from . import models  # noqa: F401  (the tables must exist before create_all)
 from . import campaigns, report, segment_views, views  # noqa: F401  (the views register the routes)
 from .blueprint import bp
 from .i18n import _, _l
-from .rollups import fold_all, queue_event, queue_events
+from .rollups import fold_all, queue_awards, queue_events
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +43,11 @@ def engage_blueprints():
 
 
 @hookimpl
-def engage_points_awarded(session, user_id, amount):
-    """A reader earned points: count them as active today (corrections and deductions are not activity)."""
-    if amount > 0:
-        queue_event(session, user_id=user_id)
+def engage_points_awarded_many(session, awards):
+    """Readers earned points: count them as active today (corrections and deductions are not activity)."""
+    earned = {award.user_id for award in awards if award.amount > 0}
+    if earned:
+        queue_awards(session, earned)
 
 
 @hookimpl

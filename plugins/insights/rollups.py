@@ -1,7 +1,7 @@
 """The rollups: who was active when, in which plugin and activity.
 
-An award or a recorded activity appends one row to ``insights_pending`` in its own transaction
-(``queue_event``) and touches nothing shared: library-wide counters locked inside every award
+Awards and recorded activities append rows to ``insights_pending`` in their own transaction
+(``queue_awards``, ``queue_events``) and touch nothing shared: library-wide counters locked inside every award
 would serialise the awards and, on PostgreSQL, deadlock with payers that lock readers' rows in
 their own order. ``fold_pending`` counts the pending events into the rollups and deletes them:
 the periodic job ``insights:fold`` does it every minute, and the dashboard's pages do it before
@@ -176,29 +176,10 @@ def _pending(insert):
         campaign_id=bindparam("campaign_id"), medium=bindparam("medium"))
 
 
-def queue_event(session: Session, *, user_id: int, plugin: str | None = None, kind: str | None = None,
-                at: datetime | None = None, campaign: tuple[int, str] | None = None) -> None:
-    """Append an event for ``fold_pending`` to count, in the caller's transaction (one insert).
-
-    An award (no plugin) by a reader already counted today would count nothing: it costs one
-    read of the day's set instead, and writes nothing."""
-    with cursor(session) as handle:
-        if plugin is None and campaign is None:
-            calendar = current_calendar()
-            keys, _before = _keys(calendar, calendar.local_date(at or utcnow()))
-            handle.execute(_sql(session, "was_active"), {"period": "day", "key": keys["day"], "user_id": user_id})
-            if handle.fetchone() is not None:
-                return
-        handle.execute(compiled(session, "insights.pending", _pending), {
-            "user_id": user_id, "plugin": plugin or "", "kind": kind or "",
-            "at": bind_time(session, at or utcnow()),
-            "campaign_id": campaign[0] if campaign else None, "medium": campaign[1] if campaign else ""})
-
-
 def queue_events(session: Session, events: list[tuple[int, str, str, datetime]],
                  campaign: tuple[int, str] | None = None) -> None:
-    """``queue_event`` for many activities ``(user_id, plugin, kind, at)`` at once: one
-    executemany in the caller's transaction."""
+    """Append activities ``(user_id, plugin, kind, at)`` for ``fold_pending`` to count, in the
+    caller's transaction: one executemany."""
     if not events:
         return
     with cursor(session) as handle:
@@ -206,6 +187,20 @@ def queue_events(session: Session, events: list[tuple[int, str, str, datetime]],
             "user_id": user_id, "plugin": plugin or "", "kind": kind or "", "at": bind_time(session, at),
             "campaign_id": campaign[0] if campaign else None, "medium": campaign[1] if campaign else ""}
             for user_id, plugin, kind, at in events])
+
+
+def queue_awards(session: Session, user_ids: set[int], at: datetime | None = None) -> None:
+    """Append awards to ``user_ids`` for ``fold_pending`` to count: a reader already counted today
+    would count nothing, so one read finds those (per 500) and one executemany queues the others."""
+    at = at or utcnow()
+    calendar = current_calendar()
+    keys, _before = _keys(calendar, calendar.local_date(at))
+    touch, ordered, counted = InsightsTouch.__table__.c, sorted(user_ids), set()
+    for i in range(0, len(ordered), 500):
+        counted.update(session.execute(select(touch.user_id).where(
+            touch.period == "day", touch.period_key == keys["day"], touch.plugin == "",
+            touch.user_id.in_(ordered[i:i + 500]))).scalars())
+    queue_events(session, [(user_id, "", "", at) for user_id in ordered if user_id not in counted])
 
 
 FOLD_BATCH = 2000
