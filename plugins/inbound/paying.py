@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import timedelta
 
-from sqlalchemy import and_, func, or_, select, true
+from sqlalchemy import and_, func, or_, select, true, tuple_
 from sqlmodel import Session
 
 from core.ledger_sql import insert_for
@@ -79,15 +79,15 @@ class Caps:
         capped = [r.id for r in rules if has_caps(r)]
         if not capped or not events:
             return
-        users = sorted({e["user_id"] for e in events})
-        weeks = sorted({e["local_week"] for e in events})
+        # Only the (reader, week) pairs the events fall in: a replay's chunk spans months of events,
+        # and reading every week of every reader in it would read all the rule has paid so far.
+        pairs = sorted({(e["user_id"], e["local_week"]) for e in events})
         table = InboundPayment.__table__
-        for i in range(0, len(users), CHUNK):
+        for i in range(0, len(pairs), CHUNK):
             rows = session.execute(
                 select(table.c.rule_id, table.c.user_id, table.c.local_week, table.c.local_date,
                        func.sum(table.c.points), func.count())
-                .where(table.c.rule_id.in_(capped), table.c.user_id.in_(users[i:i + CHUNK]),
-                       table.c.local_week.in_(weeks))
+                .where(table.c.rule_id.in_(capped), tuple_(table.c.user_id, table.c.local_week).in_(pairs[i:i + CHUNK]))
                 .group_by(table.c.rule_id, table.c.user_id, table.c.local_week, table.c.local_date))
             for rule_id, user_id, week, day, points, count in rows:
                 self._add(rule_id, user_id, week, day, int(points), int(count))
