@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from core.api.keys import find_key, prefix_of, touch
 from core.api.models import ApiKey
 from core.api.problems import Problem
-from core.db import get_session
+from core.db import get_db, get_session
 from core.models import AuditEntry
 from core.security.limits import SAFE_METHODS, client_address
 
@@ -45,9 +45,16 @@ def limit_value() -> str:
 
 
 def _lookup() -> ApiKey | None:
+    """The request's key, read in a short session of its own: the request's session of a write
+    would take SQLite's write lock here, before the view has even read its body, and hold it
+    while the view checks the body (a batch of a thousand events), so writers would queue for it."""
     if "api_key" not in g:
         token = _token()
-        g.api_key = find_key(get_session(), token) if token else None
+        key = None
+        if token:
+            with get_db().session() as session:
+                key = find_key(session, token)
+        g.api_key = key
     return g.api_key
 
 
