@@ -61,7 +61,7 @@ def record_activities(session: Session, rows: Iterable[tuple[int, str, str, str]
     for i in range(0, len(rows), CHUNK):
         values = [{"user_id": user_id, "plugin": plugin, "kind": kind, "source_ref": source_ref, "created_at": at}
                   for user_id, plugin, kind, source_ref in rows[i:i + CHUNK]]
-        stmt = (insert_for(session)(ActivityEntry)
+        stmt = (insert_for(session)(table)
                 .on_conflict_do_nothing(index_elements=["plugin", "kind", "source_ref", "user_id"])
                 .returning(table.c.id, table.c.user_id, table.c.plugin, table.c.kind, table.c.source_ref))
         made.extend(Activity(*row, at) for row in session.execute(stmt, values))

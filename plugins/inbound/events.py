@@ -153,7 +153,7 @@ def _store(session: Session, good: list[Checked], readers: dict, origin: str, no
                  "user_id": readers.get(c.number), "occurred_at": c.occurred_at, "received_at": now,
                  "origin": origin, **local_fields(c.occurred_at, calendar)} for c in good[i:i + CHUNK]]
         # executemany with RETURNING (SQLAlchemy's "insertmanyvalues"): compiled once, not per batch
-        stmt = (insert_for(session)(InboundEvent).on_conflict_do_nothing(index_elements=["source_id"])
+        stmt = (insert_for(session)(table).on_conflict_do_nothing(index_elements=["source_id"])
                 .returning(table.c.id, table.c.source_id))
         ids = dict((source, event_id) for event_id, source in session.execute(stmt, rows))
         for row in rows:

@@ -162,7 +162,7 @@ def _claim(session: Session, due: list, now) -> set[tuple[int, int]]:
         rows = [{"rule_id": rule.id, "event_id": event["id"], "user_id": event["user_id"],
                  "local_date": event["local_date"], "local_week": event["local_week"], "points": points,
                  "paid_at": now} for rule, event, points in due[i:i + CHUNK]]
-        stmt = (insert_for(session)(InboundPayment)
+        stmt = (insert_for(session)(table)
                 .on_conflict_do_nothing(index_elements=["rule_id", "event_id"])
                 .returning(table.c.rule_id, table.c.event_id))
         claimed.update(tuple(row) for row in session.execute(stmt, rows))
