@@ -37,6 +37,24 @@ class UTCDateTime(TypeDecorator):
             value = value.replace(tzinfo=timezone.utc)
         return value
 
+    def bind_processor(self, dialect):
+        """The processor, remembering the last instant it converted: a bulk insert binds the same
+        instant (its "now") in every row, and on SQLite formatting it as text each time costs more
+        than the row's other values together."""
+        process = super().bind_processor(dialect)
+        if process is None:
+            return None
+        memo = [(None, None)]  # (instant, converted), replaced whole so threads never see half
+
+        def remembering(value):
+            last = memo[0]
+            if value is last[0] and value is not None:  # held by the memo, so never another object's id
+                return last[1]
+            converted = process(value)
+            memo[0] = (value, converted)
+            return converted
+        return remembering
+
 
 def _ts(**kwargs) -> Column:
     return Column(UTCDateTime(), **kwargs)

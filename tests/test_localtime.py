@@ -67,3 +67,26 @@ def test_a_bad_or_empty_value_is_refused(app, value):
 def test_a_new_row_needs_a_value(app):
     made, valid = form(app, {}, None)
     assert not valid and made.publish_at.errors
+
+
+def test_instants_bound_in_bulk_keep_each_rows_own_value(app, make_user):
+    """The UTC column remembers the last instant it converted (a bulk insert binds one "now" in
+    every row): rows with the same instant, another one, or an equal but distinct object each
+    store their own value, in the library's zone or in UTC."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy import insert, select
+
+    from core.models import ActivityEntry
+
+    user = make_user()
+    other = STORED + timedelta(microseconds=1)
+    times = [STORED, STORED, other, STORED.astimezone(ZoneInfo("Asia/Shanghai")), other, STORED.replace()]
+    with app.app_context(), app.extensions["engage.db"].write_session() as session:
+        session.execute(insert(ActivityEntry.__table__), [
+            {"user_id": user.id, "plugin": "t", "kind": "k", "source_ref": str(n), "created_at": at}
+            for n, at in enumerate(times)])
+        stored = session.execute(select(ActivityEntry.source_ref, ActivityEntry.created_at)
+                                 .where(ActivityEntry.plugin == "t")).all()
+    assert sorted(stored) == [(str(n), at.astimezone(timezone.utc)) for n, at in enumerate(times)]
