@@ -540,7 +540,7 @@ def _held_by(session: Session, user_ids: set[int], keys: set[str]) -> set[tuple[
     """Which of ``keys`` each of ``user_ids`` holds, as (user, key) pairs."""
     ordered, held = sorted(user_ids), set()
     for i in range(0, len(ordered), 500):
-        rows = session.execute(select(BadgeAward.user_id, BadgeAward.badge_key).where(
+        rows = session.connection().execute(select(BadgeAward.user_id, BadgeAward.badge_key).where(
             BadgeAward.user_id.in_(ordered[i:i + 500]), BadgeAward.badge_key.in_(sorted(keys))))
         held.update((user_id, key) for user_id, key in rows)
     return held
@@ -687,7 +687,7 @@ def weekly_streaks(session: Session, user_ids, *, activity: tuple[str, str] | No
             ActivityEntry.user_id.in_(ordered[i:i + 500]), created >= starts[-1], created < starts[0])
         if activity is not None:
             query = query.where(ActivityEntry.plugin == activity[0], ActivityEntry.kind == activity[1])
-        for user_id, k in session.execute(query):
+        for user_id, k in session.connection().execute(query):
             active.setdefault(user_id, set()).add(names[k])
     if not active:
         return {}

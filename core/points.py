@@ -262,7 +262,7 @@ def _on_boards(session: Session, user_ids: list[int]) -> set[int]:
 
     public = set()
     for i in range(0, len(user_ids), CHUNK):
-        rows = session.execute(select(User.id, User.hide_from_boards, User.is_active, User.role)
+        rows = session.connection().execute(select(User.id, User.hide_from_boards, User.is_active, User.role)
                                .where(User.id.in_(user_ids[i:i + CHUNK])))
         public.update(user_id for user_id, *flags in rows if on_readers_boards(*flags))
     return public

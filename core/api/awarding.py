@@ -33,7 +33,7 @@ def readers_by_number(session: Session, numbers: set[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     ordered = sorted(numbers)
     for i in range(0, len(ordered), CHUNK):
-        rows = session.execute(select(User.member_number, User.id).where(
+        rows = session.connection().execute(select(User.member_number, User.id).where(
             User.member_number.in_(ordered[i:i + CHUNK]), User.role == Role.student.value))
         found.update(dict(rows.all()))
     return found

@@ -172,6 +172,6 @@ def record_activities(session: Session, events: list[dict]) -> None:
 def _totals(session: Session, user_ids: set[int]) -> dict[int, int]:
     ordered, totals = sorted(user_ids), {}
     for i in range(0, len(ordered), CHUNK):
-        totals.update(dict(session.execute(select(PointTotal.user_id, PointTotal.total)
+        totals.update(dict(session.connection().execute(select(PointTotal.user_id, PointTotal.total)
                                            .where(PointTotal.user_id.in_(ordered[i:i + CHUNK]))).all()))
     return totals

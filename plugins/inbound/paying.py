@@ -84,7 +84,7 @@ class Caps:
         pairs = sorted({(e["user_id"], e["local_week"]) for e in events})
         table = InboundPayment.__table__
         for i in range(0, len(pairs), CHUNK):
-            rows = session.execute(
+            rows = session.connection().execute(
                 select(table.c.rule_id, table.c.user_id, table.c.local_week, table.c.local_date,
                        func.sum(table.c.points), func.count())
                 .where(table.c.rule_id.in_(capped), tuple_(table.c.user_id, table.c.local_week).in_(pairs[i:i + CHUNK]))

@@ -197,7 +197,7 @@ def queue_awards(session: Session, user_ids: set[int], at: datetime | None = Non
     keys, _before = _keys(calendar, calendar.local_date(at))
     touch, ordered, counted = InsightsTouch.__table__.c, sorted(user_ids), set()
     for i in range(0, len(ordered), 500):
-        counted.update(session.execute(select(touch.user_id).where(
+        counted.update(session.connection().execute(select(touch.user_id).where(
             touch.period == "day", touch.period_key == keys["day"], touch.plugin == "",
             touch.user_id.in_(ordered[i:i + 500]))).scalars())
     queue_events(session, [(user_id, "", "", at) for user_id in ordered if user_id not in counted])
