@@ -40,6 +40,17 @@ def on_starting(server):
     app.extensions["engage.jobs"].huey.storage.close()  # and their own to the job queue
 
 
+def post_worker_init(worker):
+    """Set the app the worker has just built aside from the garbage collector (``gc.freeze``).
+
+    Its few hundred thousand long-lived objects (routes, tables, compiled statements, message
+    catalogues) would otherwise be walked at every full collection, and a request that builds a
+    batch of a thousand events triggers several: a fifth of such a request's time went there."""
+    import gc
+
+    gc.freeze()
+
+
 def child_exit(server, worker):
     """A worker that ends takes its live gauges with it (its counters stay in the sums)."""
     from prometheus_client import multiprocess

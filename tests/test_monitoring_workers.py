@@ -125,3 +125,22 @@ def test_health_under_gunicorn(server):
     status, headers, body = _request(port, "/healthz")
     assert status == 200 and json.loads(body)["status"] == "ok"
     assert "Set-Cookie" not in headers
+
+
+def test_a_worker_sets_the_app_it_built_aside_from_the_garbage_collector():
+    """gunicorn.conf.py freezes what a worker holds once its app is built, so full collections
+    during requests no longer walk the routes, tables and catalogues."""
+    import gc
+    import runpy
+
+    before = dict(os.environ)
+    settings = runpy.run_path(str(Path(__file__).resolve().parent.parent / "gunicorn.conf.py"))
+    settings["_remove_metrics_folder"]()  # the file makes a metrics folder when none is set
+    os.environ.clear()
+    os.environ.update(before)
+    gc.unfreeze()
+    try:
+        settings["post_worker_init"](worker=None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
