@@ -575,9 +575,9 @@ def check_points_many(session: Session, moves: list[tuple[int, int, int]]) -> No
             due.extend((user_id, rule) for rule in rules.crossed(old_total, new_total))  # usually none
     if not due:
         return
-    held = _held_by(session, {user_id for user_id, rule in due if rule.kind == "criteria"},
-                    {rule.key for _user_id, rule in due if rule.kind == "criteria"}) \
-        if any(rule.kind == "criteria" for _user_id, rule in due) else set()
+    criteria = [(user_id, rule) for user_id, rule in due if rule.kind == "criteria"]
+    held = _held_by(session, {user_id for user_id, _rule in criteria}, {rule.key for _user_id, rule in criteria}) \
+        if criteria else set()
     grant_many(session, [(user_id, rule) for user_id, rule in due if rule.kind != "criteria" or (
         (user_id, rule.key) not in held and rule.qualifies(session, user_id))])
 
@@ -692,12 +692,7 @@ def weekly_streaks(session: Session, user_ids, *, activity: tuple[str, str] | No
     if not active:
         return {}
     current = names[0]
-    back = []
-    for step in range(weeks_back):
-        iso = (day - timedelta(weeks=step)).isocalendar()
-        week = f"{iso.year}-W{iso.week:02d}"
-        if week not in holidays:
-            back.append(week)
+    back = [week for week in names if week not in holidays]
     streaks = {}
     for user_id, weeks in active.items():
         streak = 0
