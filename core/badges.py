@@ -395,18 +395,12 @@ def grant(session: Session, *, user_id: int, rule: BadgeRule, reason: str | None
 
     Runs in the caller's transaction: the notification and ``engage_badge_granted`` land with it.
     """
-    at = at or utcnow()
-    values = _award_values(user_id, rule, at, reason, actor_id)
-    award_id = _insert_award(session, values)
-    if award_id is None:
-        return None
-    granted = Granted(award_id, **values)
-    _tell(session, [(granted, rule)])
-    return BadgeAward(**granted._asdict())
+    made = grant_many(session, [(user_id, rule)], at=at, reason=reason, actor_id=actor_id)
+    return BadgeAward(**made[0]._asdict()) if made else None
 
 
-def grant_many(session: Session, grants: Iterable[tuple[int, BadgeRule]], *,
-               at: datetime | None = None) -> list[Granted]:
+def grant_many(session: Session, grants: Iterable[tuple[int, BadgeRule]], *, at: datetime | None = None,
+               reason: str | None = None, actor_id: int | None = None) -> list[Granted]:
     """``grant`` for many ``(user_id, rule)`` pairs at once, in the caller's transaction: one insert
     per 500, the notifications in one more, the listeners told once. Pairs already held (or
     repeated) grant nothing; returns what was granted, in the order given."""
@@ -415,7 +409,7 @@ def grant_many(session: Session, grants: Iterable[tuple[int, BadgeRule]], *,
     for user_id, rule in grants:
         if (user_id, rule.key) not in rules:
             rules[(user_id, rule.key)] = rule
-            rows.append(_award_values(user_id, rule, at, None, None))
+            rows.append(_award_values(user_id, rule, at, reason, actor_id))
     made = []
     if len(rows) == 1:  # one grant (the usual award): the compiled single insert is cheaper
         values = rows.pop()
