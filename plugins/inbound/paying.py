@@ -87,7 +87,8 @@ class Caps:
             rows = session.connection().execute(
                 select(table.c.rule_id, table.c.user_id, table.c.local_week, table.c.local_date,
                        func.sum(table.c.points), func.count())
-                .where(table.c.rule_id.in_(capped), tuple_(table.c.user_id, table.c.local_week).in_(pairs[i:i + CHUNK]))
+                .where(table.c.rule_id.in_(capped),
+                       tuple_(table.c.user_id, table.c.local_week).in_(pairs[i:i + CHUNK]))
                 .group_by(table.c.rule_id, table.c.user_id, table.c.local_week, table.c.local_date))
             for rule_id, user_id, week, day, points, count in rows:
                 self._add(rule_id, user_id, week, day, int(points), int(count))

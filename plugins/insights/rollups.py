@@ -1,11 +1,11 @@
 """The rollups: who was active when, in which plugin and activity.
 
 Awards and recorded activities append rows to ``insights_pending`` in their own transaction
-(``queue_awards``, ``queue_events``) and touch nothing shared: library-wide counters locked inside every award
-would serialise the awards and, on PostgreSQL, deadlock with payers that lock readers' rows in
-their own order. ``fold_pending`` counts the pending events into the rollups and deletes them:
-the periodic job ``insights:fold`` does it every minute, and the dashboard's pages do it before
-they read, so a librarian always sees every event.
+(``queue_awards``, ``queue_events``) and touch nothing shared: library-wide counters locked
+inside every award would serialise the awards and, on PostgreSQL, deadlock with payers that lock
+readers' rows in their own order. ``fold_pending`` counts the pending events into the rollups and
+deletes them: the periodic job ``insights:fold`` does it every minute, and the dashboard's pages
+do it before they read, so a librarian always sees every event.
 
 Counting one event (``note_activity``) costs one ignored insert once its reader has been counted
 that day (``insights_touch`` for the day); only a reader's first event of a day (or of a plugin
