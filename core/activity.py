@@ -13,7 +13,7 @@ from typing import Iterable, NamedTuple
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from core.ledger_sql import insert_for
+from core.ledger_sql import insert_for, insert_rows
 from core.models import ActivityEntry, utcnow
 
 CHUNK = 500
@@ -55,16 +55,12 @@ def record_activities(session: Session, rows: Iterable[tuple[int, str, str, str]
     ``record_activity`` does one: a repeat records nothing. One ``INSERT … ON CONFLICT DO NOTHING``
     per 500 rows; listeners hear the new activities together, in (user, id) order. Returns them."""
     at = utcnow()
-    rows = list(rows)
     table = ActivityEntry.__table__
-    made = []
-    for i in range(0, len(rows), CHUNK):
-        values = [{"user_id": user_id, "plugin": plugin, "kind": kind, "source_ref": source_ref, "created_at": at}
-                  for user_id, plugin, kind, source_ref in rows[i:i + CHUNK]]
-        stmt = (insert_for(session)(table)
-                .on_conflict_do_nothing(index_elements=["plugin", "kind", "source_ref", "user_id"])
-                .returning(table.c.id, table.c.user_id, table.c.plugin, table.c.kind, table.c.source_ref))
-        made.extend(Activity(*row, at) for row in session.execute(stmt, values))
+    made = [Activity(*row, at) for row in insert_rows(
+        session, "core.activities", table, ("user_id", "plugin", "kind", "source_ref", "created_at"),
+        [(*row, at) for row in rows], chunk=CHUNK, finish=lambda insert: (
+            insert.on_conflict_do_nothing(index_elements=["plugin", "kind", "source_ref", "user_id"])
+            .returning(table.c.id, table.c.user_id, table.c.plugin, table.c.kind, table.c.source_ref)))]
     made.sort(key=lambda a: (a.user_id, a.id))
     if made:
         _announce(session, made)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Iterator
+from typing import Callable, Iterator, Sequence
 
 from sqlalchemy import bindparam, event, func, literal_column, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -150,6 +150,77 @@ def cursor(session: Session) -> Iterator:
             yield handle
     finally:
         handle.close()
+
+
+class _Bulk:
+    """A multi-row INSERT compiled once: the text around its VALUES list, one row's placeholders,
+    where each value goes and how it is bound, and how the returned columns are read."""
+
+    def __init__(self, dialect, table, columns: Sequence[str], finish) -> None:
+        pg = dialect.name == "postgresql"
+        statement = (postgresql.insert if pg else sqlite.insert)(table).values(
+            {name: bindparam(name) for name in columns})
+        if finish is not None:
+            statement = finish(statement)
+        # Positional parameters, so a chunk's are one flat list: sqlite3 takes ?, psycopg %s.
+        compiled = statement.compile(dialect=type(dialect)(paramstyle="format" if pg else "qmark"))
+        text, order = str(compiled), list(compiled.positiontup)
+        if sorted(order) != sorted(columns):
+            raise ValueError(f"{table.name}: only the row's values may be bound, got {order}")
+        start = text.index(" VALUES (") + len(" VALUES ")
+        depth, end = 0, start
+        for end, char in enumerate(text[start:], start):  # the row's closing parenthesis
+            depth += {"(": 1, ")": -1}.get(char, 0)
+            if depth == 0:
+                break
+        self.head, self.row, self.tail = text[:start], text[start:end + 1], text[end + 1:]
+        self.width = len(columns)
+        self.order = None if order == list(columns) else [list(columns).index(name) for name in order]
+        self.binds = [(position, process) for position, name in enumerate(order)
+                      if (process := table.c[name].type._cached_bind_processor(dialect)) is not None]
+        returned = getattr(statement, "returning_column_descriptions", None) or []
+        self.returns = bool(returned)
+        self.results = [d["type"].dialect_impl(dialect).result_processor(dialect, None) for d in returned]
+
+    def params(self, rows: Sequence[Sequence]) -> list:
+        if self.order is None:
+            flat = [value for row in rows for value in row]
+        else:
+            flat = [row[i] for row in rows for i in self.order]
+        for position, process in self.binds:
+            flat[position::self.width] = map(process, flat[position::self.width])
+        return flat
+
+
+_BULKS: dict[tuple[str, str], _Bulk] = {}
+
+
+def insert_rows(session: Session, name: str, table, columns: Sequence[str], rows: Sequence[Sequence], *,
+                finish: Callable | None = None, chunk: int = 500) -> list[tuple]:
+    """Insert ``rows`` (tuples of values in ``columns`` order) into ``table`` with one statement per
+    ``chunk`` rows, on the session's cursor inside its transaction; the rows a RETURNING gave.
+
+    ``finish`` takes the dialect's insert (it has ``on_conflict_do_nothing``/``_update`` and
+    ``excluded``) and adds the conflict and RETURNING clauses; the statement is compiled once per
+    database and ``name``. Values go through their columns' bind processors and returned columns
+    through their result processors, as with ``session.execute``, at a fraction of its cost per
+    row (a batch of events writes several thousand). Returned rows come in no promised order."""
+    if not rows:
+        return []
+    dialect = session.get_bind().dialect
+    bulk = _BULKS.get((dialect.name, name))
+    if bulk is None:
+        bulk = _BULKS[(dialect.name, name)] = _Bulk(dialect, table, columns, finish)
+    out: list[tuple] = []
+    with cursor(session) as handle:
+        for i in range(0, len(rows), chunk):
+            part = rows[i:i + chunk]
+            handle.execute(bulk.head + ", ".join([bulk.row] * len(part)) + bulk.tail, bulk.params(part))
+            if bulk.returns:
+                out.extend(handle.fetchall())
+    if out and any(bulk.results):
+        out = [tuple(f(v) if f else v for f, v in zip(bulk.results, row)) for row in out]
+    return out
 
 
 def bind_time(session: Session, moment: datetime):

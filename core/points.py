@@ -19,8 +19,8 @@ from flask_babel import gettext as _
 from sqlmodel import Session
 
 from core import ranks  # also keeps rank counts right when users opt out of boards
-from core.ledger_sql import (award_sql, boards_changed, insert_for, rank_changes, rank_counts_at_commit,
-                             write_rank_changes)
+from core.ledger_sql import (ENTRY_COLUMNS, award_sql, boards_changed, insert_rows, rank_changes,
+                             rank_counts_at_commit, write_rank_changes)
 from core.ledger_sql import cursor as ledger_cursor
 from core.models import AuditEntry, PeriodTotal, PointEntry, PointTotal, on_readers_boards, utcnow
 from core.periods import PERIODS, Calendar
@@ -182,17 +182,13 @@ def award_many(session: Session, payments: list[Payment], *, at: datetime | None
     for index, p in enumerate(payments):
         first.setdefault(p.idempotency_key, index)
     order = sorted(first.values(), key=lambda i: (payments[i].user_id, i))
-    insert = insert_for(session)
     entries = PointEntry.__table__
-    ids: dict[str, int] = {}
-    for i in range(0, len(order), CHUNK):
-        rows = [{"user_id": p.user_id, "amount": p.amount, "rule": p.rule, "plugin": p.plugin,
-                 "source_ref": p.source_ref, "actor_id": p.actor_id, "reason": p.reason,
-                 "reverses_id": p.reverses_id, "idempotency_key": p.idempotency_key, "created_at": at}
-                for p in (payments[j] for j in order[i:i + CHUNK])]
-        stmt = (insert(entries).on_conflict_do_nothing(index_elements=["idempotency_key"])
-                .returning(entries.c.id, entries.c.idempotency_key))
-        ids.update((key, entry_id) for entry_id, key in session.execute(stmt, rows))
+    ids = {key: entry_id for entry_id, key in insert_rows(
+        session, "points.entries", entries, ENTRY_COLUMNS,
+        [(p.user_id, p.amount, p.rule, p.plugin, p.source_ref, p.actor_id, p.reason, p.reverses_id,
+          p.idempotency_key, at) for p in (payments[j] for j in order)], chunk=CHUNK,
+        finish=lambda insert: insert.on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(
+            entries.c.id, entries.c.idempotency_key))}
     paid: list[tuple[int, int]] = []  # (index, entry id), in user order
     sums: dict[int, int] = defaultdict(int)
     for index in order:
@@ -226,31 +222,26 @@ def _add_to_totals(session: Session, sums: dict[int, int], at: datetime,
                    calendar: Calendar) -> dict[int, list[tuple[str, str, int]]]:
     """Add each user's sum to their all-time and period totals; each user's boards as
     ``rank_changes`` takes them: ``[("all", "", total), (period, key, total)…]``."""
-    insert = insert_for(session)
     later = func.greatest if session.get_bind().dialect.name == "postgresql" else func.max
     keys = calendar.keys(at)
     users = sorted(sums)
-    boards: dict[int, list] = {}
+
+    def adding(table, index_elements, returning):
+        def finish(insert):
+            return insert.on_conflict_do_update(index_elements=index_elements, set_={
+                "total": table.c.total + insert.excluded.total,
+                "reached_at": later(table.c.reached_at, insert.excluded.reached_at)}).returning(*returning)
+        return finish
+
     table = PointTotal.__table__
-    for i in range(0, len(users), CHUNK):
-        stmt = insert(table)
-        stmt = stmt.on_conflict_do_update(index_elements=["user_id"], set_={
-            "total": table.c.total + stmt.excluded.total,
-            "reached_at": later(table.c.reached_at, stmt.excluded.reached_at)}).returning(table.c.user_id, table.c.total)
-        rows = [{"user_id": u, "total": sums[u], "reached_at": at} for u in users[i:i + CHUNK]]
-        for user_id, total in session.execute(stmt, rows):
-            boards[user_id] = [("all", "", total)]
+    boards: dict[int, list] = {user_id: [("all", "", total)] for user_id, total in insert_rows(
+        session, "points.totals", table, ("user_id", "total", "reached_at"), [(u, sums[u], at) for u in users],
+        chunk=CHUNK, finish=adding(table, ["user_id"], (table.c.user_id, table.c.total)))}
     table = PeriodTotal.__table__
-    rows = [{"user_id": u, "period": period, "period_key": key, "total": sums[u], "reached_at": at}
-            for u in users for period, key in keys.items()]
-    found: dict[tuple[int, str], int] = {}
-    for i in range(0, len(rows), CHUNK):
-        stmt = insert(table)
-        stmt = stmt.on_conflict_do_update(index_elements=["user_id", "period", "period_key"], set_={
-            "total": table.c.total + stmt.excluded.total,
-            "reached_at": later(table.c.reached_at, stmt.excluded.reached_at)}).returning(
-            table.c.user_id, table.c.period, table.c.total)
-        found.update(((user_id, period), total) for user_id, period, total in session.execute(stmt, rows[i:i + CHUNK]))
+    found = {(user_id, period): total for user_id, period, total in insert_rows(
+        session, "points.period_totals", table, ("user_id", "period", "period_key", "total", "reached_at"),
+        [(u, period, key, sums[u], at) for u in users for period, key in keys.items()], chunk=CHUNK,
+        finish=adding(table, ["user_id", "period", "period_key"], (table.c.user_id, table.c.period, table.c.total)))}
     for user_id in users:
         boards[user_id] += [(period, key, found[(user_id, period)]) for period, key in keys.items()]
     return boards

@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from core.activity import record_activities as core_record_activities
 from core.api.awarding import readers_by_number
-from core.ledger_sql import insert_for
+from core.ledger_sql import insert_rows
 from core.models import PointTotal, utcnow
 from core.points import current_calendar
 
@@ -144,22 +144,21 @@ def ingest(session: Session, items: list, *, origin: str) -> dict:
     return {"results": results, "points": sum(paid.values()), **summary}
 
 
+EVENT_COLUMNS = ("source_id", "kind", "reader_number", "user_id", "occurred_at", "received_at", "origin",
+                 "local_date", "local_week", "local_minute", "local_weekday")
+
+
 def _store(session: Session, good: list[Checked], readers: dict, origin: str, now, calendar) -> dict[str, dict]:
     """Insert the events, skipping source ids already stored; the rows inserted, by source id."""
-    stored: dict[str, dict] = {}
+    rows = []
+    for c in good:
+        local = local_fields(c.occurred_at, calendar)
+        rows.append((c.source_id, c.kind, c.number, readers.get(c.number), c.occurred_at, now, origin,
+                     local["local_date"], local["local_week"], local["local_minute"], local["local_weekday"]))
     table = InboundEvent.__table__
-    for i in range(0, len(good), CHUNK):
-        rows = [{"source_id": c.source_id, "kind": c.kind, "reader_number": c.number,
-                 "user_id": readers.get(c.number), "occurred_at": c.occurred_at, "received_at": now,
-                 "origin": origin, **local_fields(c.occurred_at, calendar)} for c in good[i:i + CHUNK]]
-        # executemany with RETURNING (SQLAlchemy's "insertmanyvalues"): compiled once, not per batch
-        stmt = (insert_for(session)(table).on_conflict_do_nothing(index_elements=["source_id"])
-                .returning(table.c.id, table.c.source_id))
-        ids = dict((source, event_id) for event_id, source in session.execute(stmt, rows))
-        for row in rows:
-            if row["source_id"] in ids:
-                stored[row["source_id"]] = {**row, "id": ids[row["source_id"]]}
-    return stored
+    ids = dict(insert_rows(session, "inbound.events", table, EVENT_COLUMNS, rows, finish=lambda insert: (
+        insert.on_conflict_do_nothing(index_elements=["source_id"]).returning(table.c.source_id, table.c.id))))
+    return {row[0]: {**dict(zip(EVENT_COLUMNS, row)), "id": ids[row[0]]} for row in rows if row[0] in ids}
 
 
 def record_activities(session: Session, events: list[dict]) -> None:

@@ -18,7 +18,7 @@ from datetime import timedelta
 from sqlalchemy import and_, func, or_, select, true, tuple_
 from sqlmodel import Session
 
-from core.ledger_sql import insert_for
+from core.ledger_sql import insert_rows
 from core.models import utcnow
 from core.points import Payment, award_many, current_calendar
 
@@ -158,16 +158,13 @@ def pay(session: Session, events: list[dict], *, calendar=None, rules: dict[str,
 
 def _claim(session: Session, due: list, now) -> set[tuple[int, int]]:
     table = InboundPayment.__table__
-    claimed: set[tuple[int, int]] = set()
-    for i in range(0, len(due), CHUNK):
-        rows = [{"rule_id": rule.id, "event_id": event["id"], "user_id": event["user_id"],
-                 "local_date": event["local_date"], "local_week": event["local_week"], "points": points,
-                 "paid_at": now} for rule, event, points in due[i:i + CHUNK]]
-        stmt = (insert_for(session)(table)
-                .on_conflict_do_nothing(index_elements=["rule_id", "event_id"])
-                .returning(table.c.rule_id, table.c.event_id))
-        claimed.update(tuple(row) for row in session.execute(stmt, rows))
-    return claimed
+    rows = [(rule.id, event["id"], event["user_id"], event["local_date"], event["local_week"], points, now)
+            for rule, event, points in due]
+    return set(insert_rows(
+        session, "inbound.payments", table,
+        ("rule_id", "event_id", "user_id", "local_date", "local_week", "points", "paid_at"), rows,
+        finish=lambda insert: insert.on_conflict_do_nothing(index_elements=["rule_id", "event_id"]).returning(
+            table.c.rule_id, table.c.event_id)))
 
 
 EVENT_COLUMNS = ("id", "kind", "user_id", "occurred_at", "local_date", "local_week", "local_minute", "local_weekday")
