@@ -98,3 +98,43 @@ def test_many_threads_write_in_turn_and_none_is_lost(database):
         thread.join(30)
     with database.session() as session:
         assert session.execute(text("SELECT count(DISTINCT n) FROM t")).scalar() == 120
+
+
+def test_the_turn_is_handed_on_only_once_the_commit_is_written(database, monkeypatch):
+    """The lock is released after SQLite's COMMIT, not before: the next writer's BEGIN IMMEDIATE
+    never meets the commit still writing (and sleeping in SQLite's busy handler for it)."""
+    released_in_transaction = []
+    release = core.db._release_writer_lock
+
+    def watching(record):
+        if record.info.get(core.db._WRITER + ".held"):
+            released_in_transaction.append(record.driver_connection.in_transaction)
+        release(record)
+
+    monkeypatch.setattr(core.db, "_release_writer_lock", watching)
+    with database.write_session() as session:
+        session.execute(text("INSERT INTO t VALUES (1)"))
+    assert released_in_transaction == [False]
+    with database.session() as session:
+        assert session.execute(text("SELECT n FROM t")).scalars().all() == [1]
+
+
+def test_a_commit_sqlite_refuses_is_reported_and_keeps_nothing(database, tmp_path):
+    """A COMMIT that fails (a deferred foreign key left broken) raises SQLAlchemy's error, keeps
+    none of the transaction and leaves the lock free for the next writer."""
+    from sqlalchemy.exc import IntegrityError
+
+    with database.write_session() as session:
+        session.execute(text("CREATE TABLE parent (id INTEGER PRIMARY KEY)"))
+        session.execute(text("CREATE TABLE child (parent_id INTEGER REFERENCES parent (id))"))
+    with pytest.raises(IntegrityError, match="FOREIGN KEY"), database.write_session() as session:
+        session.execute(text("PRAGMA defer_foreign_keys=ON"))
+        session.execute(text("INSERT INTO t VALUES (7)"))
+        session.execute(text("INSERT INTO child VALUES (42)"))
+    handle = os.open(str(tmp_path / "lock.sqlite.writer"), os.O_RDWR)
+    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)  # would raise if anyone still held it
+    fcntl.flock(handle, fcntl.LOCK_UN)
+    os.close(handle)
+    with database.write_session() as session:
+        assert session.execute(text("SELECT count(*) FROM t")).scalar() == 0
+        session.execute(text("INSERT INTO t VALUES (8)"))
