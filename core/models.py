@@ -216,10 +216,11 @@ class ActivityEntry(SQLModel, table=True):
     """Something a user did in an activity, recorded once per (plugin, kind, ref, user)."""
 
     __tablename__ = "core_activity"
-    __table_args__ = (UniqueConstraint("plugin", "kind", "source_ref", "user_id"),)
+    __table_args__ = (UniqueConstraint("plugin", "kind", "source_ref", "user_id"),
+                      Index("ix_core_activity_user_at", "user_id", "created_at"))  # streaks read the index alone
 
     id: int | None = Field(default=None, primary_key=True)
-    user_id: int = Field(foreign_key="core_user.id", index=True)
+    user_id: int = Field(foreign_key="core_user.id")
     plugin: str = Field(max_length=40)
     kind: str = Field(max_length=60)
     source_ref: str = Field(max_length=120)

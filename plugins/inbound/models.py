@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, Index, UniqueConstraint
+from sqlalchemy import Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from core.models import UTCDateTime, utcnow
@@ -30,7 +30,9 @@ class InboundEvent(SQLModel, table=True):
         Index("ix_inbound_event_kind_occurred", "kind", "occurred_at"),  # previews
         Index("ix_inbound_event_kind_id", "kind", "id"),  # replays walk a type's events in id order
         Index("ix_inbound_event_user", "user_id"),
-        Index("ix_inbound_event_number", "reader_number"),
+        # Numbers are looked up for unmatched events only: matched ones stay out of the index.
+        Index("ix_inbound_event_unmatched", "reader_number", sqlite_where=text("user_id IS NULL"),
+              postgresql_where=text("user_id IS NULL")),
     )
 
     id: int | None = Field(default=None, primary_key=True)
