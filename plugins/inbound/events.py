@@ -144,8 +144,8 @@ def ingest(session: Session, items: list, *, origin: str) -> dict:
     return {"results": results, "points": sum(paid.values()), **summary}
 
 
-EVENT_COLUMNS = ("source_id", "kind", "reader_number", "user_id", "occurred_at", "received_at", "origin",
-                 "local_date", "local_week", "local_minute", "local_weekday")
+STORED_COLUMNS = ("source_id", "kind", "reader_number", "user_id", "occurred_at", "received_at", "origin",
+                  "local_date", "local_week", "local_minute", "local_weekday")
 
 
 def _store(session: Session, good: list[Checked], readers: dict, origin: str, now, calendar) -> dict[str, dict]:
@@ -156,9 +156,9 @@ def _store(session: Session, good: list[Checked], readers: dict, origin: str, no
         rows.append((c.source_id, c.kind, c.number, readers.get(c.number), c.occurred_at, now, origin,
                      local["local_date"], local["local_week"], local["local_minute"], local["local_weekday"]))
     table = InboundEvent.__table__
-    ids = dict(insert_rows(session, "inbound.events", table, EVENT_COLUMNS, rows, finish=lambda insert: (
+    ids = dict(insert_rows(session, "inbound.events", table, STORED_COLUMNS, rows, finish=lambda insert: (
         insert.on_conflict_do_nothing(index_elements=["source_id"]).returning(table.c.source_id, table.c.id))))
-    return {row[0]: {**dict(zip(EVENT_COLUMNS, row)), "id": ids[row[0]]} for row in rows if row[0] in ids}
+    return {row[0]: {**dict(zip(STORED_COLUMNS, row)), "id": ids[row[0]]} for row in rows if row[0] in ids}
 
 
 def record_activities(session: Session, events: list[dict]) -> None:
