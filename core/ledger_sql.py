@@ -33,13 +33,23 @@ def insert_for(session: Session):
     return (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert
 
 
+def adding_to_total(insert, index_elements: list[str]):
+    """``insert`` (the dialect's, into ``core_point_total`` or ``core_period_total``) made an upsert
+    that adds its ``total`` to the row's and keeps the later ``reached_at``."""
+    table = insert.table
+    later = func.greatest if isinstance(insert, postgresql.Insert) else func.max
+    return insert.on_conflict_do_update(index_elements=index_elements, set_={
+        "total": table.c.total + insert.excluded.total,
+        "reached_at": later(table.c.reached_at, insert.excluded.reached_at)})
+
+
 class AwardSQL:
     """Compiled SQL for one dialect: the ledger insert, the totals upserts, what decides whether
     the user is on readers' boards, and the rank counts' upsert."""
 
     def __init__(self, dialect) -> None:
         pg = dialect.name == "postgresql"
-        insert, later = (postgresql.insert, func.greatest) if pg else (sqlite.insert, func.max)
+        insert = postgresql.insert if pg else sqlite.insert
         entries, totals, periods = PointEntry.__table__, PointTotal.__table__, PeriodTotal.__table__
 
         def values(*names):
@@ -47,14 +57,11 @@ class AwardSQL:
 
         entry = (insert(entries).values(values(*ENTRY_COLUMNS))
                  .on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(entries.c.id))
-        total = insert(totals).values(values("user_id", "total", "reached_at"))
-        total = total.on_conflict_do_update(index_elements=["user_id"], set_={
-            "total": totals.c.total + total.excluded.total,
-            "reached_at": later(totals.c.reached_at, total.excluded.reached_at)}).returning(totals.c.total)
-        period = insert(periods).values(values("user_id", "period", "period_key", "total", "reached_at"))
-        period = period.on_conflict_do_update(index_elements=["user_id", "period", "period_key"], set_={
-            "total": periods.c.total + period.excluded.total,
-            "reached_at": later(periods.c.reached_at, period.excluded.reached_at)}).returning(periods.c.total)
+        total = adding_to_total(insert(totals).values(values("user_id", "total", "reached_at")),
+                                ["user_id"]).returning(totals.c.total)
+        period = adding_to_total(insert(periods).values(values("user_id", "period", "period_key", "total",
+                                                               "reached_at")),
+                                 ["user_id", "period", "period_key"]).returning(periods.c.total)
         users = User.__table__
         public = select(users.c.hide_from_boards, users.c.is_active, users.c.role).where(
             users.c.id == bindparam("user_id"))

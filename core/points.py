@@ -19,8 +19,8 @@ from flask_babel import gettext as _
 from sqlmodel import Session
 
 from core import ranks  # also keeps rank counts right when users opt out of boards
-from core.ledger_sql import (ENTRY_COLUMNS, award_sql, boards_changed, insert_rows, rank_changes,
-                             rank_counts_at_commit, write_rank_changes)
+from core.ledger_sql import (ENTRY_COLUMNS, adding_to_total, award_sql, boards_changed, insert_rows,
+                             rank_changes, rank_counts_at_commit, write_rank_changes)
 from core.ledger_sql import cursor as ledger_cursor
 from core.models import AuditEntry, PeriodTotal, PointEntry, PointTotal, on_readers_boards, utcnow
 from core.periods import PERIODS, Calendar
@@ -222,26 +222,18 @@ def _add_to_totals(session: Session, sums: dict[int, int], at: datetime,
                    calendar: Calendar) -> dict[int, list[tuple[str, str, int]]]:
     """Add each user's sum to their all-time and period totals; each user's boards as
     ``rank_changes`` takes them: ``[("all", "", total), (period, key, total)…]``."""
-    later = func.greatest if session.get_bind().dialect.name == "postgresql" else func.max
     keys = calendar.keys(at)
     users = sorted(sums)
-
-    def adding(table, index_elements, returning):
-        def finish(insert):
-            return insert.on_conflict_do_update(index_elements=index_elements, set_={
-                "total": table.c.total + insert.excluded.total,
-                "reached_at": later(table.c.reached_at, insert.excluded.reached_at)}).returning(*returning)
-        return finish
-
-    table = PointTotal.__table__
+    totals, periods = PointTotal.__table__, PeriodTotal.__table__
     boards: dict[int, list] = {user_id: [("all", "", total)] for user_id, total in insert_rows(
-        session, "points.totals", table, ("user_id", "total", "reached_at"), [(u, sums[u], at) for u in users],
-        chunk=CHUNK, finish=adding(table, ["user_id"], (table.c.user_id, table.c.total)))}
-    table = PeriodTotal.__table__
+        session, "points.totals", totals, ("user_id", "total", "reached_at"), [(u, sums[u], at) for u in users],
+        chunk=CHUNK, finish=lambda insert: adding_to_total(insert, ["user_id"]).returning(
+            totals.c.user_id, totals.c.total))}
     found = {(user_id, period): total for user_id, period, total in insert_rows(
-        session, "points.period_totals", table, ("user_id", "period", "period_key", "total", "reached_at"),
+        session, "points.period_totals", periods, ("user_id", "period", "period_key", "total", "reached_at"),
         [(u, period, key, sums[u], at) for u in users for period, key in keys.items()], chunk=CHUNK,
-        finish=adding(table, ["user_id", "period", "period_key"], (table.c.user_id, table.c.period, table.c.total)))}
+        finish=lambda insert: adding_to_total(insert, ["user_id", "period", "period_key"]).returning(
+            periods.c.user_id, periods.c.period, periods.c.total))}
     for user_id in users:
         boards[user_id] += [(period, key, found[(user_id, period)]) for period, key in keys.items()]
     return boards
