@@ -183,7 +183,7 @@ def replay_bench(url: str, instance: Path, count: int, readers: int) -> bool:
                 when = now - timedelta(seconds=rng.randrange(90 * 24 * 3600))
                 rows.append({"source_id": f"replay-{n}", "kind": "e-resource-session", "reader_number": number,
                              "user_id": ids.get(number), "occurred_at": when, "received_at": now,
-                             "origin": "bench", **local_fields(when, calendar)})
+                             "origin": "bench", **local_fields(when, calendar.tz)})
             with db.write_session() as session:
                 session.execute(insert(InboundEvent), rows)
         print(f"  set up: {count:,} stored events bulk-inserted in {time.perf_counter() - started:.1f} s", flush=True)

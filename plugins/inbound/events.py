@@ -43,6 +43,7 @@ class Checked:
     kind: str
     number: str
     occurred_at: datetime
+    local: dict  # local_fields: the event's date, week, minute and weekday in library time
 
 
 def parse_instant(value, tz) -> datetime | None:
@@ -86,11 +87,11 @@ def check(index: int, item, tz, now: datetime) -> Checked | str:
     texts = (source_id, kind, number)
     if any(ch in t for t in texts for ch in "\x00\r\n\t"):
         return _("The event holds control characters.")
-    return Checked(index, source_id.strip(), kind.strip().lower(), number.strip(), moment)
+    return Checked(index, source_id.strip(), kind.strip().lower(), number.strip(), moment, local_fields(moment, tz))
 
 
-def local_fields(moment: datetime, calendar) -> dict:
-    local = moment.astimezone(calendar.tz)
+def local_fields(moment: datetime, tz) -> dict:
+    local = moment.astimezone(tz)
     iso = local.date().isocalendar()
     return {"local_date": local.date(), "local_week": f"{iso.year}-W{iso.week:02d}",
             "local_minute": local.hour * 60 + local.minute, "local_weekday": local.weekday()}
@@ -116,7 +117,7 @@ def ingest(session: Session, items: list, *, origin: str) -> dict:
             seen.add(outcome.source_id)
             good.append(outcome)
     readers = readers_by_number(session, {c.number for c in good}) if good else {}
-    stored = _store(session, good, readers, origin, now, calendar)
+    stored = _store(session, good, readers, origin, now)
     events = []
     for checked in good:
         row = stored.get(checked.source_id)
@@ -148,13 +149,10 @@ STORED_COLUMNS = ("source_id", "kind", "reader_number", "user_id", "occurred_at"
                   "local_date", "local_week", "local_minute", "local_weekday")
 
 
-def _store(session: Session, good: list[Checked], readers: dict, origin: str, now, calendar) -> dict[str, dict]:
+def _store(session: Session, good: list[Checked], readers: dict, origin: str, now) -> dict[str, dict]:
     """Insert the events, skipping source ids already stored; the rows inserted, by source id."""
-    rows = []
-    for c in good:
-        local = local_fields(c.occurred_at, calendar)
-        rows.append((c.source_id, c.kind, c.number, readers.get(c.number), c.occurred_at, now, origin,
-                     local["local_date"], local["local_week"], local["local_minute"], local["local_weekday"]))
+    rows = [(c.source_id, c.kind, c.number, readers.get(c.number), c.occurred_at, now, origin, c.local["local_date"],
+             c.local["local_week"], c.local["local_minute"], c.local["local_weekday"]) for c in good]
     table = InboundEvent.__table__
     ids = dict(insert_rows(session, "inbound.events", table, STORED_COLUMNS, rows, finish=lambda insert: (
         insert.on_conflict_do_nothing(index_elements=["source_id"]).returning(table.c.source_id, table.c.id))))

@@ -76,7 +76,8 @@ class InboundPayment(SQLModel, table=True):
     __tablename__ = "inbound_payment"
     __table_args__ = (
         UniqueConstraint("rule_id", "event_id", name="uq_inbound_payment_once"),
-        Index("ix_inbound_payment_user_week", "user_id", "local_week"),
+        # The caps read a reader's payments per week and rule; forgetting a reader finds them by reader.
+        Index("ix_inbound_payment_caps", "user_id", "local_week", "rule_id"),
         Index("ix_inbound_payment_event", "event_id"),
     )
 

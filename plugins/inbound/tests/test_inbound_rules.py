@@ -45,6 +45,29 @@ def test_caps_per_day_in_points_and_per_week_in_events(app, client, headers, per
     assert [r["points"] for r in answer["results"]] == [1, 1, 0]  # two a week at most
 
 
+def test_caps_count_what_earlier_batches_paid_that_day_and_week(app, client, headers, person, ctx):
+    first, second = person(member_number="S1"), person(member_number="S2")
+    add_rule(ctx, points=1)  # loans: no caps, and never counted against the gate's
+    add_rule(ctx, name="Gate", kind="gate-entry", points=3, day_count=1, week_points=6)
+    today = datetime.now(SHANGHAI).date()
+    monday = today.weekday() + 7  # last week's Monday, in days ago
+
+    def gate(source_id, days_ago, reader="S1"):
+        return event(source_id, kind="gate-entry", when=local(days_ago, 9), reader=reader)
+
+    client.post(URL, headers=headers, json={"events": [gate("g1", monday), event("l1", when=local(monday, 9))]})
+    answer = client.post(URL, headers=headers, json={"events": [
+        gate("g2", monday),  # one a day: Monday's was paid by the batch before
+        gate("g3", monday, reader="S2"),  # another reader's own caps
+        event("l2", when=local(monday, 10)),
+        gate("g4", monday - 1),  # Tuesday: 3 more makes the week's 6
+        gate("g5", monday - 2),  # Wednesday: the week's points are used up
+        gate("g6", monday + 7)]}).get_json()  # the week before: caps of its own
+    assert {r["source_id"]: r["points"] for r in answer["results"]} == {
+        "g2": 0, "g3": 3, "l2": 1, "g4": 3, "g5": 0, "g6": 3}
+    assert total(app, first.id) == 3 + 1 + 1 + 3 + 3 and total(app, second.id) == 3
+
+
 def test_a_window_crossing_midnight_in_library_time(app, client, headers, person, ctx):
     reader = person(member_number="S1")
     add_rule(ctx, name="Midnight owl", kind="gate-entry", points=3, window_start=22 * 60, window_end=6 * 60)
