@@ -40,6 +40,7 @@ def make_engine(url: str, **kwargs) -> Engine:
 BUSY_SECONDS = 30.0
 WAL_CHECKPOINT_PAGES = 10_000
 WAL_KEEP_BYTES = 64 * 1024 * 1024
+CACHE_KIB = 32 * 1024
 _WRITER = "engage_writer_lock"
 
 
@@ -93,6 +94,12 @@ def _tune_sqlite(engine: Engine) -> None:
         # bench/inbound_events.py, second round: about 4,650 events/s at 1,000, 5,250 at 10,000.
         cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
         cursor.execute(f"PRAGMA journal_size_limit={WAL_KEEP_BYTES}")  # the log shrinks back after
+        # A page cache of 32 MiB per connection instead of SQLite's 2 MiB (about 500 pages). A
+        # batch of 500 inbound events changes about 1,800 pages: in 2 MiB SQLite writes changed
+        # pages to the log before the commit to make room, writes them again when they change
+        # once more, and reads evicted ones back. bench/inbound_events.py's batches, timed in one
+        # process: 4 to 6% less time a batch, in each of five pairs run in turns.
+        cursor.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -1,6 +1,6 @@
 """SQLite writers queue on a lock file beside the database (core.db): a writer waits for the one
 before it and goes on within milliseconds of its end, and gives up like SQLite after the busy
-timeout; readers never wait for it."""
+timeout; readers never wait for it. And every connection's settings."""
 
 from __future__ import annotations
 
@@ -138,3 +138,13 @@ def test_a_commit_sqlite_refuses_is_reported_and_keeps_nothing(database, tmp_pat
     with database.write_session() as session:
         assert session.execute(text("SELECT count(*) FROM t")).scalar() == 0
         session.execute(text("INSERT INTO t VALUES (8)"))
+
+
+def test_every_connection_is_tuned_for_batches_of_writes(database):
+    with database.session() as session:
+        pragmas = {name: session.execute(text(f"PRAGMA {name}")).scalar()
+                   for name in ("journal_mode", "synchronous", "foreign_keys", "wal_autocheckpoint",
+                                "journal_size_limit", "cache_size")}
+    assert pragmas == {"journal_mode": "wal", "synchronous": 1, "foreign_keys": 1,
+                       "wal_autocheckpoint": core.db.WAL_CHECKPOINT_PAGES,
+                       "journal_size_limit": core.db.WAL_KEEP_BYTES, "cache_size": -core.db.CACHE_KIB}
