@@ -97,8 +97,8 @@ def _tune_sqlite(engine: Engine) -> None:
         # A page cache of 32 MiB per connection instead of SQLite's 2 MiB (about 500 pages). A
         # batch of 500 inbound events changes about 1,800 pages: in 2 MiB SQLite writes changed
         # pages to the log before the commit to make room, writes them again when they change
-        # once more, and reads evicted ones back. bench/inbound_events.py's batches, timed in one
-        # process: 4 to 6% less time a batch, in each of five pairs run in turns.
+        # once more, and reads evicted ones back. Batches timed in one process (as
+        # bench/inbound_batch.py times them): 4 to 6% less time a batch, in each of five pairs.
         cursor.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
         cursor.close()
 

@@ -81,19 +81,19 @@ class Caps:
         # a replay's chunk spans months, and reading every week of every reader in it would read
         # all the rules ever paid. Asked per 500 readers by reader, week and rule, which the caps
         # index leads with (SQLite looks a row-value IN of (reader, week) pairs up by no index).
-        weeks: dict[int, set[str]] = defaultdict(set)
+        kinds, weeks = {rule.kind for rule in capped}, defaultdict(set)
         for event in events:
-            if any(rule.kind == event["kind"] for rule in capped):
+            if event["kind"] in kinds:
                 weeks[event["user_id"]].add(event["local_week"])
         users, rule_ids = sorted(weeks), [rule.id for rule in capped]
         table = InboundPayment.__table__
         for i in range(0, len(users), CHUNK):
             chunk = users[i:i + CHUNK]
+            chunk_weeks = sorted(set().union(*(weeks[user_id] for user_id in chunk)))
             rows = session.connection().execute(
                 select(table.c.rule_id, table.c.user_id, table.c.local_week, table.c.local_date,
                        func.sum(table.c.points), func.count())
-                .where(table.c.user_id.in_(chunk), table.c.local_week.in_(sorted(set().union(*map(weeks.get, chunk)))),
-                       table.c.rule_id.in_(rule_ids))
+                .where(table.c.user_id.in_(chunk), table.c.local_week.in_(chunk_weeks), table.c.rule_id.in_(rule_ids))
                 .group_by(table.c.rule_id, table.c.user_id, table.c.local_week, table.c.local_date))
             for rule_id, user_id, week, day, points, count in rows:
                 if week in weeks[user_id]:  # the chunk's weeks hold others of this reader's
