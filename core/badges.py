@@ -52,7 +52,7 @@ from sqlalchemy import bindparam, case, func, select, update
 from sqlmodel import Session
 
 from core.hookspecs import hookimpl
-from core.ledger_sql import bind_time, compiled, insert_for
+from core.ledger_sql import bind_time, compiled, insert_for, select_in
 from core.ledger_sql import cursor as ledger_cursor
 from core.models import ActivityEntry, AuditEntry, BadgeAward, Counter, PointTotal, User, utcnow
 from core.ui import path_for
@@ -534,9 +534,9 @@ def _held_by(session: Session, user_ids: set[int], keys: set[str]) -> set[tuple[
     """Which of ``keys`` each of ``user_ids`` holds, as (user, key) pairs."""
     ordered, held = sorted(user_ids), set()
     for i in range(0, len(ordered), 500):
-        rows = session.connection().execute(select(BadgeAward.user_id, BadgeAward.badge_key).where(
-            BadgeAward.user_id.in_(ordered[i:i + 500]), BadgeAward.badge_key.in_(sorted(keys))))
-        held.update((user_id, key) for user_id, key in rows)
+        held.update(select_in(session, "badges.held_by", lambda: select(BadgeAward.user_id, BadgeAward.badge_key).where(
+            BadgeAward.user_id.in_(bindparam("users", expanding=True)),
+            BadgeAward.badge_key.in_(bindparam("keys", expanding=True))), users=ordered[i:i + 500], keys=sorted(keys)))
     return held
 
 
@@ -673,15 +673,22 @@ def weekly_streaks(session: Session, user_ids, *, activity: tuple[str, str] | No
     starts = [datetime.combine(monday - timedelta(weeks=k), datetime.min.time(), tzinfo=calendar.tz)
               for k in range(-1, weeks_back)]
     names = [f"{iso.year}-W{iso.week:02d}" for iso in (start.date().isocalendar() for start in starts[1:])]
-    created = ActivityEntry.created_at
-    week_of = case(*[(created >= start, k) for k, start in enumerate(starts[1:])], else_=-1)
+    def statement():
+        created = ActivityEntry.created_at
+        week_of = case(*[(created >= bindparam(f"week{k}"), k) for k in range(len(names))], else_=-1)
+        query = select(ActivityEntry.user_id, week_of).distinct().where(
+            ActivityEntry.user_id.in_(bindparam("users", expanding=True)), created >= bindparam("oldest"),
+            created < bindparam("newest"))
+        if activity is not None:
+            query = query.where(ActivityEntry.plugin == bindparam("plugin"), ActivityEntry.kind == bindparam("kind"))
+        return query
+
+    name = f"badges.streaks.{len(names)}.{'one' if activity else 'any'}"
+    params = {f"week{k}": start for k, start in enumerate(starts[1:])}
+    params.update(oldest=starts[-1], newest=starts[0], plugin=activity and activity[0], kind=activity and activity[1])
     ordered, active = sorted(set(user_ids)), {}
     for i in range(0, len(ordered), 500):
-        query = select(ActivityEntry.user_id, week_of).distinct().where(
-            ActivityEntry.user_id.in_(ordered[i:i + 500]), created >= starts[-1], created < starts[0])
-        if activity is not None:
-            query = query.where(ActivityEntry.plugin == activity[0], ActivityEntry.kind == activity[1])
-        for user_id, k in session.connection().execute(query):
+        for user_id, k in select_in(session, name, statement, users=ordered[i:i + 500], **params):
             active.setdefault(user_id, set()).add(names[k])
     if not active:
         return {}

@@ -10,6 +10,7 @@ own bind processors, so what lands in the tables is exactly what SQLAlchemy woul
 from __future__ import annotations
 
 import random
+import re
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Callable, Iterator, Sequence
@@ -244,6 +245,74 @@ def insert_rows(session: Session, name: str, table, columns: Sequence[str], rows
     return out
 
 
+class _Select:
+    """A SELECT compiled once: its text cut around each expanding list (``bindparam(name,
+    expanding=True)``), the order its values are bound in, how each is bound and each column read."""
+
+    POSTCOMPILE = re.compile(r"__\[POSTCOMPILE_(\w+)\]")
+
+    def __init__(self, dialect, statement) -> None:
+        pg = dialect.name == "postgresql"
+        compiled = statement.compile(dialect=type(dialect)(paramstyle="format" if pg else "qmark"))
+        self.pieces = self.POSTCOMPILE.split(str(compiled))  # text, list name, text, list name, text…
+        self.mark = "%s" if pg else "?"
+        # (name, is a list, bind processor, the value written in the statement, if any)
+        self.binds = [(name, bind.expanding, bind.type._cached_bind_processor(dialect), bind.effective_value)
+                      for name, bind in ((name, compiled.binds[name]) for name in compiled.positiontup)]
+        self.results = [column.type.dialect_impl(dialect).result_processor(dialect, None)
+                        for column in statement.selected_columns]
+
+    def sql(self, params: dict) -> str:
+        pieces = list(self.pieces)
+        for i in range(1, len(pieces), 2):
+            pieces[i] = ", ".join([self.mark] * len(params[pieces[i]]))
+        return "".join(pieces)
+
+    def values(self, params: dict) -> list:
+        flat = []
+        for name, expanding, process, written in self.binds:
+            value = params.get(name, written)
+            if not expanding:
+                flat.append(process(value) if process else value)
+            else:
+                flat.extend(map(process, value) if process else value)
+        return flat
+
+
+_SELECTS: dict[tuple[str, str], _Select] = {}
+
+
+def select_in(session: Session, name: str, statement: Callable, **params) -> list[tuple]:
+    """The rows of a SELECT run on the session's cursor, inside its transaction: for a hot path's
+    reads of a batch's readers, ``column IN`` a list of hundreds.
+
+    ``statement()`` builds the SELECT, once per database and ``name``; its lists are
+    ``bindparam(name, expanding=True)``, each spread into one placeholder per value at run time.
+    ``params`` hold each parameter's value by name (a list for each list; a value written in the
+    statement, such as ``column == "day"``, is kept as written); values go through
+    their types' bind processors and columns through their result processors, as with
+    ``session.execute``, without its cost for a list (a list of 500 numbers: 3.2 against 1.1 ms
+    on SQLite). A list must not be empty (an empty IN is not SQL on PostgreSQL): a caller with
+    nothing to look up has nothing to read."""
+    select_ = _select(session, name, statement)
+    if any(expanding and not params[key] for key, expanding, _process, _written in select_.binds):
+        raise ValueError(f"{name}: an empty list to look up")
+    with cursor(session) as handle:
+        handle.execute(select_.sql(params), select_.values(params))
+        rows = handle.fetchall()
+    if rows and any(select_.results):
+        return [tuple(f(v) if f else v for f, v in zip(select_.results, row)) for row in rows]
+    return rows
+
+
+def _select(session: Session, name: str, statement: Callable) -> _Select:
+    dialect = session.get_bind().dialect
+    select_ = _SELECTS.get((dialect.name, name))
+    if select_ is None:
+        select_ = _SELECTS[(dialect.name, name)] = _Select(dialect, statement())
+    return select_
+
+
 def bind_time(session: Session, moment: datetime):
     """A timestamp as the driver should receive it (SQLite: UTC text; PostgreSQL: as is)."""
     return award_sql(session).time(moment)
@@ -258,17 +327,28 @@ def award_sql(session: Session) -> AwardSQL:
     return compiled
 
 
-def rank_changes(boards: list[tuple[str, str, int]], amount: int) -> list[dict]:
-    """The rank-count changes when a public user's totals on ``boards`` ((period, key, new total))
-    moved by ``amount``: one fewer at the old total and its block, one more at the new (totals
-    above zero only; a move within one block leaves the block alone). Sorted by key, so
-    concurrent transactions lock the rows in the same order and never deadlock."""
-    changes: dict[tuple, int] = {}
+def add_rank_changes(changes: dict[tuple, int], boards: list[tuple[str, str, int]], amount: int) -> None:
+    """Add to ``changes`` ((period, key, level, total) → users) the rank-count changes when a public
+    user's totals on ``boards`` ((period, key, new total)) moved by ``amount``: one fewer at the old
+    total and its block, one more at the new (totals above zero only; a move within one block adds
+    nothing to the block, and a change that sums to nothing is never written)."""
     for period, key, new in boards:
-        for total, delta in ((new - amount, -1), (new, 1)):
-            if total > 0:
-                for level, value in ((0, total), (1, total // RANK_BLOCK)):
-                    changes[(period, key, level, value)] = changes.get((period, key, level, value), 0) + delta
+        old = new - amount
+        if old > 0:
+            slot = (period, key, 0, old)
+            changes[slot] = changes.get(slot, 0) - 1
+            slot = (period, key, 1, old // RANK_BLOCK)
+            changes[slot] = changes.get(slot, 0) - 1
+        if new > 0:
+            slot = (period, key, 0, new)
+            changes[slot] = changes.get(slot, 0) + 1
+            slot = (period, key, 1, new // RANK_BLOCK)
+            changes[slot] = changes.get(slot, 0) + 1
+
+
+def _rank_rows(changes: dict[tuple, int]) -> list[dict]:
+    """The rank counts' upserts, sorted by key, so concurrent transactions lock the rows in the
+    same order and never deadlock."""
     return [{"period": p, "period_key": k, "level": lv, "total": t, "users": d}
             for (p, k, lv, t), d in sorted(changes.items()) if d]
 
@@ -303,15 +383,15 @@ def rank_counts_at_commit(session: Session) -> None:
     session.info.setdefault(_RANKS_AT_COMMIT, {})
 
 
-def write_rank_changes(session: Session, handle, changes: list[dict]) -> None:
-    """Apply ``rank_changes`` now, or add them to those gathered for the commit (see above)."""
+def write_rank_changes(session: Session, handle, moves: list[tuple[list[tuple[str, str, int]], int]]) -> None:
+    """The rank-count changes of public users' moves (each: boards as ``add_rank_changes`` takes
+    them, and the amount), written now, or added to those gathered for the commit (see above)."""
     gathered = session.info.get(_RANKS_AT_COMMIT)
+    changes = {} if gathered is None else gathered
+    for boards, amount in moves:
+        add_rank_changes(changes, boards, amount)
     if gathered is None:
-        handle.executemany(award_sql(session).rank, changes)
-        return
-    for change in changes:
-        key = (change["period"], change["period_key"], change["level"], change["total"])
-        gathered[key] = gathered.get(key, 0) + change["users"]
+        handle.executemany(award_sql(session).rank, _rank_rows(changes))
 
 
 @event.listens_for(OrmSession, "before_commit")
@@ -323,8 +403,7 @@ def _before_commit(session) -> None:
     sql = award_sql(session)
     with cursor(session) as handle:
         if ranks:
-            handle.executemany(sql.rank, [{"period": p, "period_key": k, "level": lv, "total": t, "users": d}
-                                          for (p, k, lv, t), d in sorted(ranks.items()) if d])
+            handle.executemany(sql.rank, _rank_rows(ranks))
         if changed:
             handle.execute(sql.bump, {"slot": random.randrange(sql.slots)})
 

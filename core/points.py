@@ -14,13 +14,13 @@ from datetime import datetime, time, timedelta
 from typing import Callable, Iterable, NamedTuple
 
 from flask import current_app
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import bindparam, delete, func, select, text
 from flask_babel import gettext as _
 from sqlmodel import Session
 
 from core import ranks  # also keeps rank counts right when users opt out of boards
 from core.ledger_sql import (ENTRY_COLUMNS, adding_to_total, award_sql, boards_changed, insert_rows,
-                             rank_changes, rank_counts_at_commit, write_rank_changes)
+                             rank_counts_at_commit, select_in, write_rank_changes)
 from core.ledger_sql import cursor as ledger_cursor
 from core.models import AuditEntry, PeriodTotal, PointEntry, PointTotal, on_readers_boards, utcnow
 from core.periods import PERIODS, Calendar
@@ -100,7 +100,7 @@ def award(
             boards.append((period, key, cursor.fetchone()[0]))
         cursor.execute(sql.public, {"user_id": user_id})
         if on_readers_boards(*cursor.fetchone()):  # staff and opted-out readers are not counted
-            write_rank_changes(session, cursor, rank_changes(boards, amount))
+            write_rank_changes(session, cursor, [(boards, amount)])
     boards_changed(session)
     _announce(session, [(entry_id, Payment(user_id, amount, rule, plugin, idempotency_key, source_ref, reason,
                                            actor_id, reverses_id), new_total)], at)
@@ -204,9 +204,8 @@ def award_many(session: Session, payments: list[Payment], *, at: datetime | None
         rank_counts_at_commit(session)
     public = _on_boards(session, sorted(sums))
     with ledger_cursor(session) as cursor:
-        for user_id in sorted(sums):
-            if user_id in public:
-                write_rank_changes(session, cursor, rank_changes(totals[user_id], sums[user_id]))
+        write_rank_changes(session, cursor, [(totals[user_id], sums[user_id]) for user_id in sorted(sums)
+                                             if user_id in public])
     boards_changed(session)
     running = {user_id: boards[0][2] - sums[user_id] for user_id, boards in totals.items()}
     told = []
@@ -221,7 +220,7 @@ def award_many(session: Session, payments: list[Payment], *, at: datetime | None
 def _add_to_totals(session: Session, sums: dict[int, int], at: datetime,
                    calendar: Calendar) -> dict[int, list[tuple[str, str, int]]]:
     """Add each user's sum to their all-time and period totals; each user's boards as
-    ``rank_changes`` takes them: ``[("all", "", total), (period, key, total)…]``."""
+    ``add_rank_changes`` takes them: ``[("all", "", total), (period, key, total)…]``."""
     keys = calendar.keys(at)
     users = sorted(sums)
     totals, periods = PointTotal.__table__, PeriodTotal.__table__
@@ -245,8 +244,9 @@ def _on_boards(session: Session, user_ids: list[int]) -> set[int]:
 
     public = set()
     for i in range(0, len(user_ids), CHUNK):
-        rows = session.connection().execute(select(User.id, User.hide_from_boards, User.is_active, User.role)
-                               .where(User.id.in_(user_ids[i:i + CHUNK])))
+        rows = select_in(session, "points.on_boards", lambda: select(
+            User.id, User.hide_from_boards, User.is_active, User.role).where(User.id.in_(bindparam("ids", expanding=True))),
+            ids=user_ids[i:i + CHUNK])
         public.update(user_id for user_id, *flags in rows if on_readers_boards(*flags))
     return public
 

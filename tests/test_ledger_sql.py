@@ -6,11 +6,11 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
-from core.ledger_sql import insert_rows
-from core.models import ActivityEntry
+from core.ledger_sql import insert_rows, select_in
+from core.models import ActivityEntry, User
 
 AT = datetime(2026, 3, 1, 14, 30, 5, 123456, tzinfo=timezone.utc)
 COLUMNS = ("created_at", "source_ref", "user_id", "kind", "plugin")  # not the table's order
@@ -52,3 +52,35 @@ def test_insert_rows_raises_the_databases_error_as_sqlalchemys_and_keeps_nothing
             _insert(session, [(AT, "fine", user.id, "k", "t"), (AT, "no-such-user", 999_999, "k", "t")])
         with db.session() as session:
             assert session.execute(select(ActivityEntry.id).where(ActivityEntry.plugin == "t")).all() == []
+
+
+def _recent(session, **params):
+    return select_in(session, "tests.recent", lambda: select(
+        ActivityEntry.source_ref, ActivityEntry.created_at, User.is_active).join(User).where(
+        ActivityEntry.user_id.in_(bindparam("users", expanding=True)), ActivityEntry.plugin == "t",
+        ActivityEntry.kind.in_(bindparam("kinds", expanding=True)), ActivityEntry.created_at >= bindparam("since")),
+        **params)
+
+
+def test_select_in_spreads_each_list_binds_each_value_and_reads_each_column(app, make_user):
+    """Two lists of different lengths, a value written in the statement and an instant given in
+    another zone select the same rows ``session.execute`` would; instants come back as aware UTC
+    and booleans as booleans; an empty list is refused before anything runs."""
+    one, two, other = make_user(), make_user(), make_user()
+    with app.app_context(), app.extensions["engage.db"].write_session() as session:
+        _insert(session, [(AT + timedelta(hours=n), f"ref-{n}", user.id, kind, plugin) for n, (user, kind, plugin) in
+                          enumerate([(one, "k", "t"), (two, "j", "t"), (two, "k", "t"), (other, "k", "t"),
+                                     (one, "k", "elsewhere"), (one, "x", "t")])])
+        since = (AT + timedelta(minutes=30)).astimezone(ZoneInfo("Asia/Shanghai"))
+        rows = _recent(session, users=[one.id, two.id], kinds=["k", "j"], since=since)
+        again = _recent(session, users=[two.id], kinds=["k"], since=AT)  # other lengths: the same statement
+        expected = session.execute(select(ActivityEntry.source_ref, ActivityEntry.created_at, User.is_active)
+                                   .join(User).where(ActivityEntry.user_id.in_([one.id, two.id]),
+                                                     ActivityEntry.plugin == "t", ActivityEntry.kind.in_(["k", "j"]),
+                                                     ActivityEntry.created_at >= since)).all()
+        with pytest.raises(ValueError):
+            _recent(session, users=[], kinds=["k"], since=AT)
+    assert sorted(rows) == sorted(tuple(row) for row in expected) == [
+        ("ref-1", AT + timedelta(hours=1), True), ("ref-2", AT + timedelta(hours=2), True)]
+    assert all(at.tzinfo is not None and active is True for _ref, at, active in rows)
+    assert again == [("ref-2", AT + timedelta(hours=2), True)]

@@ -11,12 +11,12 @@ cannot both pass the cap; SQLite's write transactions are serial anyway).
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from core.api.models import ApiKey, ApiKeyDay
 from core.api.problems import Problem
-from core.ledger_sql import insert_for
+from core.ledger_sql import insert_for, select_in
 from core.models import PointEntry, PointTotal, Role, User, utcnow
 from core.points import Payment, award_many, current_calendar
 
@@ -33,9 +33,9 @@ def readers_by_number(session: Session, numbers: set[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     ordered = sorted(numbers)
     for i in range(0, len(ordered), CHUNK):
-        rows = session.connection().execute(select(User.member_number, User.id).where(
-            User.member_number.in_(ordered[i:i + CHUNK]), User.role == Role.student.value))
-        found.update(dict(rows.all()))
+        found.update(select_in(session, "api.readers_by_number", lambda: select(User.member_number, User.id).where(
+            User.member_number.in_(bindparam("numbers", expanding=True)), User.role == bindparam("role")),
+            numbers=ordered[i:i + CHUNK], role=Role.student.value))
     return found
 
 

@@ -14,12 +14,12 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from core.activity import record_activities as core_record_activities
 from core.api.awarding import readers_by_number
-from core.ledger_sql import insert_rows
+from core.ledger_sql import insert_rows, select_in
 from core.models import PointTotal, utcnow
 from core.points import current_calendar
 
@@ -169,6 +169,6 @@ def record_activities(session: Session, events: list[dict]) -> None:
 def _totals(session: Session, user_ids: set[int]) -> dict[int, int]:
     ordered, totals = sorted(user_ids), {}
     for i in range(0, len(ordered), CHUNK):
-        totals.update(dict(session.connection().execute(select(PointTotal.user_id, PointTotal.total)
-                                           .where(PointTotal.user_id.in_(ordered[i:i + CHUNK]))).all()))
+        totals.update(select_in(session, "inbound.totals", lambda: select(PointTotal.user_id, PointTotal.total).where(
+            PointTotal.user_id.in_(bindparam("ids", expanding=True))), ids=ordered[i:i + CHUNK]))
     return totals

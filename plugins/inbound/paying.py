@@ -15,10 +15,10 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import timedelta
 
-from sqlalchemy import and_, func, or_, select, true
+from sqlalchemy import and_, bindparam, func, or_, select, true
 from sqlmodel import Session
 
-from core.ledger_sql import insert_rows
+from core.ledger_sql import insert_rows, select_in
 from core.models import utcnow
 from core.points import Payment, award_many, current_calendar
 
@@ -90,11 +90,13 @@ class Caps:
         for i in range(0, len(users), CHUNK):
             chunk = users[i:i + CHUNK]
             chunk_weeks = sorted(set().union(*(weeks[user_id] for user_id in chunk)))
-            rows = session.connection().execute(
-                select(table.c.rule_id, table.c.user_id, table.c.local_week, table.c.local_date,
-                       func.sum(table.c.points), func.count())
-                .where(table.c.user_id.in_(chunk), table.c.local_week.in_(chunk_weeks), table.c.rule_id.in_(rule_ids))
-                .group_by(table.c.rule_id, table.c.user_id, table.c.local_week, table.c.local_date))
+            rows = select_in(session, "inbound.caps", lambda: select(
+                table.c.rule_id, table.c.user_id, table.c.local_week, table.c.local_date, func.sum(table.c.points),
+                func.count()).where(table.c.user_id.in_(bindparam("users", expanding=True)),
+                                    table.c.local_week.in_(bindparam("weeks", expanding=True)),
+                                    table.c.rule_id.in_(bindparam("rules", expanding=True)))
+                .group_by(table.c.rule_id, table.c.user_id, table.c.local_week, table.c.local_date),
+                users=chunk, weeks=chunk_weeks, rules=rule_ids)
             for rule_id, user_id, week, day, points, count in rows:
                 if week in weeks[user_id]:  # the chunk's weeks hold others of this reader's
                     self._add(rule_id, user_id, week, day, int(points), int(count))

@@ -21,7 +21,7 @@ from functools import lru_cache
 from sqlalchemy import bindparam, delete, literal_column, select, text, update
 from sqlmodel import Session
 
-from core.ledger_sql import bind_time, compiled, cursor
+from core.ledger_sql import bind_time, compiled, cursor, select_in
 from core.models import Role, User, utcnow
 from core.periods import Calendar, default_term
 from core.terms import current_calendar
@@ -197,9 +197,10 @@ def queue_awards(session: Session, user_ids: set[int], at: datetime | None = Non
     keys, _before = _keys(calendar, calendar.local_date(at))
     touch, ordered, counted = InsightsTouch.__table__.c, sorted(user_ids), set()
     for i in range(0, len(ordered), 500):
-        counted.update(session.connection().execute(select(touch.user_id).where(
-            touch.period == "day", touch.period_key == keys["day"], touch.plugin == "",
-            touch.user_id.in_(ordered[i:i + 500]))).scalars())
+        counted.update(user_id for user_id, in select_in(session, "insights.counted_today", lambda: select(
+            touch.user_id).where(touch.period == "day", touch.period_key == bindparam("day"), touch.plugin == "",
+                                 touch.user_id.in_(bindparam("users", expanding=True))),
+            day=keys["day"], users=ordered[i:i + 500]))
     queue_events(session, [(user_id, "", "", at) for user_id in ordered if user_id not in counted])
 
 
