@@ -21,7 +21,7 @@ from functools import lru_cache
 from sqlalchemy import bindparam, delete, literal_column, select, text, update
 from sqlmodel import Session
 
-from core.ledger_sql import bind_time, compiled, cursor, select_in
+from core.ledger_sql import compiled, cursor, insert_rows, select_in
 from core.models import Role, User, utcnow
 from core.periods import Calendar, default_term
 from core.terms import current_calendar
@@ -170,23 +170,16 @@ def _bind_day(session: Session, day: date):
 
 # --- the listeners' work: one append per event ---------------------------------------------
 
-def _pending(insert):
-    return insert(InsightsPending.__table__).values(
-        user_id=bindparam("user_id"), plugin=bindparam("plugin"), kind=bindparam("kind"), at=bindparam("at"),
-        campaign_id=bindparam("campaign_id"), medium=bindparam("medium"))
+PENDING_COLUMNS = ("user_id", "plugin", "kind", "at", "campaign_id", "medium")
 
 
 def queue_events(session: Session, events: list[tuple[int, str, str, datetime]],
                  campaign: tuple[int, str] | None = None) -> None:
     """Append activities ``(user_id, plugin, kind, at)`` for ``fold_pending`` to count, in the
-    caller's transaction: one executemany."""
-    if not events:
-        return
-    with cursor(session) as handle:
-        handle.executemany(compiled(session, "insights.pending", _pending), [{
-            "user_id": user_id, "plugin": plugin or "", "kind": kind or "", "at": bind_time(session, at),
-            "campaign_id": campaign[0] if campaign else None, "medium": campaign[1] if campaign else ""}
-            for user_id, plugin, kind, at in events])
+    caller's transaction: one insert per 500."""
+    campaign_id, medium = campaign if campaign else (None, "")
+    insert_rows(session, "insights.pending", InsightsPending.__table__, PENDING_COLUMNS,
+                [(user_id, plugin or "", kind or "", at, campaign_id, medium) for user_id, plugin, kind, at in events])
 
 
 def queue_awards(session: Session, user_ids: set[int], at: datetime | None = None) -> None:
