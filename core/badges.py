@@ -611,7 +611,7 @@ def check_activities(session: Session, activities: list) -> None:
             earned = [earliest.user_id] if _is_first(session, earliest, rule) else []
         elif rule.kind == "weekly_streak":
             streaks = weekly_streaks(session, users, activity=rule.activity, at=pairs[0][1].created_at,
-                                     enough=rule.weeks)
+                                     enough=rule.weeks, active_that_week=True)
             earned = [user_id for user_id in users if streaks.get(user_id, 0) >= rule.weeks]
         elif rule.kind == "criteria":
             earned = [user_id for user_id in users if rule.qualifies(session, user_id)]
@@ -657,11 +657,15 @@ def weekly_streak(session: Session, user_id: int, *, activity: tuple[str, str] |
 
 
 def weekly_streaks(session: Session, user_ids, *, activity: tuple[str, str] | None = None,
-                   at: datetime | None = None, calendar=None, holidays=None, enough: int | None = None) -> dict[int, int]:
+                   at: datetime | None = None, calendar=None, holidays=None, enough: int | None = None,
+                   active_that_week: bool = False) -> dict[int, int]:
     """``weekly_streak`` for many users in one query per 500 (users with no run left out).
 
     With ``enough``, only as many weeks are read as it takes to tell whether a run reaches
-    ``enough`` weeks: a longer run is then counted as at least ``enough``, never more exactly."""
+    ``enough`` weeks: a longer run is then counted as at least ``enough``, never more exactly.
+    With ``active_that_week``, the caller knows each user was active in the week of ``at`` (they
+    have just done the activity): only the weeks before it are read, not that week's activities,
+    which on a busy day are most of them."""
     calendar = calendar or _calendar()
     holidays = holiday_weeks() if holidays is None else frozenset(holidays)
     at = at or utcnow()
@@ -673,6 +677,7 @@ def weekly_streaks(session: Session, user_ids, *, activity: tuple[str, str] | No
     starts = [datetime.combine(monday - timedelta(weeks=k), datetime.min.time(), tzinfo=calendar.tz)
               for k in range(-1, weeks_back)]
     names = [f"{iso.year}-W{iso.week:02d}" for iso in (start.date().isocalendar() for start in starts[1:])]
+
     def statement():
         created = ActivityEntry.created_at
         week_of = case(*[(created >= bindparam(f"week{k}"), k) for k in range(len(names))], else_=-1)
@@ -685,8 +690,10 @@ def weekly_streaks(session: Session, user_ids, *, activity: tuple[str, str] | No
 
     name = f"badges.streaks.{len(names)}.{'one' if activity else 'any'}"
     params = {f"week{k}": start for k, start in enumerate(starts[1:])}
-    params.update(oldest=starts[-1], newest=starts[0], plugin=activity and activity[0], kind=activity and activity[1])
-    ordered, active = sorted(set(user_ids)), {}
+    params.update(oldest=starts[-1], newest=starts[1] if active_that_week else starts[0],
+                  plugin=activity and activity[0], kind=activity and activity[1])
+    ordered = sorted(set(user_ids))
+    active = {user_id: {names[0]} for user_id in ordered} if active_that_week else {}
     for i in range(0, len(ordered), 500):
         for user_id, k in select_in(session, name, statement, users=ordered[i:i + 500], **params):
             active.setdefault(user_id, set()).add(names[k])

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from PIL import Image
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 import example_plugin
@@ -208,6 +208,29 @@ def test_weekly_streaks_reads_many_readers_at_once_and_only_as_far_back_as_asked
         holidays = {"2026-W09", "2026-W07"}  # holidays lengthen what is read, so the answer holds
         assert badges.weekly_streaks(session, [broken.id], at=week(10), calendar=calendar, holidays=holidays,
                                      enough=4) == {broken.id: 4}
+
+
+def test_weekly_streaks_of_readers_active_that_week_read_only_the_weeks_before(ex_app, ex_db, user_in):
+    """Readers who have just done the activity were active in its week: told so, the streaks come
+    out the same, and they no longer depend on that week's activities (most of a busy week's),
+    which are not read."""
+    steady, broken, new = user_in(), user_in(), user_in()
+    calendar = Calendar("Asia/Shanghai")
+    add_activity(ex_db, steady, *(week(n) for n in range(2, 11)))
+    add_activity(ex_db, broken, week(5), week(6), week(8), week(10))
+    add_activity(ex_db, new, week(10))
+    users = [steady.id, broken.id, new.id]
+    with ex_app.app_context(), ex_db.session() as session:
+        told = badges.weekly_streaks(session, users, at=week(10), calendar=calendar, holidays=(), active_that_week=True)
+        assert told == badges.weekly_streaks(session, users, at=week(10), calendar=calendar, holidays=()) == {
+            steady.id: 9, broken.id: 1, new.id: 1}
+    with ex_db.write_session() as session:  # that week's activities are not read
+        session.execute(delete(ActivityEntry).where(ActivityEntry.user_id.in_(users),
+                                                    ActivityEntry.created_at >= week(10)))
+    with ex_app.app_context(), ex_db.session() as session:
+        assert badges.weekly_streaks(session, users, at=week(10), calendar=calendar, holidays=(),
+                                     active_that_week=True) == told
+        assert badges.weekly_streaks(session, users, at=week(10), calendar=calendar, holidays=()) == {steady.id: 8}
 
 
 def test_weekly_streak_badge_is_granted_by_the_activity_that_completes_it(ex_app, ex_db, user_in, monkeypatch):
