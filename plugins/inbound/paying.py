@@ -77,6 +77,7 @@ class Caps:
         self.day: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
         self.week: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
         capped = [r for r in rules if has_caps(r)]
+        self.capped = {rule.id for rule in capped}  # the others pay in full and are not counted
         # Only what the capped rules paid, to the readers of their events, in those events' weeks:
         # a replay's chunk spans months, and reading every week of every reader in it would read
         # all the rules ever paid. Asked per 500 readers by reader, week and rule, which the caps
@@ -108,6 +109,8 @@ class Caps:
 
     def allowed(self, rule: InboundRule, event: dict) -> int:
         """The points the rule may still pay for this event (0: capped)."""
+        if rule.id not in self.capped:
+            return rule.points
         day = self.day[(rule.id, event["user_id"], event["local_date"])]
         week = self.week[(rule.id, event["user_id"], event["local_week"])]
         if (rule.day_count is not None and day[1] >= rule.day_count) or (
@@ -121,7 +124,8 @@ class Caps:
         return max(points, 0)
 
     def paid(self, rule: InboundRule, event: dict, points: int) -> None:
-        self._add(rule.id, event["user_id"], event["local_week"], event["local_date"], points, 1)
+        if rule.id in self.capped:
+            self._add(rule.id, event["user_id"], event["local_week"], event["local_date"], points, 1)
 
 
 def pay(session: Session, events: list[dict], *, calendar=None, rules: dict[str, list[InboundRule]] | None = None,
