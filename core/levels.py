@@ -7,6 +7,7 @@ with the plugin host as a built-in listener), so the ledger never imports levels
 from __future__ import annotations
 
 import time
+from bisect import bisect_right
 from dataclasses import dataclass
 
 from flask import current_app
@@ -133,13 +134,14 @@ def progress(total: int, levels: list[LevelSpec] | None = None) -> Progress:
 def note_level_ups(session: Session, moves: list[tuple[int, int, int]]) -> None:
     """Notify each user of ``(user_id, old_total, new_total)`` who has just crossed into a higher level."""
     levels = current_levels()
+    thresholds = [spec.threshold for spec in levels]  # lowest first, the first at 0: as ``progress`` reads them
     notes = []
     for user_id, old_total, new_total in moves:
         if new_total <= old_total:
             continue
-        before, after = progress(old_total, levels).level, progress(new_total, levels).level
-        if after.number > before.number:
-            notes.append((user_id, "core", "level-up", _level_message(after), path_for("main.profile")))
+        after = bisect_right(thresholds, new_total) - 1
+        if after > max(bisect_right(thresholds, old_total) - 1, 0):  # a batch of awards asks this of each
+            notes.append((user_id, "core", "level-up", _level_message(levels[after]), path_for("main.profile")))
     if notes:
         from core.notifications import notify_many
 
