@@ -245,8 +245,8 @@ def _on_boards(session: Session, user_ids: list[int]) -> set[int]:
     public = set()
     for i in range(0, len(user_ids), CHUNK):
         rows = select_in(session, "points.on_boards", lambda: select(
-            User.id, User.hide_from_boards, User.is_active, User.role).where(User.id.in_(bindparam("ids", expanding=True))),
-            ids=user_ids[i:i + CHUNK])
+            User.id, User.hide_from_boards, User.is_active, User.role).where(
+            User.id.in_(bindparam("ids", expanding=True))), ids=user_ids[i:i + CHUNK])
         public.update(user_id for user_id, *flags in rows if on_readers_boards(*flags))
     return public
 
