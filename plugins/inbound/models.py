@@ -27,7 +27,9 @@ class InboundEvent(SQLModel, table=True):
     __tablename__ = "inbound_event"
     __table_args__ = (
         UniqueConstraint("source_id", name="uq_inbound_event_source"),
-        Index("ix_inbound_event_kind_occurred", "kind", "occurred_at"),  # previews
+        # Previews: events that happened since a moment arrived since just before it (see SKEW),
+        # and new events go at this index's end, not at random places in it.
+        Index("ix_inbound_event_kind_received", "kind", "received_at"),
         Index("ix_inbound_event_kind_id", "kind", "id"),  # replays walk a type's events in id order
         Index("ix_inbound_event_user", "user_id"),
         # Numbers are looked up for unmatched events only: matched ones stay out of the index.

@@ -22,6 +22,7 @@ from core.ledger_sql import insert_rows, select_in
 from core.models import utcnow
 from core.points import Payment, award_many, current_calendar
 
+from .events import SKEW
 from .models import InboundEvent, InboundPayment, InboundRule
 
 RULE = "inbound:event"  # the ledger's rule name; the librarian's rule name is the entry's note
@@ -198,8 +199,8 @@ def preview(session: Session, rule: InboundRule, *, days: int) -> dict:
     since = utcnow() - timedelta(days=days)
     rows = session.execute(
         select(table.c.user_id, table.c.local_week, table.c.local_date, func.count())
-        .where(table.c.kind == rule.kind, table.c.user_id.is_not(None), table.c.occurred_at >= since,
-               window_condition(rule))
+        .where(table.c.kind == rule.kind, table.c.received_at >= since - SKEW,  # implied; found by the index
+               table.c.occurred_at >= since, table.c.user_id.is_not(None), window_condition(rule))
         .group_by(table.c.user_id, table.c.local_week, table.c.local_date)
         .order_by(table.c.user_id, table.c.local_date)).all()
     events = points = 0
