@@ -104,11 +104,13 @@ def test_metrics_add_up_every_worker(server):
     assert len(request_ids) == len(answers)
 
     totals = []
-    for _ in range(40):  # fresh connections until both workers have answered /metrics a few times
-        status, _headers, text = _request(port, "/metrics")
-        assert status == 200
-        totals.append(_count(text, "auth.login", 200))
-        if len(totals) >= 6 and len(_pids(log, "/metrics")) == 2:
+    for _batch in range(10):  # fresh connections, several at once, until both workers have answered /metrics
+        with ThreadPoolExecutor(4) as pool:  # (one at a time, the same worker may take them all)
+            for status, _headers, text in pool.map(lambda _n: _request(port, "/metrics"), range(8)):
+                assert status == 200
+                totals.append(_count(text, "auth.login", 200))
+        time.sleep(0.3)
+        if len(_pids(log, "/metrics")) == 2:
             break
     assert totals == [len(answers)] * len(totals), totals
     assert len(_pids(log, "/metrics")) == 2, f"only one worker answered /metrics:\n{log.read_text()}"
