@@ -160,6 +160,19 @@ def cursor(session: Session) -> Iterator:
         handle.close()
 
 
+def _positional(dialect, statement):
+    """``statement`` compiled with positional parameters, so a statement's values are one flat
+    list: sqlite3 takes ?, psycopg %s."""
+    return statement.compile(dialect=type(dialect)(paramstyle="format" if dialect.name == "postgresql" else "qmark"))
+
+
+def _converted(rows: list, processors: list) -> list:
+    """``rows`` with each column through its result processor (None: as it came)."""
+    if not rows or not any(processors):
+        return rows
+    return [tuple(f(v) if f else v for f, v in zip(processors, row)) for row in rows]
+
+
 class _Bulk:
     """A multi-row INSERT compiled once: the text around its VALUES list, one row's placeholders,
     where each value goes and how it is bound, and how the returned columns are read."""
@@ -170,8 +183,7 @@ class _Bulk:
             {name: bindparam(name) for name in columns})
         if finish is not None:
             statement = finish(statement)
-        # Positional parameters, so a chunk's are one flat list: sqlite3 takes ?, psycopg %s.
-        compiled = statement.compile(dialect=type(dialect)(paramstyle="format" if pg else "qmark"))
+        compiled = _positional(dialect, statement)
         text, order = str(compiled), list(compiled.positiontup)
         if sorted(order) != sorted(columns):
             raise ValueError(f"{table.name}: only the row's values may be bound, got {order}")
@@ -240,9 +252,7 @@ def insert_rows(session: Session, name: str, table, columns: Sequence[str], rows
             if bulk.returns:
                 out.extend(handle.fetchall())
             start += size
-    if out and any(bulk.results):
-        out = [tuple(f(v) if f else v for f, v in zip(bulk.results, row)) for row in out]
-    return out
+    return _converted(out, bulk.results)
 
 
 class _Select:
@@ -252,10 +262,9 @@ class _Select:
     POSTCOMPILE = re.compile(r"__\[POSTCOMPILE_(\w+)\]")
 
     def __init__(self, dialect, statement) -> None:
-        pg = dialect.name == "postgresql"
-        compiled = statement.compile(dialect=type(dialect)(paramstyle="format" if pg else "qmark"))
+        compiled = _positional(dialect, statement)
         self.pieces = self.POSTCOMPILE.split(str(compiled))  # text, list name, text, list name, text…
-        self.mark = "%s" if pg else "?"
+        self.mark = "%s" if dialect.name == "postgresql" else "?"
         # (name, is a list, bind processor, the value written in the statement, if any)
         self.binds = [(name, bind.expanding, bind.type._cached_bind_processor(dialect), bind.effective_value)
                       for name, bind in ((name, compiled.binds[name]) for name in compiled.positiontup)]
@@ -300,9 +309,7 @@ def select_in(session: Session, name: str, statement: Callable, **params) -> lis
     with cursor(session) as handle:
         handle.execute(select_.sql(params), select_.values(params))
         rows = handle.fetchall()
-    if rows and any(select_.results):
-        return [tuple(f(v) if f else v for f, v in zip(select_.results, row)) for row in rows]
-    return rows
+    return _converted(rows, select_.results)
 
 
 def _select(session: Session, name: str, statement: Callable) -> _Select:
