@@ -148,3 +148,40 @@ def test_every_connection_is_tuned_for_batches_of_writes(database):
     assert pragmas == {"journal_mode": "wal", "synchronous": 1, "foreign_keys": 1,
                        "wal_autocheckpoint": core.db.WAL_CHECKPOINT_PAGES,
                        "journal_size_limit": core.db.WAL_KEEP_BYTES, "cache_size": -core.db.CACHE_KIB}
+
+
+def test_a_large_write_syncs_its_log_once_the_turn_is_handed_on(database, tmp_path, monkeypatch):
+    """A transaction of at least SYNC_ROWS changed rows has its log synced after its commit, with
+    the writer lock already free; a small write, a rollback and a read leave the log to the
+    checkpoint."""
+    lock, synced = str(tmp_path / "lock.sqlite.writer"), []
+    sync = core.db._sync_log
+
+    def watching(path):
+        handle = os.open(lock, os.O_RDWR)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises while a writer holds it
+            fcntl.flock(handle, fcntl.LOCK_UN)
+        finally:
+            os.close(handle)
+        synced.append(path)
+        sync(path)
+
+    monkeypatch.setattr(core.db, "_sync_log", watching)
+    rows = [{"n": n} for n in range(core.db.SYNC_ROWS)]
+    with database.write_session() as session:
+        session.execute(text("INSERT INTO t VALUES (:n)"), rows[:-1])
+    with database.session() as session:
+        assert session.execute(text("SELECT count(*) FROM t")).scalar() == core.db.SYNC_ROWS - 1
+    with pytest.raises(RuntimeError), database.write_session() as session:
+        session.execute(text("INSERT INTO t VALUES (:n)"), rows)
+        raise RuntimeError("changed my mind")
+    assert synced == []
+    with database.write_session() as session:
+        session.execute(text("UPDATE t SET n = n + 1"))
+        session.execute(text("INSERT INTO t VALUES (0)"))
+    assert synced == [str(tmp_path / "lock.sqlite-wal")]
+    with database.session() as session:  # its connection has changed more rows than that, in all
+        assert session.execute(text("SELECT count(*) FROM t")).scalar() == core.db.SYNC_ROWS
+        session.commit()
+    assert len(synced) == 1
