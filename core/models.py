@@ -147,10 +147,11 @@ class PointEntry(SQLModel, table=True):
     """One row of the append-only points ledger. Corrections are new rows, never edits."""
 
     __tablename__ = "core_point_entry"
+    # The one index by user: a reader's entries, per rule and in time (the daily caps).
     __table_args__ = (Index("ix_core_point_entry_user_rule_at", "user_id", "rule", "created_at"),)
 
     id: int | None = Field(default=None, sa_column=Column(LedgerId, primary_key=True, autoincrement=True))
-    user_id: int = Field(foreign_key="core_user.id", index=True)
+    user_id: int = Field(foreign_key="core_user.id")
     amount: int
     rule: str = Field(max_length=80)
     plugin: str = Field(max_length=40)
