@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from core.models import ActivityEntry, PointEntry
+from plugins.inbound.api import EventBatchResultSchema
 from plugins.inbound.models import InboundEvent, InboundRule
 
 from .conftest import ago, event
@@ -32,6 +33,7 @@ def test_a_batch_answers_each_event(app, client, headers, person, ctx):
     batch = [event("a1"), event("a2", reader="NOBODY"), event("a3", when=ago(days=-1)),
              event("a4", when=ago(days=500)), event("a1"), {"source_id": "a5"}, event("a6", kind="Bad Type!")]
     answer = client.post(URL, headers=headers, json={"events": batch}).get_json()
+    assert EventBatchResultSchema().validate(answer) == {}  # sent as built: it must be in the schema's shape
     statuses = [r["status"] for r in answer["results"]]
     assert statuses == ["stored", "unmatched", "rejected", "rejected", "duplicate", "rejected", "rejected"]
     assert "future" in answer["results"][2]["reason"]
