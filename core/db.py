@@ -96,7 +96,7 @@ def _sync_log(path: str) -> None:
 
 def _tune_sqlite(engine: Engine) -> None:
     lock_path = _writer_lock_path(engine)
-    wal_path = engine.url.database and os.path.abspath(engine.url.database) + "-wal"
+    wal_path = lock_path and lock_path.removesuffix(".writer") + "-wal"
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
@@ -126,12 +126,13 @@ def _tune_sqlite(engine: Engine) -> None:
         immediate = conn.get_execution_options().get(_IMMEDIATE, False)
         if immediate and lock_path:
             _take_writer_lock(conn.connection, lock_path)
-            conn.connection.info[_CHANGES] = conn.connection.driver_connection.total_changes
         try:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
         except BaseException:
             _release_writer_lock(conn.connection)
             raise
+        if immediate and lock_path:
+            conn.connection.info[_CHANGES] = conn.connection.driver_connection.total_changes
 
     def _on_commit(conn):
         # Commit here, then hand the turn on: a writer let in while this COMMIT still writes its
@@ -143,7 +144,7 @@ def _tune_sqlite(engine: Engine) -> None:
         driver = conn.connection.driver_connection
         committed = False
         try:
-            if lock_path and driver.in_transaction:  # a write session (the lock file is taken)
+            if lock_path and driver.in_transaction:
                 driver.execute("COMMIT")
                 committed = True
         except driver.Error:
@@ -163,6 +164,7 @@ def _tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine.pool, "reset")
     def _on_reset(_dbapi_connection, record, _reset_state):
+        record.info.pop(_CHANGES, None)
         _release_writer_lock(record)
 
     @event.listens_for(engine.pool, "close")
