@@ -131,7 +131,7 @@ def _tune_sqlite(engine: Engine) -> None:
         except BaseException:
             _release_writer_lock(conn.connection)
             raise
-        if immediate and lock_path:
+        if immediate and lock_path:  # the rows changed so far, for _on_commit to count this write's
             conn.connection.info[_CHANGES] = conn.connection.driver_connection.total_changes
 
     def _on_commit(conn):
@@ -141,7 +141,9 @@ def _tune_sqlite(engine: Engine) -> None:
         # before its COMMIT, the next batch's BEGIN waited a median 8.7 ms. The driver's own commit
         # then finds nothing to do; if this COMMIT failed, the driver's tries again and reports
         # the error as SQLAlchemy does.
-        driver = conn.connection.driver_connection
+        record = conn.connection
+        driver = record.driver_connection
+        writing = record.info.get(_WRITER + ".held", False)  # only a write session holds the lock
         committed = False
         try:
             if lock_path and driver.in_transaction:
@@ -150,13 +152,11 @@ def _tune_sqlite(engine: Engine) -> None:
         except driver.Error:
             pass
         finally:
-            _release_writer_lock(conn.connection)
-        begun = conn.connection.info.pop(_CHANGES, None)  # set for write sessions only
-        if committed and begun is not None and driver.total_changes - begun >= SYNC_ROWS:
+            _release_writer_lock(record)
+        if committed and writing and driver.total_changes - record.info[_CHANGES] >= SYNC_ROWS:
             _sync_log(wal_path)
 
     def _on_rollback(conn):
-        conn.connection.info.pop(_CHANGES, None)
         _release_writer_lock(conn.connection)  # just before the rollback, which is quick
 
     event.listen(engine, "commit", _on_commit)
@@ -164,7 +164,6 @@ def _tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine.pool, "reset")
     def _on_reset(_dbapi_connection, record, _reset_state):
-        record.info.pop(_CHANGES, None)
         _release_writer_lock(record)
 
     @event.listens_for(engine.pool, "close")
