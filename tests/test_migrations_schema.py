@@ -29,8 +29,9 @@ def test_models_equal_the_migrated_schema(migration_app, clean_url):
         f"`engage db upgrade`. Differences: {differences}")
 
 
-def test_every_model_table_belongs_to_a_branch():
-    """A table named outside the prefixes would escape both the migrations and the test above."""
+def test_every_model_table_belongs_to_a_branch(migration_app):
+    """A table named outside the prefixes would escape both the migrations and the test above.
+    (The app is built so that every plugin's models are imported, as they are in the suite.)"""
     tables = [(mapper.class_.__module__, mapper.local_table.name) for mapper in SQLModel._sa_registry.mappers]
     assert len(tables) > 40
     strays = [f"{table} ({module})" for module, table in tables
