@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from core import rewards
 from core.cli import check
-from core.jobs import PeriodicJob, crontab, every_minutes
+from core.jobs import PeriodicJob, crontab, every_minutes, run_soon_after_commit
 from core.models import JobFailure, PendingReward, PointEntry, Role
 from core.testing import PASSWORD, create_test_user
 
@@ -68,6 +68,24 @@ def test_two_periodic_jobs_may_not_share_a_name(app):
     with pytest.raises(ValueError, match="example"):
         for _ in range(2):
             app.extensions["engage.jobs"].add_periodic(PeriodicJob("example", "core", lambda: None, every_minutes(1)))
+
+
+def test_a_run_asked_for_in_a_transaction_waits_for_its_commit_not_a_savepoint(app):
+    runs = []
+    jobs = app.extensions["engage.jobs"]
+    jobs.add_periodic(PeriodicJob("core:noted", "core", lambda: runs.append("noted"), every_minutes(60)))
+    db = app.extensions["engage.db"]
+    with app.app_context():
+        with db.write_session() as session:
+            with session.begin_nested():
+                run_soon_after_commit(session, "core:noted")
+            assert runs == []  # the SAVEPOINT is released; the transaction goes on
+            run_soon_after_commit(session, "core:noted")  # asked twice: one run
+        assert runs == ["noted"]
+        with pytest.raises(RuntimeError), db.write_session() as session:
+            run_soon_after_commit(session, "core:noted")
+            raise RuntimeError("the request failed")
+        assert runs == ["noted"]  # rolled back: no run
 
 
 # --- failures -----------------------------------------------------------------------------------

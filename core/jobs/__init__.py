@@ -251,20 +251,33 @@ def wake_rewards_after_commit(session) -> None:
 def run_soon_after_commit(session, name: str) -> None:
     """Once ``session``'s transaction commits, queue a run of periodic job ``name`` (coalesced);
     nothing happens if it rolls back. For work a request makes that a worker should do at once
-    (the email a notification queued, say) rather than at the job's next scheduled time. After a
-    rollback the session's next commit queues the run instead, which finds nothing new: harmless."""
-    flag = f"engage.jobs.soon.{name}"
-    if not has_app_context() or session.info.get(flag):
+    (the email a notification queued, say) rather than at the job's next scheduled time. A
+    SAVEPOINT released inside the transaction is not its commit: the run waits for the outermost
+    one, when what it is to find is visible. After a rollback the session's next commit queues the
+    run instead, which finds nothing new: harmless."""
+    if not has_app_context():
         return
+    waiting = session.info.setdefault(_SOON_WAITING, set())
+    waiting.add(name)
+    if session.info.get(_SOON_LISTENING):
+        return
+    session.info[_SOON_LISTENING] = True
     app = current_app._get_current_object()
-    session.info[flag] = True
 
     def after_commit(committed) -> None:
-        committed.info.pop(flag, None)
-        with app.app_context():
-            app.extensions["engage.jobs"].run_soon(name)
+        if committed.in_nested_transaction():  # a SAVEPOINT released: the transaction goes on
+            return
+        names = committed.info.pop(_SOON_WAITING, set())
+        if names:
+            with app.app_context():
+                for job in sorted(names):
+                    app.extensions["engage.jobs"].run_soon(job)
 
-    event.listen(session, "after_commit", after_commit, once=True)
+    event.listen(session, "after_commit", after_commit)  # for the session's life, which is short
+
+
+_SOON_WAITING = "engage.jobs.soon"
+_SOON_LISTENING = "engage.jobs.soon.listening"
 
 
 _once_lock = threading.Lock()

@@ -15,11 +15,12 @@ from sqlmodel import Session
 
 from core import badge_artwork, badges
 from core.i18n import pick
+from core.jobs import run_soon_after_commit
 from core.models import AuditEntry, BadgeAward, Term, utcnow
 
 from .i18n import _, ngettext
 from .models import Backfill, MadeBadge, Requirement
-from .rules import NAME, Need, Spec, criteria, qualifying, term_span
+from .rules import NAME, Spec, criteria, qualifying, term_span
 
 JOB = f"{NAME}:grant"
 BATCH = 200
@@ -135,28 +136,8 @@ def make(session: Session, *, name_en: str, name_zh: str, how_en: str, how_zh: s
 
 
 def grant_after_commit(session: Session) -> None:
-    """Once the session's outermost transaction commits, queue the first grant (coalesced).
-
-    ``core.jobs.run_soon_after_commit`` also fires when a SAVEPOINT inside the transaction is
-    released (another plugin's demo data uses one), before the new badge is visible; this waits
-    for the commit that ends the transaction, and the job's schedule catches up in any case."""
-    from flask import current_app as app_proxy
-    from sqlalchemy import event
-
-    session.info[JOB] = True
-    if session.info.get(JOB + ":listening"):
-        return
-    session.info[JOB + ":listening"] = True
-    app = app_proxy._get_current_object()
-
-    def after_commit(committed) -> None:
-        if not committed.info.get(JOB) or committed.in_nested_transaction():  # a SAVEPOINT: the transaction goes on
-            return
-        committed.info.pop(JOB, None)
-        with app.app_context():
-            app.extensions["engage.jobs"].run_soon(JOB)
-
-    event.listen(session, "after_commit", after_commit)  # for the session's life, which is short
+    """Once the session's outermost transaction commits, queue the first grant (coalesced)."""
+    run_soon_after_commit(session, JOB)
 
 
 def retire(session: Session, *, badge: MadeBadge, actor_id: int | None) -> None:
