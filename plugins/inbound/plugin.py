@@ -106,6 +106,13 @@ def engage_jobs():
 
 
 @hookimpl
+def engage_demo_data(session, rng, students, librarians):
+    from . import demo
+
+    demo.populate(session, rng, students, librarians)
+
+
+@hookimpl
 def engage_user_data(session, user_id):
     from . import privacy
 
