@@ -42,7 +42,6 @@ __all__ = ["PeriodicJob", "crontab", "every_minutes", "claim_once", "init_app", 
 
 log = logging.getLogger(__name__)
 DRAIN_PENDING = "engage:rewards:drain-pending"
-_WAKE_FLAG = "engage.jobs.wake_rewards"
 _SOON = "engage:soon:"
 
 
@@ -227,57 +226,50 @@ def get_jobs() -> Jobs:
     return current_app.extensions["engage.jobs"]
 
 
+_AFTER_COMMIT = "engage.jobs.after_commit"
+
+
+def _after_commit(session, *call) -> None:
+    """Once ``session``'s transaction commits, call ``call`` (the name of a method of the app's
+    jobs, and its arguments), once however often it was asked for. A SAVEPOINT released inside the
+    transaction is not its commit: the call waits for the outermost one, when what the job is to
+    find is visible. After a rollback the calls wait for the session's next commit, where they
+    find nothing new: harmless."""
+    calls = session.info.get(_AFTER_COMMIT)
+    if calls is not None:  # the session is listened to already
+        calls.add(call)
+        return
+    session.info[_AFTER_COMMIT] = {call}
+    app = current_app._get_current_object()
+
+    def after_commit(committed) -> None:
+        if committed.in_nested_transaction():  # a SAVEPOINT released: the transaction goes on
+            return
+        due, committed.info[_AFTER_COMMIT] = committed.info[_AFTER_COMMIT], set()
+        jobs = app.extensions["engage.jobs"]
+        with app.app_context():
+            for method, *args in sorted(due):
+                getattr(jobs, method)(*args)
+
+    event.listen(session, "after_commit", after_commit)  # for the session's life, which is short
+
+
 def wake_rewards_after_commit(session) -> None:
     """Once ``session``'s transaction commits, queue a (coalesced) "pay rewards" job.
 
     Called by ``core.rewards.defer_award``; does nothing outside an app or with ``REWARD_JOBS``
     off (the periodic job, ``engage pay-rewards`` or a test's ``pay_all`` pays then).
     """
-    if not has_app_context() or session.info.get(_WAKE_FLAG):
-        return
-    app = current_app._get_current_object()
-    if not app.config["REWARD_JOBS"]:
-        return
-    session.info[_WAKE_FLAG] = True
-
-    def after_commit(committed) -> None:
-        committed.info.pop(_WAKE_FLAG, None)
-        with app.app_context():
-            app.extensions["engage.jobs"].wake_rewards()
-
-    event.listen(session, "after_commit", after_commit, once=True)
+    if has_app_context() and current_app.config["REWARD_JOBS"]:
+        _after_commit(session, "wake_rewards")
 
 
 def run_soon_after_commit(session, name: str) -> None:
     """Once ``session``'s transaction commits, queue a run of periodic job ``name`` (coalesced);
     nothing happens if it rolls back. For work a request makes that a worker should do at once
-    (the email a notification queued, say) rather than at the job's next scheduled time. A
-    SAVEPOINT released inside the transaction is not its commit: the run waits for the outermost
-    one, when what it is to find is visible. After a rollback the session's next commit queues the
-    run instead, which finds nothing new: harmless."""
-    if not has_app_context():
-        return
-    waiting = session.info.setdefault(_SOON_WAITING, set())
-    waiting.add(name)
-    if session.info.get(_SOON_LISTENING):
-        return
-    session.info[_SOON_LISTENING] = True
-    app = current_app._get_current_object()
-
-    def after_commit(committed) -> None:
-        if committed.in_nested_transaction():  # a SAVEPOINT released: the transaction goes on
-            return
-        names = committed.info.pop(_SOON_WAITING, set())
-        if names:
-            with app.app_context():
-                for job in sorted(names):
-                    app.extensions["engage.jobs"].run_soon(job)
-
-    event.listen(session, "after_commit", after_commit)  # for the session's life, which is short
-
-
-_SOON_WAITING = "engage.jobs.soon"
-_SOON_LISTENING = "engage.jobs.soon.listening"
+    (the email a notification queued, say) rather than at the job's next scheduled time."""
+    if has_app_context():
+        _after_commit(session, "run_soon", name)
 
 
 _once_lock = threading.Lock()

@@ -47,7 +47,8 @@ def _events(rng, readers, tz) -> list[dict]:
     items: list[dict] = []
 
     def add(system: str, kind: str, number: str, moment: datetime) -> None:
-        moment = min(moment, now - timedelta(minutes=1))  # yesterday's late loans, run just after midnight
+        # A late visit's loans run past midnight: not into the future when the demo is made then.
+        moment = min(moment, now - timedelta(minutes=1))
         items.append({"source_id": f"demo-{system}:{len(items) + 1:06d}", "type": kind, "reader": number,
                       "occurred_at": moment.isoformat(timespec="seconds")})
 
@@ -56,13 +57,14 @@ def _events(rng, readers, tz) -> list[dict]:
             if rng.random() > 0.1 + 0.6 * keenness:
                 continue
             late = rng.random() < 0.15
-            arrival = today - timedelta(days=day, hours=-rng.choice([22, 23]) if late else -rng.randint(8, 19),
-                                        minutes=-rng.randint(0, 59))
+            hour = rng.choice([22, 23]) if late else rng.randint(8, 19)
+            arrival = today - timedelta(days=day) + timedelta(hours=hour, minutes=rng.randint(0, 59))
             add("gate", "gate-entry", number, arrival)
             for _ in range(rng.choice([0, 0, 1, 1, 2, 3])):
                 add("ils", "loan", number, arrival + timedelta(minutes=rng.randint(5, 90)))
             if rng.random() < 0.4:
                 add("ezproxy", "e-resource-session", number, arrival + timedelta(minutes=rng.randint(10, 120)))
         if rng.random() < keenness:
-            add("workshops", "workshop-attendance", number, today - timedelta(days=rng.randint(1, DAYS), hours=-15))
+            add("workshops", "workshop-attendance", number,
+                today - timedelta(days=rng.randint(1, DAYS)) + timedelta(hours=15))
     return items
