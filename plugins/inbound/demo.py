@@ -27,11 +27,11 @@ BATCH = 1000
 
 
 def populate(session, rng, students, librarians) -> None:
+    librarian_id = librarians[0].id if librarians else None
     for fields in RULES:
-        session.add(InboundRule(created_by=librarians[0].id if librarians else None, **fields))
+        session.add(InboundRule(created_by=librarian_id, **fields))
     session.flush()
-    key = create_key(session, name="Library systems (demo)", scopes=["inbound:write"],
-                     actor_id=librarians[0].id if librarians else None).key
+    key = create_key(session, name="Library systems (demo)", scopes=["inbound:write"], actor_id=librarian_id).key
     readers = [(s.member_number, rng.random() ** 2) for s in students if s.member_number]
     readers += [(number, 0.5) for number in UNKNOWN]
     items = _events(rng, readers, current_calendar().tz)
