@@ -30,8 +30,10 @@ class KeyForm(Form):
                              description=_l("Calls allowed, e.g. \"600 per minute\" or \"10 per second\"."))
 
 
-def _form() -> KeyForm:
-    form = KeyForm()
+def _form(*, empty: bool = False) -> KeyForm:
+    """The form to make a key: the request's values, or ``empty`` once a key is made (its
+    name and scopes left in would make a second key at the next press)."""
+    form = KeyForm(formdata=None) if empty else KeyForm()
     form.scopes.choices = [(name, f"{name}: {label}") for name, label in sorted(all_scopes().items())]
     return form
 
@@ -66,7 +68,7 @@ def create():
         return _page(form, status=400)
     session.commit()
     flash(_("Key \"%(name)s\" made. Copy it now: it is not shown again.", name=new.key.name), "success")
-    return _page(_form(), token=new.token)
+    return _page(_form(empty=True), token=new.token)
 
 
 @bp.route("/<int:key_id>/revoke", methods=["POST"])
