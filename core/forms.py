@@ -9,9 +9,11 @@ from flask import has_request_context, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, DateTimeField, DecimalField, FieldList, FloatField, FormField, HiddenField,
-                     IntegerField, PasswordField, SelectField, StringField)
+                     IntegerField, PasswordField, SelectField, SelectMultipleField, StringField)
 from wtforms.validators import (DataRequired, Email, EqualTo, InputRequired, Length, NumberRange, Optional, Regexp, StopValidation,
                                 ValidationError)
+
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from core.security.inputs import INT_MAX, INT_MIN
 
@@ -100,6 +102,23 @@ class Form(FlaskForm):
             if data is not None and has_request_context() and request.is_json and data is not request.form:
                 return None  # the app's forms are HTML forms; a JSON body's values may be of any type
             return data
+
+class _OptionalBox(CheckboxInput):
+    """A checkbox of a group: never ``required`` on its own (WTForms gives every option the
+    field's flag, and a browser would then refuse the form until each box was ticked). A group
+    that needs one ticked says so through its validators, checked on the server."""
+
+    def __call__(self, field, **kwargs):
+        kwargs.setdefault("required", False)
+        return super().__call__(field, **kwargs)
+
+
+class CheckboxesField(SelectMultipleField):
+    """Choose any of ``choices``: a list of checkboxes (render each option, or the field whole)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = _OptionalBox()
+
 
 LANGUAGE_CHOICES = [("en", "English"), ("zh_Hans", "简体中文")]
 PASSWORD_HINT = _l("At least 8 characters. Three or four words that do not belong together are easy to remember "

@@ -6,12 +6,12 @@ from flask import Blueprint, abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from wtforms import IntegerField, SelectMultipleField, StringField, widgets
+from wtforms import IntegerField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from core.api.keys import ApiKeyError, all_scopes, create_key, list_keys, revoke_key
 from core.db import get_session
-from core.forms import ConfirmForm, Form
+from core.forms import CheckboxesField, ConfirmForm, Form
 from core.models import Role
 from core.security import role_required
 from core.ui import render
@@ -22,8 +22,7 @@ bp = Blueprint("api_keys", __name__, url_prefix="/admin/api-keys")
 class KeyForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)],
                        description=_l("Which system uses it, e.g. \"Library management system\"."))
-    scopes = SelectMultipleField(_l("Scopes"), validators=[DataRequired(message=_l("Choose at least one scope."))],
-                                 option_widget=widgets.CheckboxInput(), widget=widgets.ListWidget(prefix_label=False))
+    scopes = CheckboxesField(_l("Scopes"), validators=[DataRequired(message=_l("Choose at least one scope."))])
     daily_points_cap = IntegerField(_l("Points it may award per day"), validators=[Optional(), NumberRange(1, 10_000_000)],
                                     description=_l("Leave empty for no cap."))
     rate_limit = StringField(_l("Rate limit"), default="600 per minute", validators=[DataRequired(), Length(max=60)],

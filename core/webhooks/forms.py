@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectMultipleField, StringField, URLField
+from wtforms import StringField, URLField
 from wtforms.validators import DataRequired, Length
-from wtforms.widgets import CheckboxInput, ListWidget
 
-from core.forms import Form
+from core.forms import CheckboxesField, Form
 
 
 class EndpointForm(Form):
@@ -17,5 +16,4 @@ class EndpointForm(Form):
                                                     Length(max=2000)],
                    description=_l("Where the events are sent, e.g. https://library.example.edu/hooks/engage."))
     description = StringField(_l("What it is for"), validators=[Length(max=200)])
-    event_types = SelectMultipleField(_l("Events"), choices=[], widget=ListWidget(prefix_label=False),
-                                      option_widget=CheckboxInput(), validate_choice=False)
+    event_types = CheckboxesField(_l("Events"), choices=[], validate_choice=False)

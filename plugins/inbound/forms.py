@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from flask_wtf.file import FileField
-from wtforms import BooleanField, IntegerField, SelectMultipleField, StringField
+from wtforms import BooleanField, IntegerField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
-from wtforms.widgets import CheckboxInput, ListWidget
 
-from core.forms import Form
+from core.forms import CheckboxesField, Form
 
 from .i18n import _l
 
@@ -33,10 +32,9 @@ class RuleForm(Form):
         description=_l("Library time. From 22:00 until 06:00 crosses midnight. Leave both empty for any time."))
     window_to = StringField(_l("Until (hh:mm)"), validators=[
         Optional(), Regexp(CLOCK, message=_l("Write a time as hh:mm, such as 22:00."))])
-    weekdays = SelectMultipleField(_l("Only on these days"), choices=[
+    weekdays = CheckboxesField(_l("Only on these days"), choices=[
         ("0", _l("Monday")), ("1", _l("Tuesday")), ("2", _l("Wednesday")), ("3", _l("Thursday")),
         ("4", _l("Friday")), ("5", _l("Saturday")), ("6", _l("Sunday"))],
-        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
         description=_l("None ticked: every day."))
     active = BooleanField(_l("Switched on (pays new events)"))
 
