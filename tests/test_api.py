@@ -284,6 +284,24 @@ def test_the_reference_page_and_document(client):
     assert document["paths"]["/api/v1/awards"]["post"]["x-scope"] == "points:award"
 
 
+def test_the_reference_page_speaks_the_readers_language(client):
+    """The document stays English; the page shows each part's title, description and operations,
+    the scopes and the errors in the reader's language (docstrings are in the catalogue)."""
+    document = client.get("/api/v1/openapi.json", headers={"Accept-Language": "zh-CN"}).get_json()
+    assert document["paths"]["/api/v1/readers/{number}"]["get"]["summary"] == "One reader by student number."
+    en = client.get("/developers/api", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    zh = client.get("/developers/api", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "One reader by student number." in en and "One reader by student number." not in zh
+    for words in ("按学号查询一位读者。", '<h2>读者</h2>', "读取读者及其积分和徽章", "没有有效的 API 密钥",
+                  "读者及其积分和徽章；按学号创建或更新，用于名册同步。"):
+        assert words in zh
+    # A docstring's code spans are code on the page, in either language.
+    assert "<code>?faculty=&lt;code&gt;</code>" in en and "<code>?faculty=&lt;code&gt;</code>" in zh
+    assert "``" not in en and "``" not in zh
+    # Each error an operation lists links to its line in the table of errors.
+    assert 'href="#error-429"' in en and 'id="error-429"' in en
+
+
 def test_each_key_has_its_own_rate_limit(app_factory, make_user):
     app = app_factory(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://")
     admin = make_user(Role.admin)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
 from core.api import schemas as s
@@ -10,7 +11,7 @@ from core.api.awarding import award_batch
 from core.api.blueprint import Blueprint, documented
 from core.db import get_session
 
-bp = Blueprint("api_awards", __name__, url_prefix="/api/v1/awards",
+bp = Blueprint("api_awards", __name__, url_prefix="/api/v1/awards", title=_l("Points"),
                description="Points for readers, once per idempotency key, within the key's cap per day.")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from core import badges, boards
@@ -16,7 +17,7 @@ from core.db import get_session
 from core.identity.faculties import list_faculties
 from core.models import User
 
-bp = Blueprint("api_catalogue", __name__, url_prefix="/api/v1",
+bp = Blueprint("api_catalogue", __name__, url_prefix="/api/v1", title=_l("Badges, boards and activities"),
                description="Badges, leaderboards, faculties and the activities plugins offer.")
 
 

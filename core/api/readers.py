@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from core.accounts import AccountError, create_user, hash_password, normalise_email, set_active
@@ -18,7 +19,7 @@ from core.identity.faculties import resolve_faculty
 from core.models import PointEntry, Role, User
 from core.points import period_totals, user_total
 
-bp = Blueprint("api_readers", __name__, url_prefix="/api/v1/readers",
+bp = Blueprint("api_readers", __name__, url_prefix="/api/v1/readers", title=_l("Readers"),
                description="Readers, their points and badges; upsert by student number for roster sync.")
 
 

@@ -96,6 +96,18 @@ def test_switched_off_the_endpoint_answers_404(app, client, headers):
     assert client.post(URL, headers=headers, json={"events": [event("x1")]}).status_code == 404
 
 
+def test_the_reference_page_shows_the_endpoint_while_switched_on(app, client):
+    """The plugin's part of /developers/api is in its own catalogue's words, and gone while it is off."""
+    from core.plugins import set_enabled
+
+    zh = client.get("/developers/api", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "<h2>图书馆系统事件</h2>" in zh and "每个 source_id 只保存一次" in zh and "/api/v1/inbound/events" in zh
+    with app.app_context(), app.extensions["engage.db"].write_session() as session:
+        set_enabled(session, name="inbound", enabled=False, actor_id=None)
+    page = client.get("/developers/api").get_data(as_text=True)
+    assert "/api/v1/inbound/events" not in page and "<h2>Readers</h2>" in page
+
+
 def test_naive_times_are_library_time(app, client, headers, person):
     person(member_number="S1")
     # 2 hours ago in Shanghai, written without an offset
