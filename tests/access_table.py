@@ -487,15 +487,17 @@ ACCESS: dict[tuple[str, str], list[Case]] = {
     ("POST", "/events/<int:event_id>/cancel"): [  # nothing to cancel: refused, nothing changes
         post("/events/{new_event}/cancel", who(reader=409, other=409, librarian=409, admin=409))],
     ("GET", "/events/mine"): [get("/events/mine", SIGNED_IN)],
+    ("POST", "/events/mine/new-<any(code, feed):which>"): [post("/events/mine/new-code", SIGNED_IN),
+                                                           post("/events/mine/new-feed", SIGNED_IN)],
     ("GET", "/events/check-in/<int:event_id>/<code>"): [
         get("/events/check-in/{running_event}/{new_checkin_code}", SIGNED_IN),
-        get("/events/check-in/{running_event}/expired", who(reader=400, other=400, librarian=400, admin=400))],
+        get("/events/check-in/{new_running_event}/expired", who(reader=400, other=400, librarian=400, admin=400))],
     ("POST", "/events/check-in/<int:event_id>/<code>"): [
         post("/events/check-in/{running_event}/{new_checkin_code}", SIGNED_IN),
         post("/events/check-in/{event}/{new_checkin_code}", who(reader=400, other=400, librarian=400, admin=400))],
     ("GET", "/events/calendar.ics"): [get("/events/calendar.ics", EVERYONE)],
     ("GET", "/events/feed/<int:user_id>/<token>.ics"): [
-        get("/events/feed/{reader}/{reader_feed_token}.ics", EVERYONE),
+        get("/events/feed/{reader}/{new_reader_feed_token}.ics", EVERYONE),
         get("/events/feed/{reader}/wrong.ics", NOBODY)],
     ("GET", "/events/live/<token>"): [get("/events/live/{live_token}", EVERYONE),
                                       get("/events/live/forged", NOBODY)],
@@ -510,10 +512,10 @@ ACCESS: dict[tuple[str, str], list[Case]] = {
         post("/events/{running_event}/attendance/{other_reader}", STAFF)],
     ("GET", "/events/<int:event_id>/attendance.csv"): [get("/events/{running_event}/attendance.csv", STAFF)],
     ("GET", "/events/<int:event_id>/code"): [get("/events/{running_event}/code", STAFF)],
-    ("GET", "/events/readers/<int:user_id>/<code>"): [get("/events/readers/{reader}/{reader_code}", STAFF),
+    ("GET", "/events/readers/<int:user_id>/<code>"): [get("/events/readers/{reader}/{new_reader_code}", STAFF),
                                                       get("/events/readers/{reader}/forged", STAFF | {LIBRARIAN: 404, ADMIN: 404})],
     ("POST", "/events/readers/<int:user_id>/<code>"): [
-        post("/events/readers/{reader}/{reader_code}", STAFF, {"event_id": "{running_event}"})],
+        post("/events/readers/{reader}/{new_reader_code}", STAFF, {"event_id": "{running_event}"})],
     # --- the JSON API (core.api) ----------------------------------------------------------------
     # The matrix's roles sign in with sessions; the API takes only keys, so every role is answered
     # 401 (a problem, nothing changed). Keys and scopes are covered by tests/test_api.py.

@@ -66,6 +66,7 @@ class World(dict):
         self.seen: set[str] = set()  # private words some allowed role was shown
         self.cells = 0
         self._numbers = itertools.count(1)
+        self._years = itertools.count(1)  # apart from _numbers, which can pass 7,400 in one process
 
     # --- ids, fresh objects ----------------------------------------------------------------
 
@@ -186,7 +187,7 @@ class World(dict):
 
     def make_term_key(self) -> str:
         """A term key no term has, and (as ``term_starts``/``term_ends``) dates no term covers."""
-        year = 2100 + 500 + next(self._numbers)
+        year = 2100 + 500 + next(self._years)
         self["term_starts"], self["term_ends"] = f"{year}-01-01", f"{year}-02-01"
         return f"{year}-made"
 
@@ -644,7 +645,7 @@ def _rewards(world: World, now) -> None:
 # --- events -------------------------------------------------------------------------------------
 
 def _events(world: World, now) -> None:
-    """An event to come and one on now (its check-in open), and the reader's secret codes."""
+    """An event to come and one on now (its check-in open), and its live code's token."""
     from plugins.events import codes
     from plugins.events.models import Event
 
@@ -656,22 +657,42 @@ def _events(world: World, now) -> None:
             session.add(row)
             session.flush()
             world[name] = row.id
-        world["reader_code"] = codes.reader_code(world[READER])
-        world["reader_feed_token"] = codes.feed_token(world[READER])
         world["live_token"] = codes.live_token(world["running_event"])
 
 
-def _make_event(self) -> int:
+def _make_reader_code(self) -> str:
+    """The reader's personal code as it is now (the reader may have replaced it in a case)."""
+    from plugins.events import codes
+
+    with self.context(), self.session() as session:
+        return codes.reader_code(self[READER], codes.versions(session, self[READER]).code_version)
+
+
+def _make_reader_feed_token(self) -> str:
+    """The reader's calendar token as it is now."""
+    from plugins.events import codes
+
+    with self.context(), self.session() as session:
+        return codes.feed_token(self[READER], codes.versions(session, self[READER]).feed_version)
+
+
+def _make_event(self, start=None) -> int:
     """An event to come, for a request that registers or cancels."""
     from plugins.events.models import Event
 
     with self.session() as session:
-        start = utcnow() + timedelta(days=2)
+        start = start or utcnow() + timedelta(days=2)
         row = Event(title_en=f"Matrix event {next(self._numbers)}", title_zh="矩阵活动", place="Hall",
                     starts_at=start, ends_at=start + timedelta(hours=1), capacity=100, points=5)
         session.add(row)
         session.flush()
         return row.id
+
+
+def _make_running_event(self) -> int:
+    """An event on now that no one has checked in to yet (other cases check the reader in to
+    ``running_event``, after which its check-in page says so whatever the code)."""
+    return self.make_event(utcnow() - timedelta(minutes=10))
 
 
 def _make_checkin_code(self) -> str:
@@ -683,7 +704,10 @@ def _make_checkin_code(self) -> str:
 
 
 World.make_event = _make_event
+World.make_running_event = _make_running_event
 World.make_checkin_code = _make_checkin_code
+World.make_reader_code = _make_reader_code
+World.make_reader_feed_token = _make_reader_feed_token
 
 
 # --- inbound: events from the library's systems ---------------------------------------------------

@@ -1,5 +1,9 @@
 """Secrets the plugin hands out: the rotating check-in code, readers' personal codes and feed tokens.
 
+A reader's personal code and feed token are HMACs of their id (and of how often they replaced it,
+``ReaderSecret``): nothing to store, nothing to leak from the database, and a reader who shared one
+by mistake makes a new one and the old one stops working.
+
 The check-in code works like TOTP (RFC 6238): an HMAC of the event's id and the current
 30-second step under the app's secret key, so every worker computes the same code without a
 table or a shared cache. The current and the previous step are accepted (a reader scanning as
@@ -15,11 +19,18 @@ import hmac
 import time
 from datetime import datetime, timedelta
 
-from flask import current_app
+from flask import current_app, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
+from sqlmodel import Session
+
+from core.ledger_sql import insert_for
+
+from .models import ReaderSecret
 
 STEP_SECONDS = 30  # the default; ``EVENTS_CODE_SECONDS`` changes it
 CODE_LENGTH = 10
+# What a reader can replace: their personal code and their calendar address.
+REPLACEABLE = {"code": "code_version", "feed": "feed_version"}
 
 
 def _same(given: str, expected: str) -> bool:
@@ -65,22 +76,57 @@ def checkin_window(starts_at: datetime, ends_at: datetime) -> tuple[datetime, da
     return starts_at - before, ends_at + after
 
 
-def reader_code(user_id: int) -> str:
+def _versioned(purpose: str, user_id: int, version: int) -> str:
+    """A reader's secret; its ``version`` (how often they replaced it) is left out until it is
+    first moved, so the codes made before readers could replace them still work."""
+    return _mac(purpose, user_id, version) if version else _mac(purpose, user_id)
+
+
+def reader_code(user_id: int, version: int = 0) -> str:
     """The reader's personal code: a librarian scanning it can check them in."""
-    return _mac("events:reader", user_id)[:16]
+    return _versioned("events:reader", user_id, version)[:16]
 
 
-def reader_code_matches(user_id: int, code: str) -> bool:
-    return _same(code, reader_code(user_id))
+def reader_code_matches(user_id: int, code: str, version: int = 0) -> bool:
+    return _same(code, reader_code(user_id, version))
 
 
-def feed_token(user_id: int) -> str:
+def feed_token(user_id: int, version: int = 0) -> str:
     """The secret part of the reader's calendar feed address."""
-    return _mac("events:feed", user_id)[:24]
+    return _versioned("events:feed", user_id, version)[:24]
 
 
-def feed_token_matches(user_id: int, token: str) -> bool:
-    return _same(token, feed_token(user_id))
+def feed_token_matches(user_id: int, token: str, version: int = 0) -> bool:
+    return _same(token, feed_token(user_id, version))
+
+
+def versions(session: Session, user_id: int) -> ReaderSecret:
+    """How often the reader replaced their code and address (an unsaved row of noughts: never)."""
+    return session.get(ReaderSecret, user_id) or ReaderSecret(user_id=user_id)
+
+
+def personal_url(session: Session, user_id: int) -> str:
+    """The address the reader's personal QR code holds, which a librarian scans."""
+    code = reader_code(user_id, versions(session, user_id).code_version)
+    return url_for("events.reader", user_id=user_id, code=code, _external=True)
+
+
+def feed_url(session: Session, user_id: int) -> str:
+    """The reader's calendar feed address."""
+    token = feed_token(user_id, versions(session, user_id).feed_version)
+    return url_for("events.feed", user_id=user_id, token=token, _external=True)
+
+
+def replace(session: Session, user_id: int, which: str) -> None:
+    """Give the reader a new personal code (``which="code"``) or calendar address (``"feed"``); the
+    old one stops working. One statement, so two presses at once both count and neither fails."""
+    column = REPLACEABLE[which]
+    table = ReaderSecret.__table__
+    values = {"user_id": user_id, "code_version": 0, "feed_version": 0, column: 1}
+    stmt = insert_for(session)(table).values(**values)
+    session.execute(stmt.on_conflict_do_update(index_elements=["user_id"],
+                                               set_={column: table.c[column] + 1}))
+    session.get(ReaderSecret, user_id, populate_existing=True)  # a row read before is current again
 
 
 def _live_serializer() -> URLSafeSerializer:

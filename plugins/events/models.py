@@ -1,4 +1,5 @@
-"""Tables of the events plugin: events, registrations (seats and the waitlist) and check-ins.
+"""Tables of the events plugin: events, registrations (seats and the waitlist), check-ins, and how
+often each reader has replaced their personal code or calendar address.
 
 Every name starts with ``events_``. "Once" rules live in the database: one registration per
 reader per event and one check-in per reader per event (unique constraints); points for
@@ -75,3 +76,15 @@ class CheckIn(SQLModel, table=True):
     method: str = Field(default="code", max_length=16)
     actor_id: int | None = Field(default=None, foreign_key="core_user.id")
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class ReaderSecret(SQLModel, table=True):
+    """How many times a reader has replaced their personal code and their calendar address (no
+    row: never). Both are HMACs of the reader's id and this count (``codes.py``), so a new count
+    turns the old code or address off without either being stored."""
+
+    __tablename__ = "events_reader_secret"
+
+    user_id: int = Field(foreign_key="core_user.id", primary_key=True)
+    code_version: int = 0
+    feed_version: int = 0

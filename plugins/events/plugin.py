@@ -88,7 +88,7 @@ def engage_profile_panels(user, subject):
     if not user.is_authenticated or (user.id != subject.id and not _is_librarian(user)):
         return None
     own = user.id == subject.id
-    personal = url_for("events.reader", user_id=subject.id, code=codes.reader_code(subject.id), _external=True)
+    personal = codes.personal_url(get_session(), subject.id)
     html = render_template("events/_panel_profile.html", attended=checkin.attended_count(get_session(), subject.id),
                            own=own, personal=personal, qr=qr_svg(personal) if own else None)
     return Panel(_("Events"), Markup(html), 35, "events-profile")

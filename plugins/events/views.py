@@ -120,11 +120,26 @@ def mine():
     """The reader's seats and waitlist places, their personal code, and their calendar address."""
     db = get_session()
     rows = [(e, r) for e, r in service.my_registrations(db, current_user.id) if service.state_of(e) != "ended"]
-    personal = url_for("events.reader", user_id=current_user.id, code=codes.reader_code(current_user.id),
-                       _external=True)
-    feed = url_for("events.feed", user_id=current_user.id, token=codes.feed_token(current_user.id), _external=True)
-    return render("events/mine.html", rows=rows, qr=qr_svg(personal), personal=personal, feed=feed,
-                  attended=checkin.attended_count(db, current_user.id))
+    personal = codes.personal_url(db, current_user.id)
+    return render("events/mine.html", rows=rows, qr=qr_svg(personal), personal=personal,
+                  feed=codes.feed_url(db, current_user.id), attended=checkin.attended_count(db, current_user.id),
+                  form=ActionForm())
+
+
+@bp.route("/mine/new-<any(code, feed):which>", methods=["POST"])
+@login_required
+def replace_secret(which: str):
+    """A new personal code or calendar address for the reader; the old one stops working."""
+    if not ActionForm().validate_on_submit():
+        flash(_("The form has expired; please try again."), "error")
+        return redirect(url_for("events.mine"))
+    db = get_session()
+    codes.replace(db, current_user.id, which)
+    db.commit()
+    flash(_("Your check-in code is new. The old one no longer works.") if which == "code" else
+          _("Your calendar address is new. The old one no longer works: add this one to your calendar app."),
+          "success")
+    return redirect(url_for("events.mine"))  # the message at the top says what changed
 
 
 @bp.route("/check-in/<int:event_id>/<code>", methods=["GET", "POST"])
@@ -172,7 +187,7 @@ def feed(user_id: int, token: str):
     """One reader's events (seats and waitlist places), at a secret address a calendar app polls."""
     db = get_session()
     user = db.get(User, user_id)
-    if user is None or not codes.feed_token_matches(user_id, token):
+    if user is None or not codes.feed_token_matches(user_id, token, codes.versions(db, user_id).feed_version):
         abort(404)
     found = [e for e, _r in service.my_registrations(db, user_id)]
     return ical.response(ical.calendar(found, name=_("My library events"), locale=user.locale or "en"),

@@ -48,7 +48,7 @@ def move(app, event_id, **fields) -> None:
 
 def rows(app, model, *where):
     with app.app_context(), app.extensions["engage.db"].session() as session:
-        return list(session.exec(select(model).where(*where).order_by(model.id)))
+        return list(session.exec(select(model).where(*where).order_by(*model.__table__.primary_key.columns)))
 
 
 @pytest.fixture

@@ -169,3 +169,30 @@ def test_an_event_from_the_form_to_a_qr_check_in_on_a_phone(browser, library, sc
         reader_context.close()
     with app.app_context(), app.extensions["engage.db"].session() as session:
         assert len(session.exec(select(CheckIn)).all()) == 1
+
+
+@pytest.mark.parametrize("locale, width", [("zh-CN", 360), ("en-US", 1920)])
+def test_a_reader_replaces_their_code_and_calendar_address(browser, library, screenshots, locale, width):
+    """Both buttons on "My events" work in a browser (CSRF on): a message says so, the page shows
+    the new code and address, and the old ones answer 404."""
+    app, base = library
+    context = browser.new_context(viewport={"width": width, "height": 900}, locale=locale)
+    page = context.new_page()
+    zh = locale.startswith("zh")
+    try:
+        sign_in(page, base, READER)
+        page.goto(base + "/events/mine")
+        old_code = page.get_attribute(".events-qr", "data-code-url")
+        old_feed = page.inner_text(".events-address")
+        click_and_wait(page, page.get_by_role("button", name="生成新的签到码" if zh else "Make a new check-in code"))
+        assert ("已生成新的签到码" if zh else "Your check-in code is new") in page.inner_text(".flashes")
+        click_and_wait(page, page.get_by_role("button", name="生成新的日历地址" if zh else "Make a new calendar address"))
+        assert ("已生成新的日历地址" if zh else "Your calendar address is new") in page.inner_text(".flashes")
+        page.screenshot(path=str(screenshots / f"events-replaced-{locale}-{width}.png"), full_page=True)
+        new_code = page.get_attribute(".events-qr", "data-code-url")
+        new_feed = page.inner_text(".events-address")
+        assert new_code != old_code and new_feed != old_feed
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        assert page.request.get(old_feed).status == 404 and page.request.get(new_feed).status == 200
+    finally:
+        context.close()

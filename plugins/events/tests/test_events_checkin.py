@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from core.models import ActivityEntry, BadgeAward, PointEntry, utcnow
 from plugins.events import checkin, codes
-from plugins.events.models import CheckIn
+from plugins.events.models import CheckIn, ReaderSecret
 
 from .conftest import login, make_event, move, rows, running_event
 
@@ -180,3 +180,64 @@ def test_a_librarian_cannot_tick_their_own_name(app, people):
     page = lib_client.get(f"/events/{event.id}/attendance").get_data(as_text=True)
     assert "ask a colleague" in page
     assert not rows(app, CheckIn)
+
+
+def _addresses(client) -> tuple[str, str]:
+    """The personal code's and the calendar's addresses shown on /events/mine (paths)."""
+    page = client.get("/events/mine").get_data(as_text=True).replace("http://localhost", "")
+    personal = page.split('data-code-url="')[1].split('"')[0]
+    feed = page.split('class="events-address"><code>')[1].split("</code>")[0]
+    return personal, feed
+
+
+def test_a_reader_replaces_a_shared_code_and_calendar_address(app, people):
+    """A photo of the code or a shared calendar address stops working once the reader makes a new
+    one; the other secret is untouched, and an unknown kind or a GET changes nothing."""
+    running_event(app)
+    ann, ann_client = people["ann"]
+    lib_client = people["lib"][1]
+    old_personal, old_feed = _addresses(ann_client)
+    with app.test_request_context("/"):
+        assert old_personal == f"/events/readers/{ann.id}/{codes.reader_code(ann.id)}"  # codes made before still work
+    assert lib_client.get(old_personal).status_code == 200
+
+    response = ann_client.post("/events/mine/new-code", headers={"Accept-Language": "zh-CN"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/events/mine")
+    assert "已生成新的签到码" in ann_client.get("/events/mine", headers={"Accept-Language": "zh-CN"}).text
+    personal, feed = _addresses(ann_client)
+    assert personal != old_personal and feed == old_feed
+    assert lib_client.get(old_personal).status_code == 404 and lib_client.get(personal).status_code == 200
+    assert lib_client.post(personal, data={"event_id": str(running_event(app).id)}).status_code == 302
+
+    assert ann_client.get(old_feed).status_code == 200
+    assert ann_client.post("/events/mine/new-feed").status_code == 302
+    ann_client.post("/events/mine/new-feed")  # twice: the second address replaces the first
+    personal_now, feed_now = _addresses(ann_client)
+    assert personal_now == personal and feed_now not in (old_feed, feed)
+    anyone = app.test_client()
+    assert anyone.get(old_feed).status_code == 404 and anyone.get(feed_now).status_code == 200
+
+    # Another reader's secrets stay as they were; nonsense is refused without a change.
+    bob_personal, bob_feed = _addresses(people["bob"][1])
+    assert ann_client.post("/events/mine/new-everything").status_code == 404
+    assert ann_client.get("/events/mine/new-code").status_code == 405
+    assert _addresses(ann_client) == (personal_now, feed_now)
+    assert _addresses(people["bob"][1]) == (bob_personal, bob_feed)
+    assert [(r.user_id, r.code_version, r.feed_version) for r in rows(app, ReaderSecret)] == [(ann.id, 1, 2)]
+
+
+def test_making_a_new_code_needs_the_forms_token(app_factory):
+    app = app_factory(WTF_CSRF_ENABLED=True)
+    from core.models import Role
+    from core.testing import create_test_user
+
+    ann = create_test_user(app, Role.student, display_name="Ann")
+    client = app.test_client()
+    token = client.get("/auth/login").text.split('name="csrf_token" value="')[1].split('"')[0]
+    client.post("/auth/login", data={"email": ann.email, "password": "correct horse battery", "csrf_token": token})
+    before = _addresses(client)
+    assert client.post("/events/mine/new-code").status_code == 400
+    assert _addresses(client) == before
+    token = client.get("/events/mine").text.split('name="csrf_token" value="')[1].split('"')[0]
+    assert client.post("/events/mine/new-code", data={"csrf_token": token}).status_code == 302
+    assert _addresses(client)[0] != before[0]
