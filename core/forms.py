@@ -12,7 +12,6 @@ from wtforms import (BooleanField, DateField, DateTimeField, DecimalField, Field
                      IntegerField, PasswordField, SelectField, SelectMultipleField, StringField)
 from wtforms.validators import (DataRequired, Email, EqualTo, InputRequired, Length, NumberRange, Optional, Regexp, StopValidation,
                                 ValidationError)
-
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from core.security.inputs import INT_MAX, INT_MIN
@@ -102,6 +101,7 @@ class Form(FlaskForm):
             if data is not None and has_request_context() and request.is_json and data is not request.form:
                 return None  # the app's forms are HTML forms; a JSON body's values may be of any type
             return data
+
 
 class _OptionalBox(CheckboxInput):
     """A checkbox of a group: never ``required`` on its own (WTForms gives every option the

@@ -665,7 +665,7 @@ def _make_reader_code(self) -> str:
     from plugins.events import codes
 
     with self.context(), self.session() as session:
-        return codes.reader_code(self[READER], codes.versions(session, self[READER]).code_version)
+        return codes.current_reader_code(session, self[READER])
 
 
 def _make_reader_feed_token(self) -> str:
@@ -673,7 +673,7 @@ def _make_reader_feed_token(self) -> str:
     from plugins.events import codes
 
     with self.context(), self.session() as session:
-        return codes.feed_token(self[READER], codes.versions(session, self[READER]).feed_version)
+        return codes.current_feed_token(session, self[READER])
 
 
 def _make_event(self, start=None) -> int:

@@ -83,21 +83,14 @@ def _versioned(purpose: str, user_id: int, version: int) -> str:
 
 
 def reader_code(user_id: int, version: int = 0) -> str:
-    """The reader's personal code: a librarian scanning it can check them in."""
+    """The reader's personal code (after ``version`` replacements): a librarian scanning it can
+    check them in."""
     return _versioned("events:reader", user_id, version)[:16]
 
 
-def reader_code_matches(user_id: int, code: str, version: int = 0) -> bool:
-    return _same(code, reader_code(user_id, version))
-
-
 def feed_token(user_id: int, version: int = 0) -> str:
-    """The secret part of the reader's calendar feed address."""
+    """The secret part of the reader's calendar feed address (after ``version`` replacements)."""
     return _versioned("events:feed", user_id, version)[:24]
-
-
-def feed_token_matches(user_id: int, token: str, version: int = 0) -> bool:
-    return _same(token, feed_token(user_id, version))
 
 
 def versions(session: Session, user_id: int) -> ReaderSecret:
@@ -105,16 +98,30 @@ def versions(session: Session, user_id: int) -> ReaderSecret:
     return session.get(ReaderSecret, user_id) or ReaderSecret(user_id=user_id)
 
 
+def current_reader_code(session: Session, user_id: int) -> str:
+    return reader_code(user_id, versions(session, user_id).code_version)
+
+
+def current_feed_token(session: Session, user_id: int) -> str:
+    return feed_token(user_id, versions(session, user_id).feed_version)
+
+
+def reader_code_matches(session: Session, user_id: int, code: str) -> bool:
+    return _same(code, current_reader_code(session, user_id))
+
+
+def feed_token_matches(session: Session, user_id: int, token: str) -> bool:
+    return _same(token, current_feed_token(session, user_id))
+
+
 def personal_url(session: Session, user_id: int) -> str:
     """The address the reader's personal QR code holds, which a librarian scans."""
-    code = reader_code(user_id, versions(session, user_id).code_version)
-    return url_for("events.reader", user_id=user_id, code=code, _external=True)
+    return url_for("events.reader", user_id=user_id, code=current_reader_code(session, user_id), _external=True)
 
 
 def feed_url(session: Session, user_id: int) -> str:
     """The reader's calendar feed address."""
-    token = feed_token(user_id, versions(session, user_id).feed_version)
-    return url_for("events.feed", user_id=user_id, token=token, _external=True)
+    return url_for("events.feed", user_id=user_id, token=current_feed_token(session, user_id), _external=True)
 
 
 def replace(session: Session, user_id: int, which: str) -> None:

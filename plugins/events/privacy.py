@@ -23,6 +23,7 @@ def _iso(value) -> str | None:
 def user_data(session: Session, user_id: int) -> dict[str, list[dict]]:
     """The person's registrations and check-ins, with the events' titles, and how often they
     replaced their check-in code and calendar address."""
+    secret = session.get(ReaderSecret, user_id)
     regs = session.execute(select(Registration, Event).join(Event, Event.id == Registration.event_id)
                            .where(Registration.user_id == user_id).order_by(Registration.id)).all()
     ins = session.execute(select(CheckIn, Event).join(Event, Event.id == CheckIn.event_id)
@@ -33,14 +34,15 @@ def user_data(session: Session, user_id: int) -> dict[str, list[dict]]:
                                   "reminded_at": _iso(r.reminded_at)} for r, e in regs],
         "events_checkins": [{"event_id": e.id, "event": e.title_en, "checked_in_at": _iso(c.created_at),
                              "method": c.method} for c, e in ins],
-        "events_codes_replaced": [{"check_in_code": secret.code_version, "calendar_address": secret.feed_version}
-                                  for secret in [session.get(ReaderSecret, user_id)] if secret],
+        "events_codes_replaced": [{"check_in_code": secret.code_version,
+                                   "calendar_address": secret.feed_version}] if secret else [],
     }
 
 
 def forget_user(session: Session, user_id: int) -> None:
-    """Remove the person's registrations, check-ins and replaced codes' counts. A seat they held in an event still to come
-    goes to the first reader waiting. Points already paid stay in the ledger (core anonymises it)."""
+    """Remove the person's registrations, check-ins and replaced codes' counts. A seat they held
+    in an event still to come goes to the first reader waiting. Points already paid stay in the
+    ledger (core anonymises it)."""
     now = utcnow()
     held = session.execute(select(Registration.event_id).join(Event, Event.id == Registration.event_id)
                            .where(Registration.user_id == user_id, Registration.status == "registered",
